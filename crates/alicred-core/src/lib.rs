@@ -1,14 +1,15 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! alicred-core: the engine behind the `alicred` CLI, agent and desktop app.
+//!
+//! Everything a user can do is a function here; the CLI and the Tauri
+//! commands only translate between people and these types.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub mod clock;
+pub mod credentials;
+pub mod paths;
+pub mod profile;
+pub mod providers;
+pub mod sensitive;
+pub mod store;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use credentials::Credentials;
+pub use sensitive::Sensitive;

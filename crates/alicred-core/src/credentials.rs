@@ -1,0 +1,143 @@
+//! The value every provider produces and the endpoint serves.
+
+use crate::sensitive::{Sensitive, serialize_exposed};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A set of Alibaba Cloud credentials. `expiration` is `None` for long-term
+/// AccessKeys; temporary credentials always carry one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub access_key_secret: Sensitive,
+    pub security_token: Option<Sensitive>,
+    pub expiration: Option<DateTime<Utc>>,
+    /// When the source issued (or we obtained) them; the lifetime bar starts here.
+    pub issued_at: DateTime<Utc>,
+}
+
+impl Credentials {
+    pub fn long_term(
+        access_key_id: impl Into<String>,
+        secret: Sensitive,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            access_key_id: access_key_id.into(),
+            access_key_secret: secret,
+            security_token: None,
+            expiration: None,
+            issued_at: now,
+        }
+    }
+
+    pub fn is_temporary(&self) -> bool {
+        self.security_token.is_some() || self.expiration.is_some()
+    }
+
+    /// Expired at `now`? Long-term keys never expire.
+    pub fn is_expired_at(&self, now: DateTime<Utc>) -> bool {
+        self.expiration.is_some_and(|e| e <= now)
+    }
+
+    /// Seconds of validity left at `now` (`None` for long-term keys).
+    pub fn remaining_at(&self, now: DateTime<Utc>) -> Option<chrono::Duration> {
+        self.expiration.map(|e| e - now)
+    }
+
+    /// The credentials-URI JSON (protocols §6) plus `LastUpdated` for oss2.
+    /// `expiration` is what the client is told: the real one for STS, a
+    /// rolling one for long-term keys.
+    pub fn to_uri_response(
+        &self,
+        expiration: DateTime<Utc>,
+        last_updated: DateTime<Utc>,
+    ) -> UriResponse {
+        UriResponse {
+            code: "Success".into(),
+            access_key_id: self.access_key_id.clone(),
+            access_key_secret: self.access_key_secret.clone(),
+            security_token: self
+                .security_token
+                .clone()
+                .unwrap_or_else(|| Sensitive::new("")),
+            expiration: format_expiration(expiration),
+            last_updated: format_expiration(last_updated),
+        }
+    }
+}
+
+/// Exactly what the SDKs accept: `YYYY-MM-DDThh:mm:ssZ`, UTC, whole seconds.
+pub fn format_expiration(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Parse an upstream `Expiration`. Strict: the SDKs reject anything else, so
+/// accepting it here would only move the failure to the user's tool.
+pub fn parse_expiration(s: &str) -> Result<DateTime<Utc>, String> {
+    let ok_shape = s.len() == 20 && s.ends_with('Z') && s.as_bytes().get(10) == Some(&b'T');
+    if !ok_shape {
+        return Err(format!(
+            "Expiration {s:?} is not in the form YYYY-MM-DDThh:mm:ssZ"
+        ));
+    }
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("Expiration {s:?} is not a valid time: {e}"))
+}
+
+/// Wire form of the credentials-URI protocol (what we serve and consume).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct UriResponse {
+    #[serde(rename = "Code")]
+    pub code: String,
+    #[serde(rename = "AccessKeyId")]
+    pub access_key_id: String,
+    #[serde(rename = "AccessKeySecret", serialize_with = "serialize_exposed")]
+    pub access_key_secret: Sensitive,
+    #[serde(rename = "SecurityToken", serialize_with = "serialize_exposed")]
+    pub security_token: Sensitive,
+    #[serde(rename = "Expiration")]
+    pub expiration: String,
+    #[serde(rename = "LastUpdated")]
+    pub last_updated: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiration_round_trips_in_sdk_format() {
+        let t = parse_expiration("2015-04-09T11:52:19Z").expect("valid");
+        assert_eq!(format_expiration(t), "2015-04-09T11:52:19Z");
+    }
+
+    #[test]
+    fn other_time_formats_are_rejected() {
+        for bad in [
+            "2015-04-09 11:52:19",
+            "2015-04-09T11:52:19.123Z",
+            "2015-04-09T11:52:19+08:00",
+            "",
+        ] {
+            assert!(parse_expiration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn debug_redacts_secret_and_token() {
+        let c = Credentials {
+            access_key_id: "STS.id".into(),
+            access_key_secret: Sensitive::new("s3cr3t-value"),
+            security_token: Some(Sensitive::new("tok3n-value")),
+            expiration: None,
+            issued_at: Utc::now(),
+        };
+        let d = format!("{c:?}");
+        assert!(
+            !d.contains("s3cr3t-value") && !d.contains("tok3n-value"),
+            "{d}"
+        );
+    }
+}

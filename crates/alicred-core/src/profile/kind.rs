@@ -1,0 +1,343 @@
+//! The nine profile types (design §1), one struct each.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use url::Url;
+
+use super::ProfileName;
+
+pub const DEFAULT_DURATION_SECONDS: u32 = 3600;
+pub const DEFAULT_EXTERNAL_TIMEOUT_SECONDS: u32 = 60;
+pub const DEFAULT_MAX_KEY_AGE_DAYS: u32 = 90;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProfileType {
+    AccessKey,
+    KmsSecret,
+    StsToken,
+    RamRoleArn,
+    EcsRamRole,
+    OidcRoleArn,
+    Environment,
+    CredentialsUri,
+    External,
+}
+
+/// When to pick a type: the OSS SDK guide's selection table, in our words.
+#[derive(Clone, Debug, Serialize)]
+pub struct TypeGuide {
+    pub r#type: ProfileType,
+    pub title: &'static str,
+    pub use_when: &'static str,
+    pub needs_key_up_front: &'static str,
+    pub underlying: &'static str,
+    pub refresh: &'static str,
+}
+
+impl ProfileType {
+    pub const ALL: [ProfileType; 9] = [
+        ProfileType::AccessKey,
+        ProfileType::KmsSecret,
+        ProfileType::StsToken,
+        ProfileType::RamRoleArn,
+        ProfileType::EcsRamRole,
+        ProfileType::OidcRoleArn,
+        ProfileType::Environment,
+        ProfileType::CredentialsUri,
+        ProfileType::External,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProfileType::AccessKey => "access-key",
+            ProfileType::KmsSecret => "kms-secret",
+            ProfileType::StsToken => "sts-token",
+            ProfileType::RamRoleArn => "ram-role-arn",
+            ProfileType::EcsRamRole => "ecs-ram-role",
+            ProfileType::OidcRoleArn => "oidc-role-arn",
+            ProfileType::Environment => "environment",
+            ProfileType::CredentialsUri => "credentials-uri",
+            ProfileType::External => "external",
+        }
+    }
+
+    /// Types whose secret material the user hands us (kept in the keyring).
+    pub fn stores_secret(self) -> bool {
+        matches!(self, ProfileType::AccessKey | ProfileType::StsToken)
+    }
+
+    pub fn guide(self) -> TypeGuide {
+        let (title, use_when, key, underlying, refresh) = match self {
+            ProfileType::AccessKey => (
+                "AccessKey",
+                "The app runs somewhere safe and stable and needs long-term access without frequent rotation. Prefer a least-privilege RAM user, never the root account.",
+                "yes",
+                "AccessKey",
+                "manual rotation (one click in alicred)",
+            ),
+            ProfileType::KmsSecret => (
+                "KMS-rotated AccessKey (ClientKey)",
+                "Long-term access where a leaked key is a real risk, so the key must rotate often. KMS Secrets Manager holds and rotates the key; you keep only a ClientKey.",
+                "no (ClientKey)",
+                "AccessKey",
+                "automatic rotation by KMS; rotate now on demand",
+            ),
+            ProfileType::StsToken => (
+                "STS token",
+                "Untrusted environments where you want to bound validity and permissions. You paste a token someone issued; it cannot be renewed.",
+                "yes (token)",
+                "STS",
+                "manual: paste a new token before it expires",
+            ),
+            ProfileType::RamRoleArn => (
+                "RAM role ARN",
+                "Access granted through a role, e.g. across accounts. Takes credentials from a source profile; a policy can narrow them further. Chains of roles are allowed.",
+                "yes (source profile)",
+                "STS",
+                "automatic refresh",
+            ),
+            ProfileType::EcsRamRole => (
+                "ECS RAM role",
+                "Apps on ECS, ECI or ACK worker nodes: the instance metadata service hands out the instance role's credentials.",
+                "no",
+                "STS",
+                "automatic refresh",
+            ),
+            ProfileType::OidcRoleArn => (
+                "OIDC role ARN (RRSA)",
+                "Untrusted apps on ACK: pod-level least privilege without the node's role, using the OIDC token file the platform mounts.",
+                "no",
+                "STS",
+                "automatic refresh",
+            ),
+            ProfileType::Environment => (
+                "Environment / Function Compute",
+                "Functions on Function Compute (its STS lasts 36 h) or any process given ALIBABA_CLOUD_* / OSS_* variables.",
+                "no",
+                "STS or AccessKey",
+                "none needed",
+            ),
+            ProfileType::CredentialsUri => (
+                "Credentials URI",
+                "Credentials come from an external system that keeps them fresh and serves them over HTTP.",
+                "no",
+                "STS",
+                "automatic refresh",
+            ),
+            ProfileType::External => (
+                "External command",
+                "None of the above fits: a command of yours prints the credentials as JSON (aliyun CLI External format).",
+                "custom",
+                "custom",
+                "re-run before the printed expiration",
+            ),
+        };
+        TypeGuide {
+            r#type: self,
+            title,
+            use_when,
+            needs_key_up_front: key,
+            underlying,
+            refresh,
+        }
+    }
+}
+
+impl fmt::Display for ProfileType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ProfileType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        ProfileType::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| {
+                let all: Vec<_> = ProfileType::ALL.iter().map(|t| t.as_str()).collect();
+                format!(
+                    "unknown profile type {s:?}; expected one of: {}",
+                    all.join(", ")
+                )
+            })
+    }
+}
+
+/// What a profile is, with exactly the fields its type needs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum ProfileKind {
+    AccessKey(AccessKeyProfile),
+    KmsSecret(KmsSecretProfile),
+    StsToken(StsTokenProfile),
+    RamRoleArn(RamRoleArnProfile),
+    EcsRamRole(EcsRamRoleProfile),
+    OidcRoleArn(OidcRoleArnProfile),
+    Environment(EnvironmentProfile),
+    CredentialsUri(CredentialsUriProfile),
+    External(ExternalProfile),
+}
+
+impl ProfileKind {
+    pub fn profile_type(&self) -> ProfileType {
+        match self {
+            ProfileKind::AccessKey(_) => ProfileType::AccessKey,
+            ProfileKind::KmsSecret(_) => ProfileType::KmsSecret,
+            ProfileKind::StsToken(_) => ProfileType::StsToken,
+            ProfileKind::RamRoleArn(_) => ProfileType::RamRoleArn,
+            ProfileKind::EcsRamRole(_) => ProfileType::EcsRamRole,
+            ProfileKind::OidcRoleArn(_) => ProfileType::OidcRoleArn,
+            ProfileKind::Environment(_) => ProfileType::Environment,
+            ProfileKind::CredentialsUri(_) => ProfileType::CredentialsUri,
+            ProfileKind::External(_) => ProfileType::External,
+        }
+    }
+}
+
+/// Endpoint overrides shared by every type that calls STS/RAM/KMS: a full
+/// URL (scheme included) so tests and the demo reach the local emulator and
+/// users can pick regional or VPC endpoints.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Endpoints {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sts: Option<Url>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ram: Option<Url>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms: Option<Url>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Url>,
+}
+
+impl Endpoints {
+    pub fn is_empty(&self) -> bool {
+        self == &Endpoints::default()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccessKeyProfile {
+    /// Rotation age policy; `None` = the default of 90 days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_key_age_days: Option<u32>,
+    /// RAM user that owns the key; `None` = the caller (RAM's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Endpoints::is_empty")]
+    pub endpoints: Endpoints,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PasswordSource {
+    /// Name of an environment variable of the agent's process.
+    Env(String),
+    /// A file holding the password (first line).
+    File(PathBuf),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KmsSecretProfile {
+    pub secret_name: String,
+    pub client_key_file: PathBuf,
+    pub client_key_password: PasswordSource,
+    #[serde(default, skip_serializing_if = "Endpoints::is_empty")]
+    pub endpoints: Endpoints,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StsTokenProfile {
+    /// When the pasted token expires, if the user told us.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Endpoints::is_empty")]
+    pub endpoints: Endpoints,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RamRoleArnProfile {
+    pub source: ProfileName,
+    pub role_arn: String,
+    pub session_name: String,
+    #[serde(default = "default_duration")]
+    pub duration_seconds: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Endpoints::is_empty")]
+    pub endpoints: Endpoints,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EcsRamRoleProfile {
+    /// `None` = discover the instance's role from the metadata service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_name: Option<String>,
+    /// Refuse IMDSv1 (no token) — `ALIBABA_CLOUD_IMDSV1_DISABLED`.
+    #[serde(default)]
+    pub imdsv1_disabled: bool,
+    #[serde(default, skip_serializing_if = "Endpoints::is_empty")]
+    pub endpoints: Endpoints,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OidcRoleArnProfile {
+    pub role_arn: String,
+    pub oidc_provider_arn: String,
+    pub oidc_token_file: PathBuf,
+    pub session_name: String,
+    #[serde(default = "default_duration")]
+    pub duration_seconds: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Endpoints::is_empty")]
+    pub endpoints: Endpoints,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnvironmentProfile {}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CredentialsUriProfile {
+    pub uri: Url,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExternalProfile {
+    /// Program and arguments, split like a shell would (no shell is run).
+    pub command: String,
+    #[serde(default = "default_external_timeout")]
+    pub timeout_seconds: u32,
+}
+
+fn default_duration() -> u32 {
+    DEFAULT_DURATION_SECONDS
+}
+
+fn default_external_timeout() -> u32 {
+    DEFAULT_EXTERNAL_TIMEOUT_SECONDS
+}
+
+impl ProfileKind {
+    /// Endpoint overrides of this profile, if its type has any.
+    pub fn endpoints(&self) -> Option<&Endpoints> {
+        match self {
+            ProfileKind::AccessKey(p) => Some(&p.endpoints),
+            ProfileKind::KmsSecret(p) => Some(&p.endpoints),
+            ProfileKind::StsToken(p) => Some(&p.endpoints),
+            ProfileKind::RamRoleArn(p) => Some(&p.endpoints),
+            ProfileKind::EcsRamRole(p) => Some(&p.endpoints),
+            ProfileKind::OidcRoleArn(p) => Some(&p.endpoints),
+            ProfileKind::Environment(_)
+            | ProfileKind::CredentialsUri(_)
+            | ProfileKind::External(_) => None,
+        }
+    }
+}

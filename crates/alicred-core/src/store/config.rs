@@ -1,0 +1,386 @@
+//! The profiles file: TOML, versioned, written atomically, never overwritten
+//! when it cannot be parsed.
+
+use crate::paths::{Paths, write_atomic};
+use crate::profile::{Profile, ProfileName};
+use crate::store::lock::FileLock;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub const SCHEMA_VERSION: u32 = 1;
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:47911";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "profiles file {path} is invalid at line {line}, column {column}: {reason}; fix it or move it away (alicred will not overwrite it)"
+    )]
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        reason: String,
+    },
+    #[error(
+        "profiles file {path} has schema version {found}, newer than this alicred understands ({SCHEMA_VERSION}); upgrade alicred"
+    )]
+    TooNew { path: PathBuf, found: u32 },
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("profile {0} does not exist; see `alicred profile list`")]
+    NoSuchProfile(ProfileName),
+}
+
+/// Which secret store to use (design §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyringBackend {
+    /// The desktop keyring over D-Bus (GNOME Keyring, KWallet).
+    SecretService,
+    /// Linux kernel keyutils: session-only, for headless machines.
+    Keyutils,
+    /// A file encrypted with a passphrase (`ALICRED_KEYRING_PASSPHRASE`).
+    EncryptedFile,
+    /// In memory, gone when the process exits: tests and throwaway demos.
+    Memory,
+}
+
+impl std::str::FromStr for KeyringBackend {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "secret-service" => Ok(Self::SecretService),
+            "keyutils" => Ok(Self::Keyutils),
+            "encrypted-file" | "file" => Ok(Self::EncryptedFile),
+            "memory" => Ok(Self::Memory),
+            _ => Err(format!(
+                "unknown keyring backend {s:?}; use secret-service, keyutils, encrypted-file or memory"
+            )),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Address the agent's endpoint listens on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyring: Option<KeyringBackend>,
+    /// Start the desktop app at login.
+    #[serde(default)]
+    pub autostart: bool,
+}
+
+impl Settings {
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.listen
+            .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("constant address parses"))
+    }
+}
+
+/// The whole file. Profiles are kept sorted by name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProfilesFile {
+    pub version: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<ProfileName>,
+    #[serde(default)]
+    pub settings: Settings,
+    #[serde(default, rename = "profile", with = "profile_list")]
+    pub profiles: BTreeMap<ProfileName, Profile>,
+}
+
+impl Default for ProfilesFile {
+    fn default() -> Self {
+        Self {
+            version: SCHEMA_VERSION,
+            active: None,
+            settings: Settings::default(),
+            profiles: BTreeMap::new(),
+        }
+    }
+}
+
+impl ProfilesFile {
+    pub fn get(&self, name: &ProfileName) -> Result<&Profile, ConfigError> {
+        self.profiles
+            .get(name)
+            .ok_or_else(|| ConfigError::NoSuchProfile(name.clone()))
+    }
+
+    /// Profiles whose source chain passes through `name`.
+    pub fn dependents_of(&self, name: &ProfileName) -> Vec<ProfileName> {
+        let mut out = Vec::new();
+        for p in self.profiles.values() {
+            let mut cur = p.source();
+            let mut depth = 0;
+            while let Some(s) = cur {
+                if s == name {
+                    out.push(p.name.clone());
+                    break;
+                }
+                depth += 1;
+                if depth > 32 {
+                    break;
+                }
+                cur = self.profiles.get(s).and_then(Profile::source);
+            }
+        }
+        out
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
+        #[derive(Deserialize)]
+        struct VersionOnly {
+            version: Option<u32>,
+        }
+        // Check the version first so a newer file is "upgrade", not "corrupt".
+        if let Ok(VersionOnly { version: Some(v) }) = toml::from_str::<VersionOnly>(text)
+            && v > SCHEMA_VERSION
+        {
+            return Err(ConfigError::TooNew {
+                path: path.to_owned(),
+                found: v,
+            });
+        }
+        toml::from_str(text).map_err(|e| {
+            let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+            ConfigError::Corrupt {
+                path: path.to_owned(),
+                line,
+                column,
+                reason: e.message().trim().to_string(),
+            }
+        })
+    }
+
+    pub fn to_toml(&self) -> String {
+        let body = toml::to_string_pretty(self)
+            .unwrap_or_else(|e| format!("# serialization failed: {e}\n"));
+        format!("# alicred profiles. No secrets here: they live in the OS keyring.\n{body}")
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+mod profile_list {
+    use super::*;
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        m: &BTreeMap<ProfileName, Profile>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(m.values())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<ProfileName, Profile>, D::Error> {
+        let list = Vec::<Profile>::deserialize(d)?;
+        let mut m = BTreeMap::new();
+        for p in list {
+            if m.contains_key(&p.name) {
+                return Err(serde::de::Error::custom(format!(
+                    "profile {} is defined twice",
+                    p.name
+                )));
+            }
+            m.insert(p.name.clone(), p);
+        }
+        Ok(m)
+    }
+}
+
+/// Reads and updates the profiles file under a lock shared by every alicred process.
+#[derive(Clone, Debug)]
+pub struct ConfigStore {
+    paths: Paths,
+}
+
+impl ConfigStore {
+    pub fn new(paths: Paths) -> Self {
+        Self { paths }
+    }
+
+    pub fn paths(&self) -> &Paths {
+        &self.paths
+    }
+
+    /// The current file; an absent file is an empty one.
+    pub fn load(&self) -> Result<ProfilesFile, ConfigError> {
+        let path = self.paths.profiles_file();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => ProfilesFile::parse(&path, &text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ProfilesFile::default()),
+            Err(source) => Err(ConfigError::Io {
+                action: "read",
+                path,
+                source,
+            }),
+        }
+    }
+
+    /// Read-modify-write under the lock. Nothing is written when `f` fails,
+    /// and a file that does not parse is never touched.
+    pub fn update<T, E>(&self, f: impl FnOnce(&mut ProfilesFile) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<ConfigError>,
+    {
+        let _lock = FileLock::exclusive(&self.paths.lock_dir(), "profiles").map_err(|source| {
+            ConfigError::Io {
+                action: "lock",
+                path: self.paths.lock_dir(),
+                source,
+            }
+        })?;
+        let mut file = self.load()?;
+        let before = file.clone();
+        let out = f(&mut file)?;
+        if file != before {
+            self.save_locked(&file)?;
+        }
+        Ok(out)
+    }
+
+    fn save_locked(&self, file: &ProfilesFile) -> Result<(), ConfigError> {
+        let path = self.paths.profiles_file();
+        Paths::ensure_private_dir(self.paths.base()).map_err(|source| ConfigError::Io {
+            action: "create",
+            path: self.paths.base().to_owned(),
+            source,
+        })?;
+        write_atomic(&path, file.to_toml().as_bytes()).map_err(|source| ConfigError::Io {
+            action: "write",
+            path,
+            source,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{AccessKeyProfile, ProfileKind, RamRoleArnProfile};
+
+    fn sample() -> ProfilesFile {
+        let mut f = ProfilesFile::default();
+        let base: ProfileName = "base".parse().expect("name");
+        f.profiles.insert(
+            base.clone(),
+            Profile::new(
+                base.clone(),
+                ProfileKind::AccessKey(AccessKeyProfile {
+                    max_key_age_days: Some(30),
+                    user_name: None,
+                    endpoints: Default::default(),
+                }),
+            ),
+        );
+        let role: ProfileName = "role".parse().expect("name");
+        f.profiles.insert(
+            role.clone(),
+            Profile::new(
+                role,
+                ProfileKind::RamRoleArn(RamRoleArnProfile {
+                    source: base,
+                    role_arn: "acs:ram::1234567890123456:role/admin".into(),
+                    session_name: "alice".into(),
+                    duration_seconds: 3600,
+                    policy: Some("{\"Version\":\"1\"}".into()),
+                    external_id: None,
+                    endpoints: Default::default(),
+                }),
+            ),
+        );
+        f.active = Some("role".parse().expect("name"));
+        f
+    }
+
+    #[test]
+    fn round_trips() {
+        let f = sample();
+        let text = f.to_toml();
+        let back = ProfilesFile::parse(Path::new("p.toml"), &text).expect("parses");
+        assert_eq!(back, f);
+        assert!(text.contains("type = \"ram-role-arn\""), "{text}");
+    }
+
+    #[test]
+    fn corrupt_file_reports_line_and_column() {
+        let err = ProfilesFile::parse(
+            Path::new("p.toml"),
+            "version = 1\n[[profile]]\nname = \"x\"\ntype = \"nope\"\n",
+        )
+        .expect_err("bad type");
+        let msg = err.to_string();
+        assert!(msg.contains("line 2") || msg.contains("line 4"), "{msg}");
+        assert!(msg.contains("will not overwrite"), "{msg}");
+    }
+
+    #[test]
+    fn newer_version_is_not_called_corrupt() {
+        let err = ProfilesFile::parse(Path::new("p.toml"), "version = 99\n").expect_err("too new");
+        assert!(matches!(err, ConfigError::TooNew { found: 99, .. }));
+    }
+
+    #[test]
+    fn dependents_follow_chains() {
+        let f = sample();
+        assert_eq!(
+            f.dependents_of(&"base".parse().expect("name")),
+            vec!["role".parse::<ProfileName>().expect("n")]
+        );
+    }
+
+    #[test]
+    fn update_writes_0600_and_never_touches_a_corrupt_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = ConfigStore::new(Paths::new(dir.path().join("home")));
+        store
+            .update(|f| {
+                *f = sample();
+                Ok::<_, ConfigError>(())
+            })
+            .expect("update");
+        let path = store.paths().profiles_file();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777,
+                0o600
+            );
+            assert_eq!(
+                std::fs::metadata(store.paths().base())
+                    .expect("meta")
+                    .permissions()
+                    .mode()
+                    & 0o777,
+                0o700
+            );
+        }
+        std::fs::write(&path, "version = 1\n[[profile]\n").expect("write");
+        let r = store.update(|f| {
+            f.active = None;
+            Ok::<_, ConfigError>(())
+        });
+        assert!(matches!(r, Err(ConfigError::Corrupt { .. })));
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            "version = 1\n[[profile]\n"
+        );
+    }
+}
