@@ -9,6 +9,7 @@ pub mod paths;
 pub mod profile;
 pub mod providers;
 pub mod sensitive;
+pub mod service;
 pub mod store;
 
 pub use credentials::Credentials;

@@ -5,10 +5,12 @@
 //! written down. Secrets for a profile live in the keyring under
 //! [`crate::store::secrets::SecretKey::Profile`].
 
+pub mod input;
 mod kind;
 mod name;
 pub mod validate;
 
+pub use input::ProfileInput;
 pub use kind::*;
 pub use name::ProfileName;
 

@@ -24,14 +24,14 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn error(field: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn error(field: &'static str, message: impl Into<String>) -> Self {
         Self {
             field,
             severity: Severity::Error,
             message: message.into(),
         }
     }
-    fn warning(field: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn warning(field: &'static str, message: impl Into<String>) -> Self {
         Self {
             field,
             severity: Severity::Warning,

@@ -1,0 +1,318 @@
+//! `ProfileInput`: the flat shape forms and command-line flags fill in.
+//!
+//! The CLI's `profile add` flags and the dashboard's add/edit form both
+//! produce one of these; [`ProfileInput::into_profile`] turns it into a typed
+//! [`Profile`] or says, field by field, what is wrong.
+
+use super::validate::Problem;
+use super::*;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use url::Url;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProfileInput {
+    pub name: String,
+    pub r#type: String,
+    pub region: Option<String>,
+    pub description: Option<String>,
+    pub role_arn: Option<String>,
+    pub session_name: Option<String>,
+    pub policy: Option<String>,
+    pub duration: Option<u32>,
+    pub external_id: Option<String>,
+    pub source: Option<String>,
+    pub role_name: Option<String>,
+    pub imdsv1_disabled: bool,
+    pub oidc_provider_arn: Option<String>,
+    pub oidc_token_file: Option<PathBuf>,
+    pub uri: Option<String>,
+    pub command: Option<String>,
+    pub timeout_seconds: Option<u32>,
+    pub secret_name: Option<String>,
+    pub client_key_file: Option<PathBuf>,
+    pub client_key_password_env: Option<String>,
+    pub client_key_password_file: Option<PathBuf>,
+    pub expiration: Option<String>,
+    pub max_key_age_days: Option<u32>,
+    pub user_name: Option<String>,
+    pub sts_endpoint: Option<String>,
+    pub ram_endpoint: Option<String>,
+    pub kms_endpoint: Option<String>,
+    pub metadata_endpoint: Option<String>,
+}
+
+fn nonempty(v: &Option<String>) -> Option<String> {
+    v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+impl ProfileInput {
+    /// Build the typed profile. Structural problems (missing or unparsable
+    /// fields) come back here; rules that need the other profiles or the
+    /// file system are [`super::validate::validate`]'s.
+    pub fn into_profile(&self) -> Result<Profile, Vec<Problem>> {
+        let mut problems = Vec::new();
+        let name = match self.name.trim().parse::<ProfileName>() {
+            Ok(n) => Some(n),
+            Err(e) => {
+                problems.push(Problem::error("name", e));
+                None
+            }
+        };
+        let ty = match self.r#type.trim().parse::<ProfileType>() {
+            Ok(t) => Some(t),
+            Err(e) => {
+                problems.push(Problem::error("type", e));
+                None
+            }
+        };
+        let endpoints = self.endpoints(&mut problems);
+        let kind = ty.and_then(|t| self.kind(t, endpoints, &mut problems));
+        // Flags that mean nothing for this type are a mistake worth naming.
+        if let Some(t) = ty {
+            for field in self.stray_fields(t) {
+                problems.push(Problem::error(field, format!("does not apply to a {t} profile")));
+            }
+        }
+        match (name, kind) {
+            (Some(name), Some(kind)) if problems.is_empty() => {
+                let mut p = Profile::new(name, kind);
+                p.region = nonempty(&self.region);
+                p.description = nonempty(&self.description);
+                Ok(p)
+            }
+            _ => Err(problems),
+        }
+    }
+
+    fn required(&self, field: &'static str, v: &Option<String>, why: &str, problems: &mut Vec<Problem>) -> String {
+        nonempty(v).unwrap_or_else(|| {
+            problems.push(Problem::error(field, format!("is required: {why}")));
+            String::new()
+        })
+    }
+
+    fn url(field: &'static str, v: &Option<String>, problems: &mut Vec<Problem>) -> Option<Url> {
+        let s = nonempty(v)?;
+        match Url::parse(&s) {
+            Ok(u) => Some(u),
+            Err(e) => {
+                problems.push(Problem::error(field, format!("{s:?} is not a URL ({e}); give a full URL like https://host:port/path")));
+                None
+            }
+        }
+    }
+
+    fn endpoints(&self, problems: &mut Vec<Problem>) -> Endpoints {
+        Endpoints {
+            sts: Self::url("sts-endpoint", &self.sts_endpoint, problems),
+            ram: Self::url("ram-endpoint", &self.ram_endpoint, problems),
+            kms: Self::url("kms-endpoint", &self.kms_endpoint, problems),
+            metadata: Self::url("metadata-endpoint", &self.metadata_endpoint, problems),
+        }
+    }
+
+    fn kind(&self, t: ProfileType, endpoints: Endpoints, problems: &mut Vec<Problem>) -> Option<ProfileKind> {
+        let duration = self.duration.unwrap_or(DEFAULT_DURATION_SECONDS);
+        Some(match t {
+            ProfileType::AccessKey => ProfileKind::AccessKey(AccessKeyProfile {
+                max_key_age_days: self.max_key_age_days,
+                user_name: nonempty(&self.user_name),
+                endpoints,
+            }),
+            ProfileType::KmsSecret => {
+                let secret_name = self.required("secret-name", &self.secret_name, "the KMS secret holding the RAM credentials", problems);
+                let client_key_file = self.client_key_file.clone().unwrap_or_else(|| {
+                    problems.push(Problem::error("client-key-file", "is required: the ClientKey JSON file downloaded from KMS"));
+                    PathBuf::new()
+                });
+                let password = match (nonempty(&self.client_key_password_env), &self.client_key_password_file) {
+                    (Some(v), None) => PasswordSource::Env(v),
+                    (None, Some(f)) => PasswordSource::File(f.clone()),
+                    (Some(_), Some(_)) => {
+                        problems.push(Problem::error("client-key-password-env", "give either --client-key-password-env or --client-key-password-file, not both"));
+                        return None;
+                    }
+                    (None, None) => {
+                        problems.push(Problem::error("client-key-password-env", "is required: the environment variable (or --client-key-password-file) holding the ClientKey password"));
+                        return None;
+                    }
+                };
+                ProfileKind::KmsSecret(KmsSecretProfile { secret_name, client_key_file, client_key_password: password, endpoints })
+            }
+            ProfileType::StsToken => {
+                let expiration = match nonempty(&self.expiration) {
+                    None => None,
+                    Some(s) => match crate::credentials::parse_expiration(&s) {
+                        Ok(t) => Some(t),
+                        Err(e) => {
+                            problems.push(Problem::error("expiration", e));
+                            None
+                        }
+                    },
+                };
+                ProfileKind::StsToken(StsTokenProfile { expiration, endpoints })
+            }
+            ProfileType::RamRoleArn => {
+                let source = match nonempty(&self.source).map(|s| s.parse::<ProfileName>()) {
+                    Some(Ok(s)) => Some(s),
+                    Some(Err(e)) => {
+                        problems.push(Problem::error("source", e));
+                        None
+                    }
+                    None => {
+                        problems.push(Problem::error("source", "is required: the profile whose credentials assume the role"));
+                        None
+                    }
+                };
+                let role_arn = self.required("role-arn", &self.role_arn, "acs:ram::<account-id>:role/<role-name>", problems);
+                let session_name = nonempty(&self.session_name).unwrap_or_else(default_session_name);
+                ProfileKind::RamRoleArn(RamRoleArnProfile {
+                    source: source?,
+                    role_arn,
+                    session_name,
+                    duration_seconds: duration,
+                    policy: nonempty(&self.policy),
+                    external_id: nonempty(&self.external_id),
+                    endpoints,
+                })
+            }
+            ProfileType::EcsRamRole => ProfileKind::EcsRamRole(EcsRamRoleProfile {
+                role_name: nonempty(&self.role_name),
+                imdsv1_disabled: self.imdsv1_disabled,
+                endpoints,
+            }),
+            ProfileType::OidcRoleArn => {
+                let role_arn = self.required("role-arn", &self.role_arn, "acs:ram::<account-id>:role/<role-name>", problems);
+                let oidc_provider_arn = self.required("oidc-provider-arn", &self.oidc_provider_arn, "acs:ram::<account-id>:oidc-provider/<name>", problems);
+                let oidc_token_file = self.oidc_token_file.clone().unwrap_or_else(|| {
+                    problems.push(Problem::error("oidc-token-file", "is required: the path of the OIDC token file (e.g. ALIBABA_CLOUD_OIDC_TOKEN_FILE)"));
+                    PathBuf::new()
+                });
+                ProfileKind::OidcRoleArn(OidcRoleArnProfile {
+                    role_arn,
+                    oidc_provider_arn,
+                    oidc_token_file,
+                    session_name: nonempty(&self.session_name).unwrap_or_else(default_session_name),
+                    duration_seconds: duration,
+                    policy: nonempty(&self.policy),
+                    endpoints,
+                })
+            }
+            ProfileType::Environment => ProfileKind::Environment(EnvironmentProfile {}),
+            ProfileType::CredentialsUri => {
+                if nonempty(&self.uri).is_none() {
+                    problems.push(Problem::error("uri", "is required: the URL that serves credentials"));
+                }
+                ProfileKind::CredentialsUri(CredentialsUriProfile { uri: Self::url("uri", &self.uri, problems)? })
+            }
+            ProfileType::External => ProfileKind::External(ExternalProfile {
+                command: self.required("command", &self.command, "the program that prints credentials JSON", problems),
+                timeout_seconds: self.timeout_seconds.unwrap_or(DEFAULT_EXTERNAL_TIMEOUT_SECONDS),
+            }),
+        })
+    }
+
+    fn stray_fields(&self, t: ProfileType) -> Vec<&'static str> {
+        use ProfileType::*;
+        let set = |v: &Option<String>| nonempty(v).is_some();
+        let fields: [(&'static str, bool, &[ProfileType]); 19] = [
+            ("role-arn", set(&self.role_arn), &[RamRoleArn, OidcRoleArn]),
+            ("session-name", set(&self.session_name), &[RamRoleArn, OidcRoleArn]),
+            ("policy", set(&self.policy), &[RamRoleArn, OidcRoleArn]),
+            ("duration", self.duration.is_some(), &[RamRoleArn, OidcRoleArn]),
+            ("external-id", set(&self.external_id), &[RamRoleArn]),
+            ("source", set(&self.source), &[RamRoleArn]),
+            ("role-name", set(&self.role_name), &[EcsRamRole]),
+            ("imdsv1-disabled", self.imdsv1_disabled, &[EcsRamRole]),
+            ("oidc-provider-arn", set(&self.oidc_provider_arn), &[OidcRoleArn]),
+            ("oidc-token-file", self.oidc_token_file.is_some(), &[OidcRoleArn]),
+            ("uri", set(&self.uri), &[CredentialsUri]),
+            ("command", set(&self.command), &[External]),
+            ("timeout-seconds", self.timeout_seconds.is_some(), &[External]),
+            ("secret-name", set(&self.secret_name), &[KmsSecret]),
+            ("client-key-file", self.client_key_file.is_some(), &[KmsSecret]),
+            ("expiration", set(&self.expiration), &[StsToken]),
+            ("max-key-age-days", self.max_key_age_days.is_some(), &[AccessKey]),
+            ("user-name", set(&self.user_name), &[AccessKey]),
+            ("metadata-endpoint", set(&self.metadata_endpoint), &[EcsRamRole]),
+        ];
+        let mut out: Vec<&'static str> = fields.iter().filter(|(_, on, ok)| *on && !ok.contains(&t)).map(|(f, ..)| *f).collect();
+        let no_endpoints = matches!(t, Environment | CredentialsUri | External);
+        if no_endpoints {
+            for (f, v) in [("sts-endpoint", &self.sts_endpoint), ("ram-endpoint", &self.ram_endpoint), ("kms-endpoint", &self.kms_endpoint)] {
+                if set(v) {
+                    out.push(f);
+                }
+            }
+        }
+        out
+    }
+
+    /// The inverse, for edit forms.
+    pub fn from_profile(p: &Profile) -> Self {
+        let mut i = ProfileInput {
+            name: p.name.to_string(),
+            r#type: p.profile_type().to_string(),
+            region: p.region.clone(),
+            description: p.description.clone(),
+            ..Default::default()
+        };
+        if let Some(e) = p.kind.endpoints() {
+            i.sts_endpoint = e.sts.as_ref().map(Url::to_string);
+            i.ram_endpoint = e.ram.as_ref().map(Url::to_string);
+            i.kms_endpoint = e.kms.as_ref().map(Url::to_string);
+            i.metadata_endpoint = e.metadata.as_ref().map(Url::to_string);
+        }
+        match &p.kind {
+            ProfileKind::AccessKey(a) => {
+                i.max_key_age_days = a.max_key_age_days;
+                i.user_name = a.user_name.clone();
+            }
+            ProfileKind::KmsSecret(k) => {
+                i.secret_name = Some(k.secret_name.clone());
+                i.client_key_file = Some(k.client_key_file.clone());
+                match &k.client_key_password {
+                    PasswordSource::Env(v) => i.client_key_password_env = Some(v.clone()),
+                    PasswordSource::File(f) => i.client_key_password_file = Some(f.clone()),
+                }
+            }
+            ProfileKind::StsToken(s) => i.expiration = s.expiration.map(crate::credentials::format_expiration),
+            ProfileKind::RamRoleArn(r) => {
+                i.source = Some(r.source.to_string());
+                i.role_arn = Some(r.role_arn.clone());
+                i.session_name = Some(r.session_name.clone());
+                i.duration = Some(r.duration_seconds);
+                i.policy = r.policy.clone();
+                i.external_id = r.external_id.clone();
+            }
+            ProfileKind::EcsRamRole(e) => {
+                i.role_name = e.role_name.clone();
+                i.imdsv1_disabled = e.imdsv1_disabled;
+            }
+            ProfileKind::OidcRoleArn(o) => {
+                i.role_arn = Some(o.role_arn.clone());
+                i.oidc_provider_arn = Some(o.oidc_provider_arn.clone());
+                i.oidc_token_file = Some(o.oidc_token_file.clone());
+                i.session_name = Some(o.session_name.clone());
+                i.duration = Some(o.duration_seconds);
+                i.policy = o.policy.clone();
+            }
+            ProfileKind::Environment(_) => {}
+            ProfileKind::CredentialsUri(c) => i.uri = Some(c.uri.to_string()),
+            ProfileKind::External(x) => {
+                i.command = Some(x.command.clone());
+                i.timeout_seconds = Some(x.timeout_seconds);
+            }
+        }
+        i
+    }
+}
+
+/// `alicred-<user>`: what STS will show in ActionTrail when no name is given.
+fn default_session_name() -> String {
+    let user = std::env::var("USER").unwrap_or_default();
+    let clean: String = user.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '@' | '-' | '_')).take(24).collect();
+    if clean.is_empty() { "alicred".into() } else { format!("alicred-{clean}") }
+}
