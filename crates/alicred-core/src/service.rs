@@ -4,7 +4,7 @@
 
 use crate::paths::Paths;
 use crate::profile::validate::{self, Problem, Severity};
-use crate::profile::{Profile, ProfileInput, ProfileName, ProfileType};
+use crate::profile::{ProfileInput, ProfileName, ProfileType};
 use crate::sensitive::Sensitive;
 use crate::store::config::{ConfigError, ConfigStore, ProfilesFile};
 use crate::store::secrets::{self, SecretError, SecretKey, SecretStore, StoredKey};
