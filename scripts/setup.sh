@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Install everything alicred needs to build, run and test. Idempotent: a second
+# run checks and does nothing. Usage: scripts/setup.sh [app|test]
+set -euo pipefail
+source "$(dirname "$0")/lib/env.sh"
+what="${1:-test}"
+
+APT_APP=(pkg-config build-essential libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev
+  libayatana-appindicator3-dev librsvg2-dev libxdo-dev gnome-keyring dbus-x11 libsecret-tools)
+APT_TEST=(webkit2gtk-driver xvfb dunst wrk nginx-light imagemagick procps psmisc curl)
+
+need_apt=()
+pkgs=("${APT_APP[@]}")
+[ "$what" = test ] && pkgs+=("${APT_TEST[@]}")
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "apt: installing ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+# nginx from the package must not sit on port 80 as a service; benchmarks start their own.
+if command -v systemctl >/dev/null && systemctl is-active --quiet nginx 2>/dev/null; then systemctl stop nginx || true; fi
+
+command -v cargo >/dev/null || die "cargo not found: install Rust (rustup) first"
+
+if [ "$what" = test ] && ! command -v tauri-driver >/dev/null; then
+  log "cargo: installing tauri-driver 2.1.0"
+  CARGO_TARGET_DIR="$CACHE/tauri-driver-build" cargo install tauri-driver --version 2.1.0 --locked --quiet
+  rm -rf "$CACHE/tauri-driver-build"
+fi
+
+# npm: only when the lock file changed since the last install.
+npm_install() {
+  local dir="$1"
+  [ -f "$dir/package-lock.json" ] || return 0
+  local stamp="$dir/node_modules/.alicred-lock-sha"
+  local sum; sum=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
+    log "npm: installing in ${dir#$ROOT/}"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$sum" > "$stamp"
+  fi
+}
+npm_install "$ROOT/ui"
+[ "$what" = test ] && npm_install "$ROOT/tests/node"
+
+# Python venv with the official SDKs used as real clients in tests.
+if [ "$what" = test ]; then
+  req="$ROOT/tests/python/requirements.txt"
+  stamp="$VENV/.alicred-req-sha"
+  sum=$(sha256sum "$req" | cut -d' ' -f1)
+  if [ ! -x "$VENV/bin/python" ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
+    log "python: preparing $VENV"
+    [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$req"
+    echo "$sum" > "$stamp"
+  fi
+fi
+log "setup ($what) complete"

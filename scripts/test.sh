@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, build once, then every suite on the built
+# binaries. Installs what it needs first (scripts/setup.sh). Exit 0 only
+# when every suite passed.
+set -uo pipefail
+source "$(dirname "$0")/lib/env.sh"
+cd "$ROOT"
+"$ROOT/scripts/setup.sh" test || die "setup failed"
+
+passed=(); failed=()
+suite() { # suite NAME CMD...
+  local name="$1"; shift
+  log "$name"
+  local t0=$SECONDS
+  if "$@"; then passed+=("$name"); log "$name: ok ($((SECONDS - t0)) s)"
+  else failed+=("$name"); log "$name: FAILED ($((SECONDS - t0)) s)"; fi
+}
+
+has_ui() { [ -f "$ROOT/ui/package.json" ]; }
+has_desktop() { [ -f "$ROOT/src-tauri/Cargo.toml" ]; }
+
+suite "rustfmt" cargo fmt --all --check
+has_ui && suite "ui: svelte-check" bash -c "cd ui && npm run --silent check"
+has_ui && suite "ui: vitest" bash -c "cd ui && npm test --silent"
+# The desktop app embeds the built UI, so build it before any cargo build.
+has_ui && suite "ui: build" bash -c "cd ui && npm run --silent build"
+suite "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
+# One build of everything; the suites below only run what it produced.
+suite "build" cargo build --workspace --all-targets --locked
+has_desktop && suite "build: desktop (bundled UI)" cargo build -p alicred-desktop --features custom-protocol --locked
+
+# Rust tests run against a real Secret Service in a private D-Bus session.
+suite "rust tests" "$ROOT/scripts/lib/with-keyring.sh" cargo test --workspace --locked --no-fail-fast
+
+run_pytest() { # run_pytest DIR: exit 5 ("no tests collected") is a failure here
+  "$ROOT/scripts/lib/with-keyring.sh" "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"
+  local rc=$?
+  [ $rc -eq 5 ] && echo "pytest collected no tests in $*" >&2
+  return $rc
+}
+ls tests/python/test_*.py >/dev/null 2>&1 && suite "python: official SDK interop" run_pytest tests/python
+[ -f tests/node/package.json ] && suite "node: @alicloud/credentials interop" "$ROOT/scripts/lib/with-keyring.sh" bash -c "cd tests/node && npm test --silent"
+[ -x tests/e2e/run.sh ] && suite "desktop end-to-end" tests/e2e/run.sh
+
+echo
+for s in "${failed[@]}"; do echo "FAILED: $s"; done
+echo "suites: ${#passed[@]} passed, ${#failed[@]} failed"
+[ ${#failed[@]} -eq 0 ]
