@@ -1,0 +1,59 @@
+// Thin wrappers over the Tauri commands (src-tauri/src/commands.rs).
+import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type {
+  AppEvent,
+  CallerIdentity,
+  CommandError,
+  EndpointInfo,
+  Problem,
+  ProfileInput,
+  ProfileStatus,
+  SecretInput,
+  Settings,
+  TimelineBucket,
+  TypeGuide,
+} from './types';
+
+/** Any rejection → `CommandError` with a message a person can act on. */
+export function asCommandError(e: unknown): CommandError {
+  if (e && typeof e === 'object' && 'message' in e && typeof (e as CommandError).message === 'string') {
+    const c = e as CommandError;
+    return { message: c.message, problems: Array.isArray(c.problems) ? c.problems : undefined };
+  }
+  if (typeof e === 'string') return { message: e };
+  if (e instanceof Error) return { message: e.message };
+  return { message: 'Something went wrong talking to the alicred backend.' };
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw asCommandError(e);
+  }
+}
+
+export const api = {
+  listProfiles: () => call<ProfileStatus[]>('list_profiles'),
+  getEvents: (after?: number) => call<AppEvent[]>('get_events', { after: after ?? null }),
+  getTimeline: (name: string) => call<TimelineBucket[]>('get_timeline', { name }),
+  typeGuides: () => call<TypeGuide[]>('type_guides'),
+  checkProfile: (input: ProfileInput) => call<Problem[]>('check_profile', { input }),
+  addProfile: (input: ProfileInput, secret: SecretInput | null, replace: boolean) =>
+    call<Problem[]>('add_profile', { input, secret, replace }),
+  getProfileInput: (name: string) => call<ProfileInput>('get_profile_input', { name }),
+  removeProfile: (name: string) => call<void>('remove_profile', { name }),
+  setActive: (name: string) => call<void>('set_active', { name }),
+  refresh: (name?: string) => call<void>('refresh', { name: name ?? null }),
+  verify: (name: string) => call<CallerIdentity>('verify', { name }),
+  endpointInfo: () => call<EndpointInfo>('endpoint_info'),
+  getSettings: () => call<Settings>('get_settings'),
+  setSettings: (settings: Settings) => call<Settings>('set_settings', { settings }),
+  copyText: (text: string) => call<void>('copy_text', { text }),
+};
+
+/** Engine events pushed by the backend (`alicred://event`). */
+export function onEngineEvent(cb: (e: AppEvent) => void): Promise<UnlistenFn> {
+  return listen<AppEvent>('alicred://event', (m) => cb(m.payload));
+}

@@ -1,0 +1,164 @@
+// Shapes the Tauri commands exchange with the dashboard. They mirror the
+// core's serde output (snake_case fields, kebab-case enum values).
+
+export type StateKind = 'idle' | 'fresh' | 'refreshing' | 'degraded' | 'expired' | 'needs-user';
+
+export interface ProfileState {
+  kind: StateKind;
+  expires?: string | null;
+  error?: string;
+  retry_at?: string;
+  why?: string;
+}
+
+export interface ChainLink {
+  name: string;
+  type: string;
+  role_arn?: string | null;
+  session_name?: string | null;
+  duration_seconds?: number | null;
+  policy: boolean;
+}
+
+export interface Consumer {
+  pid: number;
+  exe: string;
+  count: number;
+  last_seen: string;
+}
+
+/** Rotation status: filled in once the rotation module lands. */
+export interface RotationStatus {
+  key_age_days?: number | null;
+  last_rotation?: string | null;
+  pending_step?: string | null;
+  kms_next_rotation?: string | null;
+  due?: boolean;
+}
+
+export interface ProfileStatus {
+  name: string;
+  type: string;
+  active: boolean;
+  state: ProfileState;
+  issued_at?: string | null;
+  expires_at?: string | null;
+  refresh_at?: string | null;
+  last_refresh?: string | null;
+  last_error?: string | null;
+  access_key_id_hint?: string | null;
+  chain: ChainLink[];
+  handouts: number;
+  consumers: Consumer[];
+  rotation?: RotationStatus | null;
+}
+
+export type EventKind =
+  | 'refreshed'
+  | 'refresh-failed'
+  | 'state-changed'
+  | 'handout'
+  | 'expiring-soon'
+  | 'needs-user'
+  | 'key-due'
+  | 'rotation'
+  | 'invalidated'
+  | 'config-reloaded'
+  | 'agent';
+
+export interface AppEvent {
+  id: number;
+  at: string;
+  profile?: string | null;
+  kind: EventKind;
+  message: string;
+}
+
+export interface TimelineBucket {
+  start: string;
+  refreshes: number;
+  failures: number;
+  handouts: number;
+}
+
+export interface TypeGuide {
+  type: string;
+  title: string;
+  use_when: string;
+  needs_key_up_front: string;
+  underlying: string;
+  refresh: string;
+}
+
+export interface Problem {
+  field: string;
+  severity: 'error' | 'warning';
+  message: string;
+}
+
+/** `alicred_core::profile::ProfileInput`, field for field. */
+export interface ProfileInput {
+  name: string;
+  type: string;
+  region: string | null;
+  description: string | null;
+  role_arn: string | null;
+  session_name: string | null;
+  policy: string | null;
+  duration: number | null;
+  external_id: string | null;
+  source: string | null;
+  role_name: string | null;
+  imdsv1_disabled: boolean;
+  oidc_provider_arn: string | null;
+  oidc_token_file: string | null;
+  uri: string | null;
+  command: string | null;
+  timeout_seconds: number | null;
+  secret_name: string | null;
+  client_key_file: string | null;
+  client_key_password_env: string | null;
+  client_key_password_file: string | null;
+  expiration: string | null;
+  max_key_age_days: number | null;
+  user_name: string | null;
+  sts_endpoint: string | null;
+  ram_endpoint: string | null;
+  kms_endpoint: string | null;
+  metadata_endpoint: string | null;
+}
+
+/** Sent once with add_profile and then dropped. */
+export interface SecretInput {
+  access_key_id: string;
+  access_key_secret: string;
+  security_token?: string;
+}
+
+export interface CallerIdentity {
+  account_id: string;
+  arn: string;
+  user_id?: string;
+  identity_type?: string;
+  [k: string]: unknown;
+}
+
+export interface EndpointInfo {
+  /** Base URL of the active profile's credentials (token included). */
+  url: string | null;
+  export_line: string | null;
+  listen: string | null;
+  running: boolean;
+  error?: string | null;
+}
+
+export interface Settings {
+  autostart: boolean;
+  theme: 'system' | 'light' | 'dark';
+}
+
+/** What a failed command returns. */
+export interface CommandError {
+  message: string;
+  problems?: Problem[];
+}

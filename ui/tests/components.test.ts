@@ -1,0 +1,249 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import App from '../src/App.svelte';
+import ProfileForm from '../src/components/ProfileForm.svelte';
+import type { ProfileStatus, TypeGuide } from '../src/lib/types';
+
+const NOW = Date.parse('2026-01-01T12:00:00Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+
+const guides: TypeGuide[] = [
+  { type: 'access-key', title: 'AccessKey', use_when: 'safe and stable places', needs_key_up_front: 'yes', underlying: 'AccessKey', refresh: 'manual' },
+  { type: 'ram-role-arn', title: 'RAM role ARN', use_when: 'access through a role', needs_key_up_front: 'yes', underlying: 'STS', refresh: 'automatic' },
+];
+
+const profiles = (): ProfileStatus[] => [
+  {
+    name: 'base',
+    type: 'access-key',
+    active: true,
+    state: { kind: 'fresh', expires: null },
+    chain: [{ name: 'base', type: 'access-key', policy: false }],
+    handouts: 2,
+    consumers: [],
+    last_refresh: iso(NOW - 60_000),
+  },
+  {
+    name: 'dev',
+    type: 'ram-role-arn',
+    active: false,
+    state: { kind: 'fresh', expires: iso(NOW + 125_000) },
+    issued_at: iso(NOW - 3475_000),
+    refresh_at: iso(NOW + 60_000),
+    expires_at: iso(NOW + 125_000),
+    chain: [
+      { name: 'base', type: 'access-key', policy: false },
+      { name: 'dev', type: 'ram-role-arn', role_arn: 'acs:ram::1:role/dev', session_name: 's', duration_seconds: 3600, policy: false },
+    ],
+    handouts: 0,
+    consumers: [],
+  },
+  {
+    name: 'broken',
+    type: 'credentials-uri',
+    active: false,
+    state: { kind: 'expired', error: 'HTTP 503 from http://127.0.0.1:1/uri' },
+    chain: [],
+    handouts: 0,
+    consumers: [],
+  },
+];
+
+type Calls = Array<{ cmd: string; args: Record<string, unknown> }>;
+
+function backend(calls: Calls, overrides: Record<string, (args: Record<string, unknown>) => unknown> = {}) {
+  mockIPC((cmd, args) => {
+    calls.push({ cmd, args: (args ?? {}) as Record<string, unknown> });
+    if (overrides[cmd]) return overrides[cmd]((args ?? {}) as Record<string, unknown>);
+    switch (cmd) {
+      case 'list_profiles':
+        return profiles();
+      case 'get_events':
+        return [{ id: 1, at: iso(NOW), profile: 'dev', kind: 'refreshed', message: 'refreshed; valid for 1 h' }];
+      case 'endpoint_info':
+        return {
+          url: 'http://127.0.0.1:47911/tok/v1/credentials',
+          export_line: 'export ALIBABA_CLOUD_CREDENTIALS_URI=http://127.0.0.1:47911/tok/v1/credentials',
+          listen: '127.0.0.1:47911',
+          running: true,
+        };
+      case 'type_guides':
+        return guides;
+      case 'get_settings':
+        return { autostart: false, theme: 'system' };
+      case 'check_profile':
+        return [];
+      case 'get_timeline':
+        return [{ start: iso(NOW - 600_000), refreshes: 1, failures: 1, handouts: 4 }];
+      case 'plugin:event|listen':
+        return 1;
+      default:
+        return null;
+    }
+  });
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
+  vi.setSystemTime(NOW);
+});
+afterEach(() => {
+  cleanup();
+  clearMocks();
+  vi.useRealTimers();
+});
+
+describe('dashboard', () => {
+  it('shows profiles with state badges, a ticking countdown and the chain', async () => {
+    const calls: Calls = [];
+    backend(calls);
+    render(App);
+    await vi.waitFor(() => expect(screen.getByTestId('profile-row-dev')).toBeInTheDocument());
+    expect(screen.getByTestId('state-dev')).toHaveTextContent('Fresh');
+    expect(screen.getByTestId('state-broken')).toHaveTextContent('Expired');
+    expect(screen.getByTestId('attention')).toHaveTextContent('1 needs attention');
+    expect(screen.getByTestId('countdown-dev')).toHaveTextContent('2m 05s');
+    expect(screen.getByTestId('countdown-base')).toHaveTextContent('never');
+    expect(screen.getByTestId('countdown-broken')).toHaveTextContent('—');
+    expect(screen.getByTestId('chain-dev')).toHaveTextContent('base → role/dev (s, 1 h)');
+    expect(screen.getByTestId('rotation-dev')).toHaveTextContent('—');
+    expect(screen.getByTestId('active-marker-base')).toBeInTheDocument();
+    expect(screen.getByTestId('rotate-dev')).toBeDisabled();
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(screen.getByTestId('countdown-dev')).toHaveTextContent('2m 02s');
+    expect(screen.getByTestId('endpoint-url')).toHaveTextContent('/tok/v1/credentials');
+    expect(screen.getByTestId('export-line')).toHaveTextContent('export ALIBABA_CLOUD_CREDENTIALS_URI=');
+    expect(screen.getAllByTestId('event')[0]).toHaveTextContent('refreshed; valid for 1 h');
+  });
+
+  it('switches the active profile, verifies and expands a timeline', async () => {
+    const calls: Calls = [];
+    backend(calls, { verify: () => ({ account_id: '1', arn: 'acs:ram::1:assumed-role/dev/s' }) });
+    render(App);
+    await vi.waitFor(() => expect(screen.getByTestId('active-dev')).toBeInTheDocument());
+    await fireEvent.click(screen.getByTestId('active-dev'));
+    await vi.waitFor(() => expect(calls.some((c) => c.cmd === 'set_active' && c.args.name === 'dev')).toBe(true));
+    await fireEvent.click(screen.getByTestId('verify-dev'));
+    await vi.waitFor(() => expect(screen.getByTestId('verify-result-dev')).toHaveTextContent('assumed-role/dev/s'));
+    await vi.waitFor(() => expect(screen.getByTestId('timeline-dev')).toHaveTextContent('1 refreshes'));
+  });
+
+  it('asks before removing', async () => {
+    const calls: Calls = [];
+    backend(calls);
+    render(App);
+    await vi.waitFor(() => expect(screen.getByTestId('remove-dev')).toBeInTheDocument());
+    await fireEvent.click(screen.getByTestId('remove-dev'));
+    expect(screen.getByTestId('confirm-dialog')).toHaveTextContent('Remove dev?');
+    await fireEvent.click(screen.getByTestId('confirm-cancel'));
+    expect(calls.some((c) => c.cmd === 'remove_profile')).toBe(false);
+    await fireEvent.click(screen.getByTestId('remove-dev'));
+    await fireEvent.click(screen.getByTestId('confirm-ok'));
+    await vi.waitFor(() => expect(calls.some((c) => c.cmd === 'remove_profile' && c.args.name === 'dev')).toBe(true));
+  });
+
+  it('shows backend errors in words', async () => {
+    const calls: Calls = [];
+    backend(calls, {
+      list_profiles: () => {
+        throw { message: 'the keyring is locked: unlock it (log in to the desktop, or run `gnome-keyring-daemon --unlock`)' };
+      },
+    });
+    render(App);
+    await vi.waitFor(() => expect(screen.getByTestId('load-error')).toHaveTextContent('keyring is locked'));
+  });
+});
+
+describe('profile form', () => {
+  function renderForm(calls: Calls, overrides = {}) {
+    backend(calls, overrides);
+    const onsaved = vi.fn();
+    render(ProfileForm, {
+      props: { mode: 'add', initial: { name: '', type: 'access-key' }, guides, profileNames: ['base'], onclose: vi.fn(), onsaved },
+    });
+    return onsaved;
+  }
+
+  it('validates as you type (debounced) and shows problems under the field', async () => {
+    const calls: Calls = [];
+    renderForm(calls, {
+      check_profile: (a: Record<string, unknown>) => {
+        const input = a.input as { name: string };
+        return input.name.includes(' ')
+          ? [{ field: 'name', severity: 'error', message: 'may contain only letters, digits, ".", "_" and "-"' }]
+          : [];
+      },
+    });
+    expect(screen.getByTestId('type-guide')).toHaveTextContent('safe and stable places');
+    const name = screen.getByTestId('field-name');
+    await fireEvent.input(name, { target: { value: 'my' } });
+    await fireEvent.input(name, { target: { value: 'my key' } });
+    await vi.advanceTimersByTimeAsync(300);
+    const checks = calls.filter((c) => c.cmd === 'check_profile');
+    expect(checks.at(-1)?.args.input).toMatchObject({ name: 'my key', type: 'access-key' });
+    // Debounced: the two keystrokes made one call (plus the initial one).
+    expect(checks.length).toBeLessThanOrEqual(2);
+    await vi.waitFor(() => expect(screen.getByTestId('problem-name')).toHaveTextContent('only letters'));
+    expect(name).toHaveAttribute('aria-invalid', 'true');
+  });
+
+  it('changes the guide and fields with the type', async () => {
+    const calls: Calls = [];
+    renderForm(calls);
+    await fireEvent.change(screen.getByTestId('field-type'), { target: { value: 'ram-role-arn' } });
+    expect(screen.getByTestId('type-guide')).toHaveTextContent('access through a role');
+    expect(screen.getByTestId('field-role_arn')).toBeInTheDocument();
+    expect(screen.queryByTestId('secret-access_key_id')).toBeNull();
+  });
+
+  it('sends the secret once and forgets it', async () => {
+    const calls: Calls = [];
+    const onsaved = renderForm(calls, { add_profile: () => [] });
+    await fireEvent.input(screen.getByTestId('field-name'), { target: { value: 'base2' } });
+    const id = screen.getByTestId('secret-access_key_id') as HTMLInputElement;
+    const secret = screen.getByTestId('secret-access_key_secret') as HTMLInputElement;
+    expect(secret.type).toBe('password');
+    expect(id.type).toBe('password');
+    await fireEvent.input(id, { target: { value: 'LTAI5tExample' } });
+    await fireEvent.input(secret, { target: { value: 'TopSecretValue' } });
+    await fireEvent.click(screen.getByTestId('form-submit'));
+    await vi.waitFor(() => expect(onsaved).toHaveBeenCalled());
+    const add = calls.find((c) => c.cmd === 'add_profile');
+    expect(add?.args).toMatchObject({
+      input: { name: 'base2', type: 'access-key' },
+      secret: { access_key_id: 'LTAI5tExample', access_key_secret: 'TopSecretValue' },
+      replace: false,
+    });
+    expect(secret.value).toBe('');
+    expect(id.value).toBe('');
+    // No later call carries the secret again.
+    const later = calls.slice(calls.indexOf(add!) + 1);
+    expect(JSON.stringify(later)).not.toContain('TopSecretValue');
+  });
+
+  it('refuses to submit without the secret and says why', async () => {
+    const calls: Calls = [];
+    renderForm(calls);
+    await fireEvent.input(screen.getByTestId('field-name'), { target: { value: 'k' } });
+    await fireEvent.click(screen.getByTestId('form-submit'));
+    await waitFor(() => expect(screen.getByTestId('form-error')).toHaveTextContent('Fix the fields'));
+    expect(screen.getAllByTestId('problem-access_key_secret')[0]).toHaveTextContent('is required');
+    expect(calls.some((c) => c.cmd === 'add_profile')).toBe(false);
+  });
+
+  it('clears the secret even when the backend refuses', async () => {
+    const calls: Calls = [];
+    renderForm(calls, {
+      add_profile: () => {
+        throw { message: 'invalid profile: role-arn: is required', problems: [{ field: 'name', severity: 'error', message: 'taken' }] };
+      },
+    });
+    await fireEvent.input(screen.getByTestId('field-name'), { target: { value: 'k' } });
+    await fireEvent.input(screen.getByTestId('secret-access_key_id'), { target: { value: 'AK' } });
+    await fireEvent.input(screen.getByTestId('secret-access_key_secret'), { target: { value: 'SK' } });
+    await fireEvent.click(screen.getByTestId('form-submit'));
+    await vi.waitFor(() => expect(screen.getByTestId('form-error')).toHaveTextContent('enter the secret again'));
+    expect((screen.getByTestId('secret-access_key_secret') as HTMLInputElement).value).toBe('');
+  });
+});
