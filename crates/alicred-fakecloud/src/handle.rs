@@ -1,0 +1,374 @@
+//! [`FakeCloudHandle`]: URLs, typed admin operations and shutdown of a running emulator.
+
+use crate::admin::DemoState;
+use crate::faults::{FaultInfo, FaultSpec};
+use crate::gateway::Gateway;
+use crate::ops::{AccessKeyInfo, AccessKeyPair, RoleInfo, SecretInfo, SecretVersionInfo, UserInfo};
+use crate::state::{Counters, IssuedCredential, KeyStatus, Shared, World};
+use crate::{DemoSeed, Error, FakeCloudConfig, server};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+enum Task {
+    Tokio(tokio::task::JoinHandle<()>),
+    Thread(std::thread::JoinHandle<()>),
+}
+
+/// A running emulator. Dropping it stops the server (without waiting).
+pub struct FakeCloudHandle {
+    addr: SocketAddr,
+    shared: Shared,
+    stop: watch::Sender<bool>,
+    task: Option<Task>,
+    demo: Option<Arc<DemoSeed>>,
+}
+
+struct Prepared {
+    listener: std::net::TcpListener,
+    addr: SocketAddr,
+    shared: Shared,
+    gateway: Arc<Gateway>,
+    demo: Option<Arc<DemoSeed>>,
+}
+
+fn prepare(config: FakeCloudConfig) -> Result<Prepared, Error> {
+    if !config.listen.ip().is_loopback() {
+        return Err(Error::NonLoopback(config.listen));
+    }
+    let mut world = World::new(&config.account_id);
+    world.lifetime_override = config.lifetime_seconds.map(|s| s.max(1));
+    let demo = if config.demo {
+        Some(Arc::new(crate::demo::seed(&mut world)?))
+    } else {
+        None
+    };
+    let listener = std::net::TcpListener::bind(config.listen)?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let shared = Shared::new(world);
+    let router = server::router(shared.clone(), DemoState(demo.clone()));
+    let gateway = Arc::new(Gateway {
+        shared: shared.clone(),
+        router,
+    });
+    Ok(Prepared {
+        listener,
+        addr,
+        shared,
+        gateway,
+        demo,
+    })
+}
+
+pub(crate) fn start_on_runtime(config: FakeCloudConfig) -> Result<FakeCloudHandle, Error> {
+    let p = prepare(config)?;
+    let listener = tokio::net::TcpListener::from_std(p.listener)?;
+    let (stop, rx) = watch::channel(false);
+    let task = tokio::spawn(server::run(listener, p.gateway, rx));
+    tracing::info!("fakecloud listening on http://{}", p.addr);
+    Ok(FakeCloudHandle {
+        addr: p.addr,
+        shared: p.shared,
+        stop,
+        task: Some(Task::Tokio(task)),
+        demo: p.demo,
+    })
+}
+
+pub(crate) fn start_background(config: FakeCloudConfig) -> Result<FakeCloudHandle, Error> {
+    let p = prepare(config)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("fakecloud-worker")
+        .enable_all()
+        .build()?;
+    let (stop, rx) = watch::channel(false);
+    let std_listener = p.listener;
+    let gateway = p.gateway;
+    let thread = std::thread::Builder::new()
+        .name("fakecloud".into())
+        .spawn(move || {
+            rt.block_on(async move {
+                match tokio::net::TcpListener::from_std(std_listener) {
+                    Ok(listener) => server::run(listener, gateway, rx).await,
+                    Err(e) => tracing::error!("fakecloud could not start: {e}"),
+                }
+            });
+        })?;
+    Ok(FakeCloudHandle {
+        addr: p.addr,
+        shared: p.shared,
+        stop,
+        task: Some(Task::Thread(thread)),
+        demo: p.demo,
+    })
+}
+
+impl std::fmt::Debug for FakeCloudHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeCloudHandle")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FakeCloudHandle {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:<port>` (also the RPC endpoint dispatching by `Version`).
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// STS endpoint: `{base}/sts`.
+    pub fn sts_url(&self) -> String {
+        format!("{}/sts", self.base_url())
+    }
+
+    /// RAM/IMS endpoint: `{base}/ram`.
+    pub fn ram_url(&self) -> String {
+        format!("{}/ram", self.base_url())
+    }
+
+    /// KMS endpoint: `{base}/kms`.
+    pub fn kms_url(&self) -> String {
+        format!("{}/kms", self.base_url())
+    }
+
+    /// ECS metadata base: `{base}/ecs` (the SDKs' `http://100.100.100.200`).
+    pub fn ecs_url(&self) -> String {
+        format!("{}/ecs", self.base_url())
+    }
+
+    /// Credentials-URI source `name`: `{base}/uri/<name>`.
+    pub fn uri_url(&self, name: &str) -> String {
+        format!("{}/uri/{name}", self.base_url())
+    }
+
+    /// Admin API base: `{base}/_admin`.
+    pub fn admin_url(&self) -> String {
+        format!("{}/_admin", self.base_url())
+    }
+
+    /// The demo seed, when started with [`FakeCloudConfig::demo`].
+    pub fn demo(&self) -> Option<&DemoSeed> {
+        self.demo.as_deref()
+    }
+
+    /// The default account id.
+    pub fn account_id(&self) -> String {
+        self.shared.lock().default_account.clone()
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
+        f(&mut self.shared.lock())
+    }
+
+    /// Creates an account; with `with_root_key`, also a root AccessKey.
+    pub fn create_account(
+        &self,
+        account_id: &str,
+        with_root_key: bool,
+    ) -> Result<Option<AccessKeyPair>, Error> {
+        Ok(self.with(|w| w.op_create_account(account_id, with_root_key))?)
+    }
+
+    /// Creates RAM user `name` in the default account with one AccessKey.
+    pub fn create_user(&self, name: &str) -> Result<AccessKeyPair, Error> {
+        let info = self.create_user_in(&self.account_id(), name, true)?;
+        info.access_key.ok_or_else(|| Error::Admin {
+            code: "InternalError".into(),
+            message: "no key created".into(),
+        })
+    }
+
+    /// Creates RAM user `name` in `account_id`, optionally with one AccessKey.
+    pub fn create_user_in(
+        &self,
+        account_id: &str,
+        name: &str,
+        with_key: bool,
+    ) -> Result<UserInfo, Error> {
+        Ok(self.with(|w| w.op_create_user(account_id, name, with_key))?)
+    }
+
+    /// Creates an AccessKey for `user` (`None` = the account root) in the default account;
+    /// fails with `LimitExceeded.User.AccessKey` past two keys.
+    pub fn create_access_key(&self, user: Option<&str>) -> Result<AccessKeyPair, Error> {
+        Ok(self.with(|w| {
+            let account = w.default_account.clone();
+            w.op_create_access_key(&account, user)
+        })?)
+    }
+
+    /// Keys of `user` (`None` = root) in the default account, with status and last use.
+    pub fn list_access_keys(&self, user: Option<&str>) -> Result<Vec<AccessKeyInfo>, Error> {
+        Ok(self.with(|w| {
+            let account = w.default_account.clone();
+            w.op_list_access_keys(&account, user)
+        })?)
+    }
+
+    /// Activates or deactivates a long-term key.
+    pub fn set_access_key_status(&self, key_id: &str, status: KeyStatus) -> Result<(), Error> {
+        Ok(self.with(|w| w.op_set_key_status(key_id, status))?)
+    }
+
+    /// Deletes a long-term key.
+    pub fn delete_access_key(&self, key_id: &str) -> Result<(), Error> {
+        Ok(self.with(|w| w.op_delete_key(key_id))?)
+    }
+
+    /// Creates (or updates) role `name` in the default account.
+    pub fn create_role(&self, name: &str, max_session_duration: u64) -> Result<RoleInfo, Error> {
+        Ok(self.with(|w| {
+            let account = w.default_account.clone();
+            w.op_create_role(&account, name, max_session_duration)
+        })?)
+    }
+
+    /// Registers a KMS ClientKey public key (SPKI or PKCS#1 PEM) for the default account.
+    pub fn register_client_key(&self, key_id: &str, public_key_pem: &str) -> Result<(), Error> {
+        Ok(self.with(|w| {
+            let account = w.default_account.clone();
+            w.op_register_client_key(&account, key_id, public_key_pem)
+        })?)
+    }
+
+    /// Creates a `RAMCredentials` secret holding a new key of `user` (created if missing).
+    pub fn create_ram_secret(
+        &self,
+        secret_name: &str,
+        user: &str,
+        rotation_interval_seconds: u64,
+    ) -> Result<SecretInfo, Error> {
+        Ok(self.with(|w| {
+            let account = w.default_account.clone();
+            w.op_create_secret(
+                &account,
+                secret_name,
+                user,
+                rotation_interval_seconds,
+                true,
+                None,
+            )
+        })?)
+    }
+
+    /// Versions of a secret with their stages.
+    pub fn secret_versions(&self, secret_name: &str) -> Result<Vec<SecretVersionInfo>, Error> {
+        Ok(self.with(|w| w.op_secret_versions(secret_name))?)
+    }
+
+    /// Registers an OIDC provider (`acs:ram::<acct>:oidc-provider/<name>`) accepting `tokens`.
+    pub fn register_oidc_provider(&self, arn: &str, tokens: &[&str]) -> Result<(), Error> {
+        let tokens = tokens.iter().map(|t| (*t).to_owned()).collect();
+        Ok(self.with(|w| w.op_register_oidc(arn, tokens, None, None, None))?)
+    }
+
+    /// Caps issued STS lifetimes at `seconds` (`None` = as requested).
+    pub fn set_lifetime(&self, seconds: Option<u64>) {
+        self.with(|w| w.lifetime_override = seconds.map(|s| s.max(1)));
+    }
+
+    /// Sets the ECS instance role (created if missing) in the default account.
+    pub fn set_ecs_role(&self, role: &str) -> Result<(), Error> {
+        Ok(self.with(|w| {
+            let account = w.default_account.clone();
+            w.op_set_ecs(&account, Some(role), None)
+        })?)
+    }
+
+    /// Turns ECS hardened mode (IMDSv2 token required) on or off.
+    pub fn set_ecs_hardened(&self, hardened: bool) {
+        self.with(|w| w.ecs.hardened = hardened);
+    }
+
+    /// Adds URI source `name` serving fresh STS credentials of `role` (created if missing).
+    pub fn add_uri_source(&self, name: &str, role: &str) -> Result<(), Error> {
+        Ok(self.with(|w| {
+            let account = w.default_account.clone();
+            w.op_add_uri_source(name, &account, Some(role), None, None)
+        })?)
+    }
+
+    /// Adds URI source `name` serving `user`'s long-term key (`SecurityToken: ""`).
+    pub fn add_uri_source_for_user(&self, name: &str, user: &str) -> Result<(), Error> {
+        Ok(self.with(|w| {
+            let account = w.default_account.clone();
+            w.op_add_uri_source(name, &account, None, Some(user), None)
+        })?)
+    }
+
+    /// Injects a fault; returns its id.
+    pub fn set_fault(&self, spec: FaultSpec) -> u64 {
+        self.with(|w| w.faults.add(spec))
+    }
+
+    /// Removes one fault.
+    pub fn clear_fault(&self, id: u64) -> bool {
+        self.with(|w| w.faults.remove(id))
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        self.with(|w| w.faults.clear());
+    }
+
+    /// Active faults.
+    pub fn faults(&self) -> Vec<FaultInfo> {
+        self.with(|w| w.faults.list())
+    }
+
+    /// Request, error, fault and issue counters.
+    pub fn counters(&self) -> Counters {
+        self.with(|w| w.counters.clone())
+    }
+
+    /// Resets the counters.
+    pub fn reset_counters(&self) {
+        self.with(|w| w.counters = Counters::default());
+    }
+
+    /// Every credential handed out so far (STS, keys), oldest first.
+    pub fn issued(&self) -> Vec<IssuedCredential> {
+        self.with(|w| w.issued.clone())
+    }
+
+    /// Shifts the emulator's clock by `seconds` (affects expiry and timestamp checks).
+    pub fn set_clock_offset(&self, seconds: i64) {
+        self.with(|w| w.clock_offset = seconds);
+    }
+
+    /// Stops the server and waits for it (bounded: hung requests are dropped).
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        match self.task.take() {
+            Some(Task::Tokio(h)) => {
+                let _ = h.await;
+            }
+            Some(Task::Thread(h)) => {
+                let _ = tokio::task::spawn_blocking(move || h.join()).await;
+            }
+            None => {}
+        }
+    }
+
+    /// Stops the server; waits for a background-thread server, only signals a runtime one.
+    pub fn shutdown_blocking(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(Task::Thread(h)) = self.task.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for FakeCloudHandle {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
