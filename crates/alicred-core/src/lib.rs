@@ -5,10 +5,12 @@
 
 pub mod clock;
 pub mod credentials;
+pub mod engine;
 pub mod paths;
 pub mod profile;
 pub mod providers;
 pub mod sensitive;
+pub mod server;
 pub mod service;
 pub mod store;
 

@@ -1,0 +1,312 @@
+//! `CachedProvider`: serves a provider's credentials from a cache while they
+//! are valid and not due, fetches otherwise; one fetch at a time
+//! (single-flight); never returns expired credentials; on failure keeps
+//! serving a still-valid cache and records the error and the back-off.
+
+use super::events::EventBus;
+use super::policy;
+use super::state::EventKind;
+use crate::clock::Clock;
+use crate::credentials::{Credentials, format_expiration};
+use crate::providers::{Provider, ProviderError};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
+
+/// A uniform random number in `[0, 1)`; injectable for tests.
+pub type Rng = Arc<dyn Fn() -> f64 + Send + Sync>;
+
+/// What the cache knows, without the secret.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CacheMeta {
+    pub has_credentials: bool,
+    pub issued_at: Option<DateTime<Utc>>,
+    pub expires: Option<DateTime<Utc>>,
+    pub access_key_id_hint: Option<String>,
+    /// Next planned refresh (`None` for long-term keys or nothing cached).
+    pub refresh_at: Option<DateTime<Utc>>,
+    /// Next retry after a failure.
+    pub retry_at: Option<DateTime<Utc>>,
+    pub last_refresh: Option<DateTime<Utc>>,
+    pub last_error: Option<ProviderError>,
+    /// Consecutive failures (0 after a success).
+    pub failures: u32,
+    pub refreshing: bool,
+    /// Fetch attempts so far.
+    pub attempts: u64,
+}
+
+impl CacheMeta {
+    /// When the next fetch should start, if any.
+    pub fn next_attempt(&self) -> Option<DateTime<Utc>> {
+        if self.failures > 0 {
+            self.retry_at
+        } else {
+            self.refresh_at
+        }
+    }
+}
+
+#[derive(Default)]
+struct Cache {
+    creds: Option<Credentials>,
+    meta: CacheMeta,
+    /// Bumped by `invalidate`; a fetch that started before is discarded.
+    epoch: u64,
+}
+
+pub struct CachedProvider {
+    name: String,
+    inner: Arc<dyn Provider>,
+    clock: Arc<dyn Clock>,
+    rng: Rng,
+    bus: Option<Arc<EventBus>>,
+    cache: Mutex<Cache>,
+    flight: tokio::sync::Mutex<()>,
+    changed: watch::Sender<u64>,
+}
+
+impl std::fmt::Debug for CachedProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedProvider")
+            .field("name", &self.name)
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `LTAI…abcd`: enough to recognise a key, too little to matter.
+pub fn key_hint(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() >= 12 {
+        let head: String = chars[..4].iter().collect();
+        let tail: String = chars[chars.len() - 4..].iter().collect();
+        format!("{head}…{tail}")
+    } else {
+        let head: String = chars.iter().take(2).collect();
+        format!("{head}…")
+    }
+}
+
+impl CachedProvider {
+    pub fn new(name: impl Into<String>, inner: Arc<dyn Provider>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            name: name.into(),
+            inner,
+            clock,
+            rng: Arc::new(rand::random::<f64>),
+            bus: None,
+            cache: Mutex::new(Cache::default()),
+            flight: tokio::sync::Mutex::new(()),
+            changed: watch::channel(0).0,
+        }
+    }
+
+    pub fn with_bus(mut self, bus: Arc<EventBus>) -> Self {
+        self.bus = Some(bus);
+        self
+    }
+
+    pub fn with_rng(mut self, rng: Rng) -> Self {
+        self.rng = rng;
+        self
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn inner(&self) -> &Arc<dyn Provider> {
+        &self.inner
+    }
+
+    /// Bumped after every fetch attempt and invalidation.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
+    pub fn meta(&self) -> CacheMeta {
+        self.lock().meta.clone()
+    }
+
+    /// The cached credentials if they may be handed out now.
+    pub fn current(&self) -> Option<Credentials> {
+        let now = self.clock.now();
+        self.lock()
+            .creds
+            .as_ref()
+            .filter(|c| policy::serveable(c, now))
+            .cloned()
+    }
+
+    /// Drop the cached credentials (e.g. the source key was rotated).
+    pub fn invalidate(&self) {
+        {
+            let mut c = self.lock();
+            c.epoch += 1;
+            c.creds = None;
+            let attempts = c.meta.attempts;
+            c.meta = CacheMeta {
+                attempts,
+                ..CacheMeta::default()
+            };
+        }
+        self.changed.send_modify(|v| *v += 1);
+    }
+
+    /// Fetch now, even if the cache is fresh (unless another fetch finished
+    /// while this one waited its turn). Returns what would be handed out.
+    pub async fn refresh(&self) -> Result<Credentials, ProviderError> {
+        let seen = self.lock().meta.attempts;
+        self.fetch(seen).await
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn served_or(&self, err: ProviderError) -> Result<Credentials, ProviderError> {
+        self.current().ok_or(err)
+    }
+
+    async fn fetch(&self, seen: u64) -> Result<Credentials, ProviderError> {
+        let _turn = self.flight.lock().await;
+        let epoch = {
+            let mut c = self.lock();
+            if c.meta.attempts != seen {
+                // Someone else fetched while we waited: share their result.
+                let err = c.meta.last_error.clone();
+                drop(c);
+                return match err {
+                    Some(e) => self.served_or(e),
+                    None => self.served_or(not_cached()),
+                };
+            }
+            c.meta.refreshing = true;
+            c.epoch
+        };
+        self.changed.send_modify(|v| *v += 1);
+        let result = self.inner.retrieve().await;
+        let now = self.clock.now();
+        let result = result.and_then(|cr| {
+            if policy::serveable(&cr, now) {
+                Ok(cr)
+            } else {
+                Err(ProviderError::AlreadyExpired {
+                    service: self.inner.describe(),
+                    expiration: cr.expiration.map(format_expiration).unwrap_or_default(),
+                })
+            }
+        });
+        let event = {
+            let mut c = self.lock();
+            c.meta.refreshing = false;
+            c.meta.attempts += 1;
+            if c.epoch != epoch {
+                None // invalidated meanwhile: the result belongs to the old source
+            } else {
+                Some(self.record(&mut c, &result, now))
+            }
+        };
+        self.changed.send_modify(|v| *v += 1);
+        if let (Some((kind, msg)), Some(bus)) = (event, &self.bus) {
+            bus.emit(now, Some(&self.name), kind, msg);
+        }
+        match result {
+            Ok(cr) => Ok(cr),
+            Err(e) => self.served_or(e),
+        }
+    }
+
+    fn record(
+        &self,
+        c: &mut Cache,
+        result: &Result<Credentials, ProviderError>,
+        now: DateTime<Utc>,
+    ) -> (EventKind, String) {
+        match result {
+            Ok(cr) => {
+                let m = &mut c.meta;
+                m.has_credentials = true;
+                m.issued_at = Some(cr.issued_at);
+                m.expires = cr.expiration;
+                m.access_key_id_hint = Some(key_hint(&cr.access_key_id));
+                m.refresh_at = policy::next_refresh(cr, now, (self.rng)());
+                m.retry_at = None;
+                m.last_refresh = Some(now);
+                m.last_error = None;
+                m.failures = 0;
+                c.creds = Some(cr.clone());
+                let msg = match cr.expiration {
+                    Some(e) => format!("refreshed; expires at {}", format_expiration(e)),
+                    None => "loaded long-term credentials".to_string(),
+                };
+                (EventKind::Refreshed, msg)
+            }
+            Err(e) => {
+                let m = &mut c.meta;
+                m.failures = m.failures.saturating_add(1);
+                let delay = if e.is_transient() {
+                    policy::backoff(m.failures, (self.rng)(), e.retry_after())
+                } else {
+                    policy::BACKOFF_CAP
+                };
+                let retry_at = now + delay;
+                m.retry_at = Some(retry_at);
+                m.last_error = Some(e.clone());
+                let serving = c.creds.as_ref().filter(|cr| policy::serveable(cr, now));
+                let tail = match serving.and_then(|cr| cr.expiration) {
+                    Some(exp) => format!(
+                        "; serving cached credentials until {}",
+                        format_expiration(exp)
+                    ),
+                    None if serving.is_some() => "; serving the cached key".to_string(),
+                    None => String::new(),
+                };
+                let msg = format!(
+                    "refresh failed: {e}; retrying at {}{tail}",
+                    format_expiration(retry_at)
+                );
+                (EventKind::RefreshFailed, msg)
+            }
+        }
+    }
+}
+
+fn not_cached() -> ProviderError {
+    ProviderError::Config("credentials were dropped while fetching; try again".into())
+}
+
+#[async_trait]
+impl Provider for CachedProvider {
+    /// Cached credentials while valid and not due; otherwise fetch (shared
+    /// with concurrent callers). Respects the back-off after a failure.
+    async fn retrieve(&self) -> Result<Credentials, ProviderError> {
+        let now = self.clock.now();
+        let seen = {
+            let c = self.lock();
+            let serving = c.creds.as_ref().filter(|cr| policy::serveable(cr, now));
+            let m = &c.meta;
+            let backing_off = m.failures > 0 && m.retry_at.is_some_and(|r| r > now);
+            if let Some(cr) = serving
+                && (!policy::due(m.refresh_at, now) || backing_off || m.refreshing)
+            {
+                return Ok(cr.clone());
+            }
+            if serving.is_none()
+                && backing_off
+                && !m.refreshing
+                && let Some(e) = &m.last_error
+            {
+                return Err(e.clone());
+            }
+            m.attempts
+        };
+        self.fetch(seen).await
+    }
+
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+}

@@ -1,0 +1,429 @@
+//! The refresh engine (design §4): one timer-driven task per profile keeps
+//! its credentials fresh; callers get cached, never-expired credentials.
+
+mod build;
+pub mod cached;
+pub mod error;
+pub mod events;
+pub mod factory;
+pub mod policy;
+pub mod state;
+pub mod status;
+mod tokio_clock;
+mod worker;
+
+pub use cached::{CacheMeta, CachedProvider, Rng};
+pub use error::EngineError;
+pub use events::{EventBus, TimelineBucket};
+pub use factory::{BrokenProvider, ProviderFactory, SourceLookup};
+pub use state::{Event, EventKind, ProfileState};
+pub use status::{ChainLink, Consumer, ConsumerId, ProfileStatus};
+pub use tokio_clock::TokioClock;
+pub use worker::Stats;
+
+use crate::credentials::Credentials;
+use crate::profile::ProfileName;
+use crate::providers::{Provider, ProviderContext};
+use crate::store::config::ProfilesFile;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, RwLock};
+use status::Usage;
+use tokio::sync::{broadcast, mpsc, watch};
+use worker::{Command, Worker};
+
+#[derive(Clone)]
+pub struct EngineOptions {
+    /// Fetch every profile at start (and after an invalidation) rather than
+    /// on first use.
+    pub eager: bool,
+    /// Source of the jitter; tests pass a constant.
+    pub rng: Rng,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            eager: true,
+            rng: Arc::new(rand::random::<f64>),
+        }
+    }
+}
+
+/// Counters for benchmarks and diagnostics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct EngineStats {
+    pub profiles: usize,
+    pub timer_wakeups: u64,
+    pub idle_wakeups: u64,
+    pub fetches: u64,
+}
+
+struct Slot {
+    cached: Arc<CachedProvider>,
+    state: watch::Receiver<ProfileState>,
+    commands: mpsc::UnboundedSender<Command>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+struct Inner {
+    ctx: ProviderContext,
+    factory: Arc<dyn ProviderFactory>,
+    opts: EngineOptions,
+    bus: Arc<EventBus>,
+    stats: Arc<Stats>,
+    profiles: RwLock<ProfilesFile>,
+    slots: RwLock<HashMap<ProfileName, Slot>>,
+    usage: Mutex<HashMap<ProfileName, Usage>>,
+    active: watch::Sender<Option<ProfileName>>,
+}
+
+/// Cheap to clone; all clones drive the same engine.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Start one task per profile. Needs a tokio runtime.
+    pub fn start(
+        profiles: ProfilesFile,
+        ctx: ProviderContext,
+        factory: Arc<dyn ProviderFactory>,
+    ) -> Engine {
+        Self::start_with(profiles, ctx, factory, EngineOptions::default())
+    }
+
+    pub fn start_with(
+        profiles: ProfilesFile,
+        ctx: ProviderContext,
+        factory: Arc<dyn ProviderFactory>,
+        opts: EngineOptions,
+    ) -> Engine {
+        let engine = Engine {
+            inner: Arc::new(Inner {
+                ctx,
+                factory,
+                opts,
+                bus: Arc::new(EventBus::new()),
+                stats: Arc::new(Stats::default()),
+                profiles: RwLock::new(ProfilesFile::default()),
+                slots: RwLock::new(HashMap::new()),
+                usage: Mutex::new(HashMap::new()),
+                active: watch::channel(None).0,
+            }),
+        };
+        engine.reload(profiles);
+        engine
+    }
+
+    /// Credentials of `name`: cached, never expired; fetched now if need be.
+    pub async fn credentials(&self, name: &ProfileName) -> Result<Credentials, EngineError> {
+        let cached = self
+            .cached(name)
+            .ok_or_else(|| EngineError::UnknownProfile(name.to_string()))?;
+        cached.retrieve().await.map_err(|e| {
+            let reason = e.to_string();
+            if !e.is_transient() {
+                EngineError::NeedsUser {
+                    profile: name.clone(),
+                    why: reason,
+                }
+            } else if cached.meta().has_credentials {
+                EngineError::Expired {
+                    profile: name.clone(),
+                    reason,
+                }
+            } else {
+                EngineError::NotYetAvailable {
+                    profile: name.clone(),
+                    reason,
+                }
+            }
+        })
+    }
+
+    /// The active profile's name, if one is set.
+    pub fn active(&self) -> Option<ProfileName> {
+        self.inner.active.borrow().clone()
+    }
+
+    pub fn watch_active(&self) -> watch::Receiver<Option<ProfileName>> {
+        self.inner.active.subscribe()
+    }
+
+    pub fn set_active(&self, name: Option<ProfileName>) {
+        self.inner.active.send_replace(name);
+    }
+
+    /// The cached provider of a profile (for chaining outside the engine).
+    pub fn cached(&self, name: &ProfileName) -> Option<Arc<CachedProvider>> {
+        read(&self.inner.slots).get(name).map(|s| s.cached.clone())
+    }
+
+    /// Observe one profile's state.
+    pub fn watch_state(&self, name: &ProfileName) -> Option<watch::Receiver<ProfileState>> {
+        read(&self.inner.slots).get(name).map(|s| s.state.clone())
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.inner.bus.subscribe()
+    }
+
+    pub fn events_after(&self, after: Option<u64>) -> Vec<Event> {
+        self.inner.bus.events_after(after)
+    }
+
+    pub fn timeline(&self, name: &ProfileName) -> Vec<TimelineBucket> {
+        self.inner
+            .bus
+            .timeline(name.as_str(), self.inner.ctx.clock.now())
+    }
+
+    pub fn bus(&self) -> &Arc<EventBus> {
+        &self.inner.bus
+    }
+
+    pub fn stats(&self) -> EngineStats {
+        let s = &self.inner.stats;
+        EngineStats {
+            profiles: read(&self.inner.slots).len(),
+            timer_wakeups: s.timer_wakeups.load(Ordering::Relaxed),
+            idle_wakeups: s.idle_wakeups.load(Ordering::Relaxed),
+            fetches: s.fetches.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Status of every profile, sorted by name.
+    pub fn snapshot(&self) -> Vec<ProfileStatus> {
+        let profiles = read(&self.inner.profiles).clone();
+        let active = self.active();
+        let slots = read(&self.inner.slots);
+        let usage = lock(&self.inner.usage);
+        profiles
+            .profiles
+            .iter()
+            .map(|(name, p)| {
+                let slot = slots.get(name);
+                let meta = slot.map(|s| s.cached.meta()).unwrap_or_default();
+                let serving = slot.is_some_and(|s| s.cached.current().is_some());
+                let u = usage.get(name).cloned().unwrap_or_default();
+                ProfileStatus {
+                    name: name.to_string(),
+                    r#type: p.profile_type(),
+                    active: active.as_ref() == Some(name),
+                    state: slot
+                        .map(|s| s.state.borrow().clone())
+                        .unwrap_or(ProfileState::Idle),
+                    issued_at: meta.issued_at.filter(|_| serving),
+                    expires_at: meta.expires.filter(|_| serving),
+                    refresh_at: meta.next_attempt(),
+                    last_refresh: meta.last_refresh,
+                    last_error: meta.last_error.as_ref().map(|e| e.to_string()),
+                    access_key_id_hint: meta.access_key_id_hint.filter(|_| serving),
+                    chain: status::chain_of(name, &profiles),
+                    handouts: u.handouts,
+                    consumers: u.consumers,
+                }
+            })
+            .collect()
+    }
+
+    /// Refresh one profile now (`None`: all), in the background.
+    pub fn refresh(&self, name: Option<&ProfileName>) -> Result<(), EngineError> {
+        let slots = read(&self.inner.slots);
+        match name {
+            Some(n) => {
+                let s = slots
+                    .get(n)
+                    .ok_or_else(|| EngineError::UnknownProfile(n.to_string()))?;
+                let _ = s.commands.send(Command::Refresh);
+            }
+            None => slots.values().for_each(|s| {
+                let _ = s.commands.send(Command::Refresh);
+            }),
+        }
+        Ok(())
+    }
+
+    /// Refresh one profile now and wait for the outcome.
+    pub async fn refresh_now(&self, name: &ProfileName) -> Result<Credentials, EngineError> {
+        let cached = self
+            .cached(name)
+            .ok_or_else(|| EngineError::UnknownProfile(name.to_string()))?;
+        let _ = cached.refresh().await;
+        self.credentials(name).await
+    }
+
+    /// Drop the cached credentials of `name` and of every profile chained on
+    /// it (after a rotation); they are fetched again.
+    pub fn invalidate(&self, name: &ProfileName) -> Result<(), EngineError> {
+        let mut names = read(&self.inner.profiles).dependents_of(name);
+        names.insert(0, name.clone());
+        let slots = read(&self.inner.slots);
+        if !slots.contains_key(name) {
+            return Err(EngineError::UnknownProfile(name.to_string()));
+        }
+        for n in &names {
+            if let Some(s) = slots.get(n) {
+                s.cached.invalidate();
+            }
+        }
+        let now = self.inner.ctx.clock.now();
+        let list: Vec<String> = names.iter().map(ToString::to_string).collect();
+        self.inner.bus.emit(
+            now,
+            Some(name.as_str()),
+            EventKind::Invalidated,
+            format!("dropped cached credentials of {}", list.join(", ")),
+        );
+        Ok(())
+    }
+
+    /// Count one hand-out of `name` (the endpoint calls this).
+    pub fn record_handout(&self, name: &ProfileName) {
+        let now = self.inner.ctx.clock.now();
+        lock(&self.inner.usage)
+            .entry(name.clone())
+            .or_default()
+            .handouts += 1;
+        self.inner.bus.count_handout(name.as_str(), now);
+    }
+
+    /// Attribute a hand-out of `name` to a local process.
+    pub fn note_consumer(&self, name: &ProfileName, who: &ConsumerId) {
+        let now = self.inner.ctx.clock.now();
+        let new = lock(&self.inner.usage)
+            .entry(name.clone())
+            .or_default()
+            .note_consumer(who, now);
+        if new {
+            self.inner.bus.emit(
+                now,
+                Some(name.as_str()),
+                EventKind::Handout,
+                format!("handed out to {} (pid {})", who.exe, who.pid),
+            );
+        }
+    }
+
+    /// Apply a new profiles file: start added profiles, stop removed ones,
+    /// rebuild changed ones and every profile chained on them.
+    pub fn reload(&self, new: ProfilesFile) {
+        let old = read(&self.inner.profiles).clone();
+        let mut rebuild: BTreeSet<ProfileName> = BTreeSet::new();
+        let mut removed = Vec::new();
+        for (n, p) in &new.profiles {
+            if old.profiles.get(n) != Some(p) {
+                rebuild.insert(n.clone());
+                rebuild.extend(new.dependents_of(n));
+            }
+        }
+        for n in old.profiles.keys() {
+            if !new.profiles.contains_key(n) {
+                removed.push(n.clone());
+                rebuild.extend(new.dependents_of(n));
+            }
+        }
+        let mut slots = write(&self.inner.slots);
+        for n in rebuild.iter().chain(&removed) {
+            if let Some(s) = slots.remove(n) {
+                s.task.abort();
+            }
+        }
+        for n in &removed {
+            lock(&self.inner.usage).remove(n);
+            self.inner.bus.forget(n.as_str());
+        }
+        let keep = slots
+            .iter()
+            .map(|(n, s)| (n.clone(), s.cached.clone()))
+            .collect();
+        let mut b = build::Builder::new(
+            &new,
+            &self.inner.ctx,
+            self.inner.factory.as_ref(),
+            &self.inner.bus,
+            &self.inner.opts.rng,
+            keep,
+        );
+        for n in &rebuild {
+            b.get(n);
+        }
+        for (n, cached) in std::mem::take(&mut b.built) {
+            slots.insert(n.clone(), self.spawn(n, cached));
+        }
+        drop(slots);
+        let first = old.profiles.is_empty() && old.active.is_none();
+        *write(&self.inner.profiles) = new.clone();
+        self.inner.active.send_replace(new.active.clone());
+        let now = self.inner.ctx.clock.now();
+        if !first {
+            self.inner.bus.emit(
+                now,
+                None,
+                EventKind::ConfigReloaded,
+                format!(
+                    "profiles reloaded: {} rebuilt, {} removed",
+                    rebuild.len(),
+                    removed.len()
+                ),
+            );
+        }
+    }
+
+    /// The profiles the engine runs.
+    pub fn profiles(&self) -> ProfilesFile {
+        read(&self.inner.profiles).clone()
+    }
+
+    /// Stop every task. Credentials are no longer served afterwards.
+    pub async fn shutdown(&self) {
+        let slots: Vec<Slot> = write(&self.inner.slots).drain().map(|(_, s)| s).collect();
+        for s in &slots {
+            s.task.abort();
+        }
+        for s in slots {
+            let _ = s.task.await;
+        }
+    }
+
+    fn spawn(&self, name: ProfileName, cached: Arc<CachedProvider>) -> Slot {
+        let (state_tx, state_rx) = watch::channel(ProfileState::Idle);
+        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+        let worker = Worker {
+            name: name.to_string(),
+            cached: cached.clone(),
+            state: state_tx,
+            bus: self.inner.bus.clone(),
+            clock: self.inner.ctx.clock.clone(),
+            stats: self.inner.stats.clone(),
+            commands: cmd_rx,
+            eager: self.inner.opts.eager,
+        };
+        Slot {
+            cached,
+            state: state_rx,
+            commands: cmd_tx,
+            task: tokio::spawn(worker.run()),
+        }
+    }
+}
+
+fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|p| p.into_inner())
+}
+
+fn lock<T>(l: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    l.lock().unwrap_or_else(|p| p.into_inner())
+}

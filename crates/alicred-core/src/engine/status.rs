@@ -1,0 +1,236 @@
+//! What the dashboard and `alicred profile list` show for one profile, and
+//! who used it. The desktop UI is written against this JSON shape.
+
+use super::cached::CacheMeta;
+use super::policy;
+use super::state::ProfileState;
+use crate::credentials::Credentials;
+use crate::profile::{ProfileKind, ProfileName, ProfileType};
+use crate::store::config::ProfilesFile;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// Keep at most this many consumers per profile (the most recent).
+pub const MAX_CONSUMERS: usize = 32;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProfileStatus {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub r#type: ProfileType,
+    pub active: bool,
+    pub state: ProfileState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_refresh: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_key_id_hint: Option<String>,
+    /// Root source first, this profile last.
+    pub chain: Vec<ChainLink>,
+    pub handouts: u64,
+    pub consumers: Vec<Consumer>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChainLink {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub r#type: ProfileType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<u32>,
+    /// Whether a session policy narrows this link.
+    pub policy: bool,
+}
+
+/// A local process that was handed credentials.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct ConsumerId {
+    pub pid: u32,
+    pub exe: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Consumer {
+    pub pid: u32,
+    pub exe: String,
+    pub count: u64,
+    pub last_seen: DateTime<Utc>,
+}
+
+/// Hand-out accounting of one profile.
+#[derive(Clone, Debug, Default)]
+pub struct Usage {
+    pub handouts: u64,
+    pub consumers: Vec<Consumer>,
+}
+
+impl Usage {
+    /// Count one hand-out to `who`; true when this consumer is new.
+    pub fn note_consumer(&mut self, who: &ConsumerId, at: DateTime<Utc>) -> bool {
+        if let Some(c) = self
+            .consumers
+            .iter_mut()
+            .find(|c| c.pid == who.pid && c.exe == who.exe)
+        {
+            c.count += 1;
+            c.last_seen = at;
+            return false;
+        }
+        if self.consumers.len() >= MAX_CONSUMERS
+            && let Some((i, _)) = self
+                .consumers
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, c)| c.last_seen)
+        {
+            self.consumers.remove(i);
+        }
+        self.consumers.push(Consumer {
+            pid: who.pid,
+            exe: who.exe.clone(),
+            count: 1,
+            last_seen: at,
+        });
+        true
+    }
+}
+
+/// The source chain of `name`, root first, `name` last (cycles cut).
+pub fn chain_of(name: &ProfileName, profiles: &ProfilesFile) -> Vec<ChainLink> {
+    let mut out = Vec::new();
+    let mut cur = Some(name);
+    while let Some(n) = cur {
+        let Some(p) = profiles.profiles.get(n) else {
+            break;
+        };
+        if out.iter().any(|l: &ChainLink| l.name == n.as_str()) || out.len() > 32 {
+            break;
+        }
+        let (role_arn, session_name, duration_seconds, policy) = match &p.kind {
+            ProfileKind::RamRoleArn(r) => (
+                Some(r.role_arn.clone()),
+                Some(r.session_name.clone()),
+                Some(r.duration_seconds),
+                r.policy.is_some(),
+            ),
+            ProfileKind::OidcRoleArn(r) => (
+                Some(r.role_arn.clone()),
+                Some(r.session_name.clone()),
+                Some(r.duration_seconds),
+                r.policy.is_some(),
+            ),
+            _ => (None, None, None, false),
+        };
+        out.push(ChainLink {
+            name: n.to_string(),
+            r#type: p.profile_type(),
+            role_arn,
+            session_name,
+            duration_seconds,
+            policy,
+        });
+        cur = p.source();
+    }
+    out.reverse();
+    out
+}
+
+/// The state that the cache's facts amount to.
+pub fn derive_state(
+    meta: &CacheMeta,
+    serving: Option<&Credentials>,
+    now: DateTime<Utc>,
+) -> ProfileState {
+    let expires = serving.and_then(|c| c.expiration);
+    if meta.refreshing {
+        return ProfileState::Refreshing { expires };
+    }
+    match (serving, &meta.last_error) {
+        (Some(_), None) => ProfileState::Fresh { expires },
+        (Some(_), Some(e)) => ProfileState::Degraded {
+            error: e.to_string(),
+            retry_at: meta.retry_at.unwrap_or(now),
+            expires,
+        },
+        (None, Some(e)) if !e.is_transient() => ProfileState::NeedsUser { why: e.to_string() },
+        (None, Some(e)) => ProfileState::Expired {
+            error: e.to_string(),
+        },
+        (None, None) if meta.has_credentials => ProfileState::Expired {
+            error: match meta.expires {
+                Some(e) => format!(
+                    "credentials expired at {} and were not renewed yet",
+                    crate::credentials::format_expiration(e)
+                ),
+                None => "credentials expired and were not renewed yet".into(),
+            },
+        },
+        (None, None) => ProfileState::Idle,
+    }
+}
+
+/// When served credentials should raise "expiring soon": halfway through
+/// their refresh window without a renewal.
+pub fn expiring_soon_at(meta: &CacheMeta) -> Option<DateTime<Utc>> {
+    let (issued, expires) = (meta.issued_at?, meta.expires?);
+    Some(expires - policy::refresh_window(expires - issued) / 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::ProviderError;
+
+    #[test]
+    fn consumers_are_counted_and_bounded() {
+        let mut u = Usage::default();
+        let now = Utc::now();
+        let a = ConsumerId {
+            pid: 1,
+            exe: "/usr/bin/python3".into(),
+        };
+        assert!(u.note_consumer(&a, now));
+        assert!(!u.note_consumer(&a, now));
+        assert_eq!(u.consumers[0].count, 2);
+        for pid in 2..100 {
+            let id = ConsumerId {
+                pid,
+                exe: "x".into(),
+            };
+            u.note_consumer(&id, now + chrono::Duration::seconds(pid.into()));
+        }
+        assert_eq!(u.consumers.len(), MAX_CONSUMERS);
+    }
+
+    #[test]
+    fn states_follow_the_cache() {
+        let now = Utc::now();
+        let mut m = CacheMeta::default();
+        assert_eq!(derive_state(&m, None, now), ProfileState::Idle);
+        m.last_error = Some(ProviderError::NeedsUser("paste a new token".into()));
+        assert_eq!(
+            derive_state(&m, None, now),
+            ProfileState::NeedsUser {
+                why: "paste a new token".into()
+            }
+        );
+        m.last_error = Some(ProviderError::Network {
+            endpoint: "sts".into(),
+            reason: "refused".into(),
+        });
+        assert_eq!(derive_state(&m, None, now).kind_str(), "expired");
+        m.refreshing = true;
+        assert_eq!(derive_state(&m, None, now).kind_str(), "refreshing");
+    }
+}

@@ -1,0 +1,164 @@
+//! One task per profile, driven by timers: it sleeps until the next refresh,
+//! retry, warning or expiry, or until told (refresh now, shutdown) or until
+//! its cache changed under it (a chained profile or a caller fetched).
+
+use super::cached::CachedProvider;
+use super::events::EventBus;
+use super::policy;
+use super::state::{EventKind, ProfileState};
+use super::status::{derive_state, expiring_soon_at};
+use crate::clock::Clock;
+use crate::credentials::format_expiration;
+use chrono::{DateTime, Duration, Utc};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::{mpsc, watch};
+
+/// Longest single sleep: a laptop that was suspended catches up within this.
+pub const MAX_SLEEP: Duration = Duration::minutes(15);
+/// A timer that fires this close before its deadline counts as on time.
+const TOLERANCE: Duration = Duration::milliseconds(100);
+
+#[derive(Debug)]
+pub enum Command {
+    Refresh,
+}
+
+/// Counters for the benchmark and the diagnostics page.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub timer_wakeups: AtomicU64,
+    /// Timer wake-ups that found nothing to do.
+    pub idle_wakeups: AtomicU64,
+    pub fetches: AtomicU64,
+}
+
+pub struct Worker {
+    pub name: String,
+    pub cached: Arc<CachedProvider>,
+    pub state: watch::Sender<ProfileState>,
+    pub bus: Arc<EventBus>,
+    pub clock: Arc<dyn Clock>,
+    pub stats: Arc<Stats>,
+    pub commands: mpsc::UnboundedReceiver<Command>,
+    /// Fetch as soon as nothing is cached (else wait for the first caller).
+    pub eager: bool,
+}
+
+impl Worker {
+    pub async fn run(mut self) {
+        let mut changed = self.cached.subscribe();
+        let mut warned_for: Option<DateTime<Utc>> = None;
+        loop {
+            changed.borrow_and_update();
+            let now = self.clock.now();
+            let meta = self.cached.meta();
+            let serving = self.cached.current();
+            self.publish(derive_state(&meta, serving.as_ref(), now), now);
+
+            let nothing_yet = !meta.has_credentials && meta.last_error.is_none();
+            let due = meta.next_attempt().is_some_and(|t| t <= now + TOLERANCE)
+                || (self.eager && nothing_yet && !meta.refreshing);
+            if due && !meta.refreshing {
+                self.fetch(serving.as_ref().and_then(|c| c.expiration)).await;
+                continue;
+            }
+
+            let warn_at = expiring_soon_at(&meta).filter(|_| warned_for != meta.expires);
+            if let (Some(w), Some(exp)) = (warn_at, meta.expires)
+                && w <= now + TOLERANCE
+                && serving.is_some()
+            {
+                warned_for = meta.expires;
+                self.bus.emit(
+                    now,
+                    Some(&self.name),
+                    EventKind::ExpiringSoon,
+                    format!(
+                        "credentials expire at {} and have not been renewed",
+                        format_expiration(exp)
+                    ),
+                );
+                continue;
+            }
+
+            let lapse_at = serving
+                .as_ref()
+                .and_then(|c| c.expiration)
+                .map(|e| e - policy::SERVE_MARGIN);
+            let deadline = [
+                meta.next_attempt().filter(|_| !meta.refreshing),
+                warn_at,
+                lapse_at,
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(|d| d.min(now + MAX_SLEEP));
+
+            let sleep = async {
+                match deadline {
+                    Some(d) => {
+                        let wait = (d - now).to_std().unwrap_or_default();
+                        tokio::time::sleep(wait).await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = sleep => {
+                    self.stats.timer_wakeups.fetch_add(1, Ordering::Relaxed);
+                    let now = self.clock.now();
+                    let meta = self.cached.meta();
+                    let is_due = meta.next_attempt().is_some_and(|t| t <= now + TOLERANCE);
+                    let lapsed = lapse_at.is_some_and(|t| t <= now + TOLERANCE);
+                    let warn = warn_at.is_some_and(|t| t <= now + TOLERANCE);
+                    if !is_due && !lapsed && !warn {
+                        self.stats.idle_wakeups.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                cmd = self.commands.recv() => match cmd {
+                    Some(Command::Refresh) => {
+                        let exp = self.cached.current().and_then(|c| c.expiration);
+                        self.fetch(exp).await;
+                    }
+                    None => return,
+                },
+                r = changed.changed() => if r.is_err() { return },
+            }
+        }
+    }
+
+    async fn fetch(&mut self, expires: Option<DateTime<Utc>>) {
+        self.publish(ProfileState::Refreshing { expires }, self.clock.now());
+        self.stats.fetches.fetch_add(1, Ordering::Relaxed);
+        // The outcome lands in the cache's metadata; the loop reads it.
+        let _ = self.cached.refresh().await;
+    }
+
+    fn publish(&self, new: ProfileState, now: DateTime<Utc>) {
+        let old = self.state.borrow().clone();
+        if old == new {
+            return;
+        }
+        // "Refreshing" flickers on every refresh: keep it off the log.
+        let quiet = matches!(new, ProfileState::Refreshing { .. })
+            || (matches!(old, ProfileState::Refreshing { .. })
+                && matches!(new, ProfileState::Fresh { .. }));
+        if !quiet {
+            self.bus.emit(
+                now,
+                Some(&self.name),
+                EventKind::StateChanged,
+                format!("{} -> {}", old.kind_str(), new.kind_str()),
+            );
+        }
+        if let ProfileState::NeedsUser { why } = &new
+            && !matches!(old, ProfileState::NeedsUser { .. })
+        {
+            self.bus
+                .emit(now, Some(&self.name), EventKind::NeedsUser, why.clone());
+        }
+        self.state.send_replace(new);
+    }
+}

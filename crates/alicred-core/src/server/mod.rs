@@ -1,0 +1,1 @@
+//! The localhost credentials-URI endpoint (design §5).
