@@ -3,6 +3,7 @@
 //! Everything a user can do is a function here; the CLI and the Tauri
 //! commands only translate between people and these types.
 
+pub mod aliyun;
 pub mod clock;
 pub mod credentials;
 pub mod engine;

@@ -4,6 +4,28 @@
 //! caching is [`crate::engine`]'s wrapper, and chaining is a provider that
 //! holds its source provider (built recursively by [`build`]).
 
+mod access_key;
+mod build;
+mod credentials_uri;
+mod ecs_ram_role;
+mod environment;
+mod external;
+mod kms_secret;
+mod oidc_role_arn;
+mod ram_role_arn;
+mod sts_token;
+
+pub use access_key::AccessKeyProvider;
+pub use build::{MAX_CHAIN_DEPTH, build, build_one, build_with};
+pub use credentials_uri::CredentialsUriProvider;
+pub use ecs_ram_role::{EcsRamRoleProvider, IMDSV1_DISABLED_ENV, METADATA_DISABLED_ENV};
+pub use environment::EnvironmentProvider;
+pub use external::ExternalProvider;
+pub use kms_secret::{KmsSecretInfo, KmsSecretProvider};
+pub use oidc_role_arn::OidcRoleArnProvider;
+pub use ram_role_arn::RamRoleArnProvider;
+pub use sts_token::StsTokenProvider;
+
 use crate::clock::Clock;
 use crate::credentials::Credentials;
 use crate::store::secrets::SecretStore;
@@ -18,6 +40,24 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
 
     /// One line for people: where these credentials come from.
     fn describe(&self) -> String;
+
+    /// Facts the last successful retrieve learned besides the credentials
+    /// (the assumed role's ARN, a KMS secret's rotation dates), for the UI.
+    /// Wrappers (the engine's cache) should delegate.
+    fn info(&self) -> Option<ProviderInfo> {
+        None
+    }
+}
+
+/// See [`Provider::info`].
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ProviderInfo {
+    AssumedRole {
+        arn: String,
+        assumed_role_id: String,
+    },
+    KmsSecret(KmsSecretInfo),
 }
 
 /// Why a provider could not produce credentials. Every message is one line a
@@ -28,6 +68,7 @@ pub enum ProviderError {
     #[error("cannot reach {endpoint}: {reason}")]
     Network { endpoint: String, reason: String },
     /// The source answered with an error (`Code` other than Success).
+    /// `status` is the HTTP status, or 0 for an external command's failure.
     #[error("{service} refused: {code}: {message}")]
     Upstream {
         service: String,
@@ -68,7 +109,11 @@ impl ProviderError {
             | ProviderError::Malformed { .. }
             | ProviderError::AlreadyExpired { .. } => true,
             ProviderError::Upstream { status, code, .. } => {
-                *status >= 500 || code.contains("Throttling") || code == "ServiceUnavailable"
+                // 0: an external command failed; it may well work next time.
+                *status == 0
+                    || *status >= 500
+                    || code.contains("Throttling")
+                    || code == "ServiceUnavailable"
             }
             ProviderError::NeedsUser(_) | ProviderError::Config(_) | ProviderError::Secret(_) => {
                 false
@@ -84,6 +129,9 @@ impl ProviderError {
     }
 }
 
+/// Reads one environment variable (`std::env::var` in production).
+pub type EnvFn = dyn Fn(&str) -> Option<String> + Send + Sync;
+
 /// What providers may use: the keyring, one HTTP client, the clock and the
 /// agent's environment (a function so tests can supply their own).
 #[derive(Clone)]
@@ -91,7 +139,7 @@ pub struct ProviderContext {
     pub secrets: Arc<dyn SecretStore>,
     pub http: reqwest::Client,
     pub clock: Arc<dyn Clock>,
-    pub env: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    pub env: Arc<EnvFn>,
 }
 
 impl std::fmt::Debug for ProviderContext {

@@ -1,0 +1,167 @@
+//! ECS instance metadata (protocols §5): the IMDSv2 token, the instance's
+//! RAM role name and that role's credentials.
+
+use super::sts::WireCredentials;
+use super::{endpoint_label, join_path, json_reason, network};
+use crate::credentials::Credentials;
+use crate::providers::{ProviderContext, ProviderError};
+use crate::sensitive::Sensitive;
+use reqwest::StatusCode;
+use serde::Deserialize;
+use std::time::Duration;
+use url::Url;
+
+pub const TOKEN_TTL_HEADER: &str = "X-aliyun-ecs-metadata-token-ttl-seconds";
+pub const TOKEN_HEADER: &str = "X-aliyun-ecs-metadata-token";
+pub const TOKEN_TTL_SECONDS: u32 = 21_600;
+const SERVICE: &str = "ECS metadata";
+
+/// The SDKs give the metadata service about a second; a desktop without one
+/// must not wait long, an instance under load gets a little more for reads.
+pub const TOKEN_TIMEOUT: Duration = Duration::from_secs(1);
+pub const READ_TIMEOUT: Duration = Duration::from_secs(3);
+
+#[derive(Clone, Debug)]
+pub struct MetadataClient {
+    ctx: ProviderContext,
+    base: Url,
+}
+
+#[derive(Deserialize)]
+struct CredsWire {
+    #[serde(rename = "Code")]
+    code: Option<String>,
+    #[serde(flatten)]
+    creds: Option<WireCredentials>,
+}
+
+impl MetadataClient {
+    pub fn new(ctx: &ProviderContext, base: Url) -> Self {
+        Self {
+            ctx: ctx.clone(),
+            base,
+        }
+    }
+
+    fn label(&self) -> String {
+        endpoint_label(&self.base)
+    }
+
+    /// IMDSv2: `PUT /latest/api/token`.
+    pub async fn token(&self) -> Result<Sensitive, ProviderError> {
+        let url = join_path(&self.base, "latest/api/token");
+        let resp = self
+            .ctx
+            .http
+            .put(url)
+            .header(TOKEN_TTL_HEADER, TOKEN_TTL_SECONDS.to_string())
+            .timeout(TOKEN_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| network(&self.label(), e))?;
+        let status = resp.status();
+        let body = resp.text().await.map_err(|e| network(&self.label(), e))?;
+        if !status.is_success() {
+            return Err(self.http_error(status, "token"));
+        }
+        let token = body.trim();
+        if token.is_empty() {
+            return Err(ProviderError::Malformed {
+                service: SERVICE.into(),
+                reason: "empty metadata token".into(),
+            });
+        }
+        Ok(Sensitive::new(token))
+    }
+
+    fn http_error(&self, status: StatusCode, what: &str) -> ProviderError {
+        ProviderError::Upstream {
+            service: SERVICE.into(),
+            status: status.as_u16(),
+            code: format!("HTTP{}", status.as_u16()),
+            message: format!("{what} request failed"),
+        }
+    }
+
+    async fn get(
+        &self,
+        path: &str,
+        token: Option<&Sensitive>,
+    ) -> Result<(StatusCode, String), ProviderError> {
+        let mut req = self
+            .ctx
+            .http
+            .get(join_path(&self.base, path))
+            .timeout(READ_TIMEOUT);
+        if let Some(t) = token {
+            req = req.header(TOKEN_HEADER, t.expose());
+        }
+        let resp = req.send().await.map_err(|e| network(&self.label(), e))?;
+        let status = resp.status();
+        let body = resp.text().await.map_err(|e| network(&self.label(), e))?;
+        Ok((status, body))
+    }
+
+    /// The instance's RAM role (first line of the listing).
+    pub async fn role_name(&self, token: Option<&Sensitive>) -> Result<String, ProviderError> {
+        let (status, body) = self
+            .get("latest/meta-data/ram/security-credentials/", token)
+            .await?;
+        if status == StatusCode::NOT_FOUND {
+            return Err(ProviderError::Config(
+                "this instance has no RAM role attached (metadata returned 404)".into(),
+            ));
+        }
+        if !status.is_success() {
+            return Err(self.http_error(status, "role listing"));
+        }
+        let role = body.lines().next().unwrap_or("").trim().to_string();
+        if role.is_empty() {
+            return Err(ProviderError::Config(
+                "this instance has no RAM role attached".into(),
+            ));
+        }
+        Ok(role)
+    }
+
+    /// The role's current credentials.
+    pub async fn credentials(
+        &self,
+        role: &str,
+        token: Option<&Sensitive>,
+    ) -> Result<Credentials, ProviderError> {
+        let path = format!(
+            "latest/meta-data/ram/security-credentials/{}",
+            super::signer::percent_encode(role)
+        );
+        let (status, body) = self.get(&path, token).await?;
+        if status == StatusCode::NOT_FOUND {
+            return Err(ProviderError::Config(format!(
+                "the instance has no RAM role named {role:?}"
+            )));
+        }
+        if !status.is_success() {
+            return Err(self.http_error(status, "credentials"));
+        }
+        let w: CredsWire = serde_json::from_str(&body).map_err(|e| ProviderError::Malformed {
+            service: SERVICE.into(),
+            reason: json_reason(&e),
+        })?;
+        match w.code.as_deref() {
+            Some("Success") => {}
+            other => {
+                return Err(ProviderError::Upstream {
+                    service: SERVICE.into(),
+                    status: status.as_u16(),
+                    code: other.unwrap_or("(no Code)").chars().take(64).collect(),
+                    message: "the metadata service did not return credentials".into(),
+                });
+            }
+        }
+        let creds = w.creds.ok_or_else(|| ProviderError::Malformed {
+            service: SERVICE.into(),
+            reason: "AccessKeyId, AccessKeySecret, SecurityToken or Expiration is missing".into(),
+        })?;
+        creds.into_credentials(SERVICE, self.ctx.clock.now())
+    }
+}
