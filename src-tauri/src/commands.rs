@@ -1,0 +1,218 @@
+//! The dashboard's commands: each one only translates between the webview
+//! and a core call. Blocking core calls (keyring over D-Bus, file locks) run
+//! on the blocking pool so the window never freezes.
+
+use crate::error::{CmdResult, CommandError, parse_name};
+use crate::state::{AppState, Settings};
+use alicred_core::aliyun::{endpoints, sts};
+use alicred_core::engine::{Event, ProfileStatus, TimelineBucket};
+use alicred_core::profile::validate::Problem;
+use alicred_core::profile::{ProfileInput, ProfileType, TypeGuide};
+use alicred_core::sensitive::Sensitive;
+use alicred_core::store::secrets::StoredKey;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use tauri::{AppHandle, Manager, State};
+
+type AppStateRef<'a> = State<'a, Arc<AppState>>;
+
+/// Run a blocking core call off the main thread.
+async fn blocking<T: Send + 'static>(
+    state: &Arc<AppState>,
+    f: impl FnOnce(&AppState) -> CmdResult<T> + Send + 'static,
+) -> CmdResult<T> {
+    let s = state.clone();
+    tauri::async_runtime::spawn_blocking(move || f(&s))
+        .await
+        .map_err(|e| CommandError::msg(format!("internal error: {e}")))?
+}
+
+#[tauri::command]
+pub async fn list_profiles(state: AppStateRef<'_>) -> CmdResult<Vec<ProfileStatus>> {
+    Ok(state.agent.engine().snapshot())
+}
+
+#[tauri::command]
+pub async fn get_events(state: AppStateRef<'_>, after: Option<u64>) -> CmdResult<Vec<Event>> {
+    Ok(state.agent.engine().events_after(after))
+}
+
+#[tauri::command]
+pub async fn get_timeline(state: AppStateRef<'_>, name: String) -> CmdResult<Vec<TimelineBucket>> {
+    Ok(state.agent.engine().timeline(&parse_name(&name)?))
+}
+
+#[tauri::command]
+pub fn type_guides() -> Vec<TypeGuide> {
+    ProfileType::ALL.iter().map(|t| t.guide()).collect()
+}
+
+#[tauri::command]
+pub async fn check_profile(state: AppStateRef<'_>, input: ProfileInput) -> CmdResult<Vec<Problem>> {
+    blocking(&state, move |s| Ok(s.alicred.check(&input)?)).await
+}
+
+/// The secret as the form sends it: once, never echoed back.
+#[derive(Deserialize)]
+pub struct SecretInput {
+    access_key_id: String,
+    access_key_secret: Sensitive,
+    #[serde(default)]
+    security_token: Option<Sensitive>,
+}
+
+impl From<SecretInput> for StoredKey {
+    fn from(s: SecretInput) -> Self {
+        StoredKey {
+            access_key_id: s.access_key_id.trim().to_string(),
+            access_key_secret: s.access_key_secret,
+            security_token: s.security_token.filter(|t| !t.is_empty()),
+        }
+    }
+}
+
+#[tauri::command]
+pub async fn add_profile(
+    state: AppStateRef<'_>,
+    input: ProfileInput,
+    secret: Option<SecretInput>,
+    replace: bool,
+) -> CmdResult<Vec<Problem>> {
+    blocking(&state, move |s| {
+        let warnings = s
+            .alicred
+            .add_profile(&input, secret.map(StoredKey::from), replace)?;
+        s.reload()?;
+        Ok(warnings)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn get_profile_input(state: AppStateRef<'_>, name: String) -> CmdResult<ProfileInput> {
+    let name = parse_name(&name)?;
+    blocking(&state, move |s| {
+        let file = s.alicred.profiles()?;
+        let p = file
+            .get(&name)
+            .map_err(|e| CommandError::msg(e.to_string()))?;
+        Ok(ProfileInput::from_profile(p))
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn remove_profile(state: AppStateRef<'_>, name: String) -> CmdResult<()> {
+    let name = parse_name(&name)?;
+    blocking(&state, move |s| {
+        s.alicred.remove_profile(&name)?;
+        s.reload()?;
+        Ok(())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn set_active(app: AppHandle, state: AppStateRef<'_>, name: String) -> CmdResult<()> {
+    let name = parse_name(&name)?;
+    blocking(&state, move |s| {
+        s.alicred.set_active(&name)?;
+        s.reload()?;
+        Ok(())
+    })
+    .await?;
+    crate::tray::request_rebuild(&app);
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn refresh(state: AppStateRef<'_>, name: Option<String>) -> CmdResult<()> {
+    let name = name.as_deref().map(parse_name).transpose()?;
+    state.agent.engine().refresh(name.as_ref())?;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn verify(state: AppStateRef<'_>, name: String) -> CmdResult<sts::CallerIdentity> {
+    let name = parse_name(&name)?;
+    let file = {
+        let s = state.inner().clone();
+        blocking(&s, |s| Ok(s.alicred.profiles()?)).await?
+    };
+    let profile = file
+        .get(&name)
+        .map_err(|e| CommandError::msg(e.to_string()))?;
+    let provider = state.agent.engine().cached(&name).ok_or_else(|| {
+        CommandError::msg(format!(
+            "profile {name} is not loaded yet; try again in a moment"
+        ))
+    })?;
+    let ctx = state.agent.ctx();
+    let endpoint = endpoints::sts_for_profile(profile, ctx)?;
+    Ok(sts::verify(provider.as_ref(), ctx, &endpoint).await?)
+}
+
+#[derive(Serialize)]
+pub struct EndpointInfo {
+    url: Option<String>,
+    export_line: Option<String>,
+    listen: Option<String>,
+    running: bool,
+    error: Option<String>,
+}
+
+#[tauri::command]
+pub async fn endpoint_info(state: AppStateRef<'_>) -> CmdResult<EndpointInfo> {
+    Ok(match state.endpoint_lines() {
+        Ok((url, export)) => EndpointInfo {
+            url: Some(url),
+            export_line: Some(export),
+            listen: state.agent.listen(),
+            running: true,
+            error: None,
+        },
+        Err(e) => EndpointInfo {
+            url: None,
+            export_line: None,
+            listen: state.agent.listen(),
+            running: false,
+            error: Some(e),
+        },
+    })
+}
+
+#[tauri::command]
+pub async fn get_settings(app: AppHandle, state: AppStateRef<'_>) -> CmdResult<Settings> {
+    let mut s = state.settings();
+    s.autostart = crate::autostart_enabled(&app).unwrap_or(s.autostart);
+    Ok(s)
+}
+
+#[tauri::command]
+pub async fn set_settings(
+    app: AppHandle,
+    state: AppStateRef<'_>,
+    settings: Settings,
+) -> CmdResult<Settings> {
+    crate::set_autostart(&app, settings.autostart).map_err(CommandError::msg)?;
+    let s = settings.clone();
+    blocking(&state, move |st| {
+        st.save_settings(s).map_err(CommandError::msg)
+    })
+    .await?;
+    Ok(settings)
+}
+
+#[tauri::command]
+pub async fn copy_text(app: AppHandle, text: String) -> CmdResult<()> {
+    crate::copy_to_clipboard(&app, &text).map_err(CommandError::msg)
+}
+
+/// Show and focus the dashboard (used by the tray and a second launch too).
+pub fn show_dashboard(app: &AppHandle) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.unminimize();
+        let _ = w.show();
+        let _ = w.set_focus();
+    }
+}

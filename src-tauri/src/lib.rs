@@ -1,0 +1,230 @@
+//! alicred desktop: one process runs the refresh engine and the endpoint (the
+//! same core as `alicred agent`), a tray icon and the dashboard window.
+
+pub mod agent;
+pub mod commands;
+pub mod error;
+pub mod notify;
+pub mod state;
+pub mod tray;
+
+use crate::agent::Agent;
+use crate::state::AppState;
+use alicred_core::paths::Paths;
+use alicred_core::service::Alicred;
+use std::sync::Arc;
+use std::time::Duration;
+use tauri::{AppHandle, Emitter, Manager, WindowEvent};
+use tauri_plugin_autostart::ManagerExt as _;
+use tauri_plugin_clipboard_manager::ClipboardExt as _;
+
+/// The dashboard listens for engine events under this name.
+pub const EVENT_NAME: &str = "alicred://event";
+
+pub fn run() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ALICRED_LOG")
+                .unwrap_or_else(|_| "warn,alicred=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+
+    let hidden = std::env::args().any(|a| a == "--hidden" || a == "--minimized");
+    let result = tauri::Builder::default()
+        // First: a second launch only focuses the running window.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            commands::show_dashboard(app)
+        }))
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec!["--hidden"]),
+        ))
+        .plugin(tauri_plugin_clipboard_manager::init())
+        .invoke_handler(tauri::generate_handler![
+            commands::list_profiles,
+            commands::get_events,
+            commands::get_timeline,
+            commands::type_guides,
+            commands::check_profile,
+            commands::add_profile,
+            commands::get_profile_input,
+            commands::remove_profile,
+            commands::set_active,
+            commands::refresh,
+            commands::verify,
+            commands::endpoint_info,
+            commands::get_settings,
+            commands::set_settings,
+            commands::copy_text,
+        ])
+        .setup(move |app| {
+            let state = tauri::async_runtime::block_on(start_state()).map_err(
+                |e| -> Box<dyn std::error::Error> {
+                    eprintln!("alicred: {e}");
+                    notify::show(
+                        &notify::Note {
+                            summary: "alicred cannot start".into(),
+                            body: e.clone(),
+                            critical: true,
+                            action: None,
+                        },
+                        |_| {},
+                    );
+                    e.into()
+                },
+            )?;
+            let state = Arc::new(state);
+            app.manage(state.clone());
+            tray::create(app.handle())?;
+            spawn_event_loop(app.handle().clone(), state);
+            if hidden && let Some(w) = app.get_webview_window("main") {
+                let _ = w.hide();
+            }
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing the dashboard keeps alicred running in the tray.
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                api.prevent_close();
+                let _ = window.hide();
+            }
+        })
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("alicred: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Open the profiles, seed the first-run demo if wanted, start the agent.
+async fn start_state() -> Result<AppState, String> {
+    let paths = Paths::from_env()?;
+    let alicred = Alicred::open(paths).map_err(|e| e.to_string())?;
+    let mut demo = None;
+    if wants_demo(&alicred) {
+        match start_demo(&alicred).await {
+            Ok(handle) => demo = Some(handle),
+            Err(e) => tracing::warn!("demo not started: {e}"),
+        }
+    }
+    let agent = Agent::start(&alicred).await?;
+    let state = AppState::new(alicred, agent);
+    if let Ok(mut d) = state.demo.lock() {
+        *d = demo;
+    }
+    Ok(state)
+}
+
+/// First run: no profiles yet, and the demo not switched off.
+fn wants_demo(alicred: &Alicred) -> bool {
+    if std::env::var_os("ALICRED_NO_DEMO").is_some_and(|v| !v.is_empty()) {
+        return false;
+    }
+    alicred
+        .profiles()
+        .map(|f| f.profiles.is_empty())
+        .unwrap_or(false)
+}
+
+async fn start_demo(alicred: &Alicred) -> Result<alicred_fakecloud::FakeCloudHandle, String> {
+    let cloud = alicred_fakecloud::FakeCloud::start(alicred_fakecloud::FakeCloudConfig::demo())
+        .await
+        .map_err(|e| e.to_string())?;
+    // The `external` sample runs the CLI, when it is installed beside us.
+    let cli = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.join("alicred")))
+        .filter(|p| p.is_file());
+    let a = alicred.clone();
+    let cloud = tauri::async_runtime::spawn_blocking(move || {
+        alicred_core::demo::seed(&a, &cloud, cli)
+            .map(|names| (cloud, names))
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())??;
+    tracing::info!(
+        "demo: seeded {} profiles against the local emulator",
+        cloud.1.len()
+    );
+    Ok(cloud.0)
+}
+
+/// Engine events → the dashboard, the notifier and the tray.
+fn spawn_event_loop(app: AppHandle, state: Arc<AppState>) {
+    let mut rx = state.agent.engine().subscribe();
+    let a = app.clone();
+    let s = state.clone();
+    tauri::async_runtime::spawn(async move {
+        let mut notifier = notify::Notifier::default();
+        loop {
+            let ev = match rx.recv().await {
+                Ok(ev) => ev,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            };
+            let _ = a.emit(EVENT_NAME, &ev);
+            tray::request_rebuild(&a);
+            let profiles = s.agent.engine().profiles();
+            let type_of = |n: &str| {
+                n.parse()
+                    .ok()
+                    .and_then(|n| profiles.profiles.get(&n))
+                    .map(|p| p.profile_type())
+            };
+            if let Some(note) = notifier.decide(&ev, type_of) {
+                let app2 = a.clone();
+                std::thread::spawn(move || {
+                    notify::show(&note, move |_action| commands::show_dashboard(&app2))
+                });
+            }
+        }
+    });
+    // The menu: debounced on events, and every 30 s for the time-left labels.
+    tauri::async_runtime::spawn(async move {
+        let mut tick = 0u32;
+        loop {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            tick += 1;
+            if tray::take_dirty() || tick >= 60 {
+                tick = 0;
+                tray::rebuild(&app);
+            }
+        }
+    });
+}
+
+pub fn copy_to_clipboard(app: &AppHandle, text: &str) -> Result<(), String> {
+    app.clipboard()
+        .write_text(text.to_string())
+        .map_err(|e| format!("could not reach the clipboard: {e}"))
+}
+
+pub fn autostart_enabled(app: &AppHandle) -> Option<bool> {
+    app.autolaunch().is_enabled().ok()
+}
+
+pub fn set_autostart(app: &AppHandle, on: bool) -> Result<(), String> {
+    let l = app.autolaunch();
+    let now = l.is_enabled().unwrap_or(false);
+    if now == on {
+        return Ok(());
+    }
+    if on { l.enable() } else { l.disable() }
+        .map_err(|e| format!("could not change start at login: {e}"))
+}
+
+/// Quit: stop the agent (and the demo emulator) cleanly, then exit.
+pub fn quit(app: &AppHandle) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let state = app.state::<Arc<AppState>>().inner().clone();
+        state.agent.shutdown().await;
+        let demo = state.demo.lock().ok().and_then(|mut d| d.take());
+        if let Some(cloud) = demo {
+            cloud.shutdown().await;
+        }
+        app.exit(0);
+    });
+}

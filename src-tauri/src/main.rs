@@ -1,0 +1,6 @@
+// Keep a console-less window on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+fn main() {
+    alicred_desktop::run();
+}

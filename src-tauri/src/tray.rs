@@ -1,0 +1,514 @@
+//! The tray: a menu *model* built by a plain function, a dispatcher that the
+//! menu and the tests both call, and the thin glue that turns the model into
+//! a Tauri menu and swaps the icon when something needs attention.
+
+use crate::state::AppState;
+use alicred_core::engine::{ProfileState, ProfileStatus};
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tauri::image::Image;
+use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
+use tauri::tray::{TrayIcon, TrayIconBuilder};
+use tauri::{AppHandle, Manager, Wry};
+
+pub const TRAY_ID: &str = "alicred";
+pub const ICON: &[u8] = include_bytes!("../icons/tray.png");
+pub const ICON_ATTENTION: &[u8] = include_bytes!("../icons/tray-attention.png");
+
+pub const ID_REFRESH_ALL: &str = "refresh-all";
+pub const ID_ROTATE_DUE: &str = "rotate-due";
+pub const ID_COPY_URL: &str = "copy-url";
+pub const ID_COPY_EXPORT: &str = "copy-export";
+pub const ID_OPEN: &str = "open";
+pub const ID_QUIT: &str = "quit";
+pub const PROFILE_PREFIX: &str = "profile:";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TrayItem {
+    /// A profile: check item, checked when active; clicking makes it active.
+    Profile {
+        id: String,
+        label: String,
+        active: bool,
+    },
+    Action {
+        id: &'static str,
+        label: String,
+        enabled: bool,
+    },
+    Separator,
+}
+
+/// "fresh, 42 min left" — the state and time left, in menu-sized words.
+pub fn state_label(state: &ProfileState, now: DateTime<Utc>) -> String {
+    let left = |e: &Option<DateTime<Utc>>| e.as_ref().map(|t| time_left(*t - now));
+    match state {
+        ProfileState::Idle => "not fetched yet".into(),
+        ProfileState::Fresh { expires } => match left(expires) {
+            Some(l) => format!("fresh, {l} left"),
+            None => "fresh".into(),
+        },
+        ProfileState::Refreshing { .. } => "refreshing…".into(),
+        ProfileState::Degraded { expires, .. } => match left(expires) {
+            Some(l) => format!("refresh failing, {l} left"),
+            None => "refresh failing".into(),
+        },
+        ProfileState::Expired { .. } => "expired — retrying".into(),
+        ProfileState::NeedsUser { .. } => "needs you".into(),
+    }
+}
+
+/// "2 h 5 min", "42 min", "30 s", "expired".
+pub fn time_left(d: chrono::Duration) -> String {
+    let s = d.num_seconds();
+    if s <= 0 {
+        return "expired".into();
+    }
+    if s < 60 {
+        return format!("{s} s");
+    }
+    let m = s / 60;
+    if m < 60 {
+        return format!("{m} min");
+    }
+    let (h, m) = (m / 60, m % 60);
+    if h >= 48 {
+        return format!("{} days", h / 24);
+    }
+    if m == 0 {
+        format!("{h} h")
+    } else {
+        format!("{h} h {m} min")
+    }
+}
+
+/// The whole menu, top to bottom.
+pub fn tray_model(
+    statuses: &[ProfileStatus],
+    endpoint: Option<&str>,
+    now: DateTime<Utc>,
+) -> Vec<TrayItem> {
+    let mut out = Vec::new();
+    if statuses.is_empty() {
+        out.push(TrayItem::Action {
+            id: ID_OPEN,
+            label: "No profiles — open the dashboard to add one".into(),
+            enabled: true,
+        });
+    }
+    for p in statuses {
+        let mark = if p.state.needs_attention() {
+            "⚠ "
+        } else {
+            ""
+        };
+        out.push(TrayItem::Profile {
+            id: format!("{PROFILE_PREFIX}{}", p.name),
+            label: format!("{mark}{} — {}", p.name, state_label(&p.state, now)),
+            active: p.active,
+        });
+    }
+    out.push(TrayItem::Separator);
+    out.push(TrayItem::Action {
+        id: ID_REFRESH_ALL,
+        label: "Refresh all".into(),
+        enabled: !statuses.is_empty(),
+    });
+    out.push(TrayItem::Action {
+        id: ID_ROTATE_DUE,
+        label: "Rotate due key… (coming soon)".into(),
+        enabled: false,
+    });
+    out.push(TrayItem::Separator);
+    out.push(TrayItem::Action {
+        id: ID_COPY_URL,
+        label: "Copy endpoint URL".into(),
+        enabled: endpoint.is_some(),
+    });
+    out.push(TrayItem::Action {
+        id: ID_COPY_EXPORT,
+        label: "Copy export line".into(),
+        enabled: endpoint.is_some(),
+    });
+    out.push(TrayItem::Separator);
+    out.push(TrayItem::Action {
+        id: ID_OPEN,
+        label: "Open dashboard".into(),
+        enabled: true,
+    });
+    out.push(TrayItem::Action {
+        id: ID_QUIT,
+        label: "Quit alicred".into(),
+        enabled: true,
+    });
+    out
+}
+
+/// Does any profile need the user (attention icon)?
+pub fn needs_attention(statuses: &[ProfileStatus]) -> bool {
+    statuses.iter().any(|p| p.state.needs_attention())
+}
+
+/// What the GUI layer still has to do after [`tray_action`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum TrayOutcome {
+    /// State changed; rebuild the menu.
+    Changed,
+    Copy(String),
+    OpenDashboard,
+    Quit,
+    /// Nothing to do (unknown id, disabled item).
+    Nothing,
+    Failed(String),
+}
+
+/// Carry out a menu click. The tray menu and the tests call this same code.
+pub fn tray_action(id: &str, state: &AppState) -> TrayOutcome {
+    if let Some(name) = id.strip_prefix(PROFILE_PREFIX) {
+        let set = name
+            .parse()
+            .map_err(|e: String| e)
+            .and_then(|n| state.alicred.set_active(&n).map_err(|e| e.to_string()))
+            .and_then(|()| state.reload().map_err(|e| e.to_string()));
+        return match set {
+            Ok(()) => TrayOutcome::Changed,
+            Err(e) => TrayOutcome::Failed(e),
+        };
+    }
+    match id {
+        ID_REFRESH_ALL => match state.agent.engine().refresh(None) {
+            Ok(()) => TrayOutcome::Changed,
+            Err(e) => TrayOutcome::Failed(e.to_string()),
+        },
+        ID_COPY_URL => match state.endpoint_lines() {
+            Ok((url, _)) => TrayOutcome::Copy(url),
+            Err(e) => TrayOutcome::Failed(e),
+        },
+        ID_COPY_EXPORT => match state.endpoint_lines() {
+            Ok((_, export)) => TrayOutcome::Copy(export),
+            Err(e) => TrayOutcome::Failed(e),
+        },
+        ID_OPEN => TrayOutcome::OpenDashboard,
+        ID_QUIT => TrayOutcome::Quit,
+        _ => TrayOutcome::Nothing,
+    }
+}
+
+fn build_menu(app: &AppHandle, model: &[TrayItem]) -> tauri::Result<Menu<Wry>> {
+    let menu = Menu::new(app)?;
+    for item in model {
+        match item {
+            TrayItem::Profile { id, label, active } => {
+                menu.append(&CheckMenuItem::with_id(
+                    app,
+                    id,
+                    label,
+                    true,
+                    *active,
+                    None::<&str>,
+                )?)?;
+            }
+            TrayItem::Action { id, label, enabled } => {
+                menu.append(&MenuItem::with_id(app, *id, label, *enabled, None::<&str>)?)?;
+            }
+            TrayItem::Separator => menu.append(&PredefinedMenuItem::separator(app)?)?,
+        }
+    }
+    Ok(menu)
+}
+
+/// Set once a rebuild is wanted; the rebuild loop debounces it.
+static DIRTY: AtomicBool = AtomicBool::new(false);
+
+pub fn request_rebuild(_app: &AppHandle) {
+    DIRTY.store(true, Ordering::Relaxed);
+}
+
+pub fn take_dirty() -> bool {
+    DIRTY.swap(false, Ordering::Relaxed)
+}
+
+pub fn create(app: &AppHandle) -> tauri::Result<TrayIcon> {
+    let state = app.state::<Arc<AppState>>();
+    let statuses = state.agent.engine().snapshot();
+    let url = state.endpoint_lines().ok().map(|(u, _)| u);
+    let menu = build_menu(app, &tray_model(&statuses, url.as_deref(), Utc::now()))?;
+    TrayIconBuilder::with_id(TRAY_ID)
+        .icon(Image::from_bytes(if needs_attention(&statuses) {
+            ICON_ATTENTION
+        } else {
+            ICON
+        })?)
+        .tooltip("alicred")
+        .menu(&menu)
+        .show_menu_on_left_click(true)
+        .on_menu_event(|app, event| on_menu(app, event.id().as_ref()))
+        .build(app)
+}
+
+fn on_menu(app: &AppHandle, id: &str) {
+    let state = app.state::<Arc<AppState>>().inner().clone();
+    match tray_action(id, &state) {
+        TrayOutcome::Changed => rebuild(app),
+        TrayOutcome::Copy(text) => {
+            if let Err(e) = crate::copy_to_clipboard(app, &text) {
+                tracing::warn!("copy failed: {e}");
+            }
+        }
+        TrayOutcome::OpenDashboard => crate::commands::show_dashboard(app),
+        TrayOutcome::Quit => crate::quit(app),
+        TrayOutcome::Failed(e) => crate::notify::show_error(&e),
+        TrayOutcome::Nothing => {}
+    }
+}
+
+/// Rebuild the menu and pick the icon from the current statuses.
+pub fn rebuild(app: &AppHandle) {
+    let Some(tray) = app.tray_by_id(TRAY_ID) else {
+        return;
+    };
+    let state = app.state::<Arc<AppState>>();
+    let statuses = state.agent.engine().snapshot();
+    let url = state.endpoint_lines().ok().map(|(u, _)| u);
+    match build_menu(app, &tray_model(&statuses, url.as_deref(), Utc::now())) {
+        Ok(menu) => {
+            let _ = tray.set_menu(Some(menu));
+        }
+        Err(e) => tracing::warn!("tray menu: {e}"),
+    }
+    if let Ok(icon) = Image::from_bytes(if needs_attention(&statuses) {
+        ICON_ATTENTION
+    } else {
+        ICON
+    }) {
+        let _ = tray.set_icon(Some(icon));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::Agent;
+    use alicred_core::engine::ChainLink;
+    use alicred_core::paths::Paths;
+    use alicred_core::profile::{ProfileInput, ProfileType};
+    use alicred_core::sensitive::Sensitive;
+    use alicred_core::service::Alicred;
+    use alicred_core::store::secrets::{MemoryStore, StoredKey};
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0)
+            .single()
+            .expect("t")
+    }
+
+    fn status(name: &str, active: bool, state: ProfileState) -> ProfileStatus {
+        ProfileStatus {
+            name: name.into(),
+            r#type: ProfileType::RamRoleArn,
+            active,
+            state,
+            issued_at: None,
+            expires_at: None,
+            refresh_at: None,
+            last_refresh: None,
+            last_error: None,
+            access_key_id_hint: None,
+            chain: Vec::<ChainLink>::new(),
+            handouts: 0,
+            consumers: vec![],
+        }
+    }
+
+    #[test]
+    fn menu_lists_profiles_with_state_and_time_left_active_checked() {
+        let t = now();
+        let items = tray_model(
+            &[
+                status("base", false, ProfileState::Fresh { expires: None }),
+                status(
+                    "dev",
+                    true,
+                    ProfileState::Fresh {
+                        expires: Some(t + chrono::Duration::minutes(42)),
+                    },
+                ),
+                status(
+                    "old",
+                    false,
+                    ProfileState::Expired {
+                        error: "503".into(),
+                    },
+                ),
+            ],
+            Some("http://127.0.0.1:1/t/v1/credentials"),
+            t,
+        );
+        assert_eq!(
+            items[0],
+            TrayItem::Profile {
+                id: "profile:base".into(),
+                label: "base — fresh".into(),
+                active: false
+            }
+        );
+        assert_eq!(
+            items[1],
+            TrayItem::Profile {
+                id: "profile:dev".into(),
+                label: "dev — fresh, 42 min left".into(),
+                active: true
+            }
+        );
+        assert_eq!(
+            items[2],
+            TrayItem::Profile {
+                id: "profile:old".into(),
+                label: "⚠ old — expired — retrying".into(),
+                active: false
+            }
+        );
+        let actions: Vec<(&str, bool)> = items
+            .iter()
+            .filter_map(|i| match i {
+                TrayItem::Action { id, enabled, .. } => Some((*id, *enabled)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            actions,
+            vec![
+                (ID_REFRESH_ALL, true),
+                (ID_ROTATE_DUE, false),
+                (ID_COPY_URL, true),
+                (ID_COPY_EXPORT, true),
+                (ID_OPEN, true),
+                (ID_QUIT, true)
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_and_no_endpoint() {
+        let items = tray_model(&[], None, now());
+        assert!(matches!(&items[0], TrayItem::Action { id, .. } if *id == ID_OPEN));
+        assert!(items.iter().any(
+            |i| matches!(i, TrayItem::Action { id, enabled: false, .. } if *id == ID_COPY_URL)
+        ));
+        assert!(items.iter().any(
+            |i| matches!(i, TrayItem::Action { id, enabled: false, .. } if *id == ID_REFRESH_ALL)
+        ));
+    }
+
+    #[test]
+    fn attention_and_time_left() {
+        assert!(!needs_attention(&[status("a", false, ProfileState::Idle)]));
+        assert!(needs_attention(&[
+            status("a", false, ProfileState::Idle),
+            status(
+                "b",
+                false,
+                ProfileState::NeedsUser {
+                    why: "token".into()
+                }
+            )
+        ]));
+        assert_eq!(time_left(chrono::Duration::seconds(30)), "30 s");
+        assert_eq!(time_left(chrono::Duration::minutes(125)), "2 h 5 min");
+        assert_eq!(time_left(chrono::Duration::hours(3)), "3 h");
+        assert_eq!(time_left(chrono::Duration::hours(72)), "3 days");
+        assert_eq!(time_left(chrono::Duration::seconds(-1)), "expired");
+        let t = now();
+        let d = ProfileState::Degraded {
+            error: "e".into(),
+            retry_at: t,
+            expires: Some(t + chrono::Duration::minutes(5)),
+        };
+        assert_eq!(state_label(&d, t), "refresh failing, 5 min left");
+    }
+
+    async fn app_state(dir: &std::path::Path) -> AppState {
+        let alicred =
+            Alicred::with_store(Paths::new(dir), std::sync::Arc::new(MemoryStore::default()));
+        for name in ["one", "two"] {
+            let input = ProfileInput {
+                name: name.into(),
+                r#type: "access-key".into(),
+                ..Default::default()
+            };
+            let key = StoredKey {
+                access_key_id: format!("LTAI{name}"),
+                access_key_secret: Sensitive::new("s3cret"),
+                security_token: None,
+            };
+            alicred.add_profile(&input, Some(key), false).expect("add");
+        }
+        let agent = Agent::start(&alicred).await.expect("agent");
+        AppState::new(alicred, agent)
+    }
+
+    #[tokio::test]
+    async fn clicking_a_profile_makes_it_active_through_the_same_path() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let state = app_state(dir.path()).await;
+        let before = state.agent.engine().snapshot();
+        assert!(before.iter().any(|p| p.name == "one" && p.active));
+        assert_eq!(tray_action("profile:two", &state), TrayOutcome::Changed);
+        assert_eq!(
+            state
+                .alicred
+                .profiles()
+                .expect("file")
+                .active
+                .map(|n| n.to_string()),
+            Some("two".into())
+        );
+        let after = state.agent.engine().snapshot();
+        assert!(after.iter().any(|p| p.name == "two" && p.active));
+        let model = tray_model(&after, None, Utc::now());
+        assert!(
+            model.contains(&TrayItem::Profile {
+                id: "profile:two".into(),
+                label: model
+                    .iter()
+                    .find_map(|i| match i {
+                        TrayItem::Profile { id, label, .. } if id == "profile:two" =>
+                            Some(label.clone()),
+                        _ => None,
+                    })
+                    .unwrap_or_default(),
+                active: true
+            })
+        );
+        assert!(
+            matches!(tray_action("profile:nope", &state), TrayOutcome::Failed(e) if e.contains("nope"))
+        );
+        assert!(matches!(
+            tray_action("profile:bad name!", &state),
+            TrayOutcome::Failed(_)
+        ));
+        state.agent.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn other_actions() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let state = app_state(dir.path()).await;
+        assert_eq!(tray_action(ID_REFRESH_ALL, &state), TrayOutcome::Changed);
+        assert_eq!(tray_action(ID_OPEN, &state), TrayOutcome::OpenDashboard);
+        assert_eq!(tray_action(ID_QUIT, &state), TrayOutcome::Quit);
+        assert_eq!(tray_action(ID_ROTATE_DUE, &state), TrayOutcome::Nothing);
+        assert_eq!(tray_action("bogus", &state), TrayOutcome::Nothing);
+        match (tray_action(ID_COPY_URL, &state), state.endpoint_lines()) {
+            (TrayOutcome::Copy(url), Ok((u, _))) => assert_eq!(url, u),
+            (TrayOutcome::Failed(_), Err(_)) => {}
+            other => panic!("copy url: {other:?}"),
+        }
+        if let TrayOutcome::Copy(line) = tray_action(ID_COPY_EXPORT, &state) {
+            assert!(line.starts_with("export ALIBABA_CLOUD_CREDENTIALS_URI=http://127.0.0.1:"));
+        }
+        state.agent.shutdown().await;
+    }
+}
