@@ -6,6 +6,8 @@
 pub mod aliyun;
 pub mod clock;
 pub mod credentials;
+#[cfg(feature = "demo")]
+pub mod demo;
 pub mod engine;
 pub mod paths;
 pub mod profile;

@@ -22,8 +22,13 @@ pub enum ServiceError {
     #[error("profile {0} already exists; use `alicred profile add {0} --replace …` to change it")]
     Exists(ProfileName),
     #[error("profile {name} is the source of {dependents}; remove or change those first")]
-    HasDependents { name: ProfileName, dependents: String },
-    #[error("a {0} profile needs its secret: pass --from-env, or JSON on stdin like {{\"AccessKeyId\":\"…\",\"AccessKeySecret\":\"…\"}}")]
+    HasDependents {
+        name: ProfileName,
+        dependents: String,
+    },
+    #[error(
+        "a {0} profile needs its secret: pass --from-env, or JSON on stdin like {{\"AccessKeyId\":\"…\",\"AccessKeySecret\":\"…\"}}"
+    )]
     MissingSecret(ProfileType),
     #[error("a {0} profile takes no secret; drop --from-env and stdin")]
     UnexpectedSecret(ProfileType),
@@ -34,12 +39,23 @@ pub enum ServiceError {
 impl ServiceError {
     /// Errors the user caused by what they typed (exit code 2 at the CLI).
     pub fn is_usage(&self) -> bool {
-        matches!(self, ServiceError::Invalid(_) | ServiceError::MissingSecret(_) | ServiceError::UnexpectedSecret(_) | ServiceError::BadSecretInput(_))
+        matches!(
+            self,
+            ServiceError::Invalid(_)
+                | ServiceError::MissingSecret(_)
+                | ServiceError::UnexpectedSecret(_)
+                | ServiceError::BadSecretInput(_)
+                | ServiceError::Config(ConfigError::NoSuchProfile(_))
+        )
     }
 }
 
 fn one_line_problems(p: &[Problem]) -> String {
-    let errs: Vec<String> = p.iter().filter(|p| p.severity == Severity::Error).map(Problem::to_string).collect();
+    let errs: Vec<String> = p
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .map(Problem::to_string)
+        .collect();
     format!("invalid profile: {}", errs.join("; "))
 }
 
@@ -56,11 +72,17 @@ impl Alicred {
         let config = ConfigStore::new(paths.clone());
         let configured = config.load()?.settings.keyring;
         let backend = secrets::choose_backend(configured).map_err(ServiceError::BadSecretInput)?;
-        Ok(Self { secrets: secrets::open(backend, &paths), config })
+        Ok(Self {
+            secrets: secrets::open(backend, &paths),
+            config,
+        })
     }
 
     pub fn with_store(paths: Paths, secrets: Arc<dyn SecretStore>) -> Self {
-        Self { config: ConfigStore::new(paths), secrets }
+        Self {
+            config: ConfigStore::new(paths),
+            secrets,
+        }
     }
 
     pub fn paths(&self) -> &Paths {
@@ -89,14 +111,21 @@ impl Alicred {
     /// Add (or with `replace`, change) a profile. Returns the warnings.
     /// Nothing is written unless everything is valid; a secret written before
     /// a failed profile write is removed again.
-    pub fn add_profile(&self, input: &ProfileInput, secret: Option<StoredKey>, replace: bool) -> Result<Vec<Problem>, ServiceError> {
+    pub fn add_profile(
+        &self,
+        input: &ProfileInput,
+        secret: Option<StoredKey>,
+        replace: bool,
+    ) -> Result<Vec<Problem>, ServiceError> {
         let profile = input.into_profile().map_err(ServiceError::Invalid)?;
         let ty = profile.profile_type();
         let existing = self.config.load()?;
         let had_secret = existing.profiles.contains_key(&profile.name) && ty.stores_secret();
         match (&secret, ty.stores_secret()) {
             (Some(_), false) => return Err(ServiceError::UnexpectedSecret(ty)),
-            (None, true) if !(replace && had_secret) => return Err(ServiceError::MissingSecret(ty)),
+            (None, true) if !(replace && had_secret) => {
+                return Err(ServiceError::MissingSecret(ty));
+            }
             _ => {}
         }
         if let Some(s) = &secret {
@@ -145,7 +174,10 @@ impl Alicred {
             }
             return Err(e);
         }
-        Ok(problems.into_iter().filter(|p| p.severity == Severity::Warning).collect())
+        Ok(problems
+            .into_iter()
+            .filter(|p| p.severity == Severity::Warning)
+            .collect())
     }
 
     /// Remove a profile and its secrets. Refused while others chain on it.
@@ -155,7 +187,10 @@ impl Alicred {
             let deps = f.dependents_of(name);
             if !deps.is_empty() {
                 let list: Vec<_> = deps.iter().map(ProfileName::as_str).collect();
-                return Err(ServiceError::HasDependents { name: name.clone(), dependents: list.join(", ") });
+                return Err(ServiceError::HasDependents {
+                    name: name.clone(),
+                    dependents: list.join(", "),
+                });
             }
             f.profiles.remove(name);
             if f.active.as_ref() == Some(name) {
@@ -163,7 +198,10 @@ impl Alicred {
             }
             Ok(())
         })?;
-        for key in [SecretKey::Profile(name.clone()), SecretKey::Session(name.clone())] {
+        for key in [
+            SecretKey::Profile(name.clone()),
+            SecretKey::Session(name.clone()),
+        ] {
             self.secrets.delete(&key)?;
         }
         Ok(())
@@ -189,7 +227,9 @@ impl Alicred {
             return Ok(n);
         }
         self.config.load()?.active.ok_or_else(|| {
-            ServiceError::BadSecretInput("no profile given and no active profile; run `alicred use NAME`".into())
+            ServiceError::BadSecretInput(
+                "no profile given and no active profile; run `alicred use NAME`".into(),
+            )
         })
     }
 }
@@ -197,12 +237,23 @@ impl Alicred {
 fn check_secret(ty: ProfileType, s: &StoredKey) -> Result<(), ServiceError> {
     let id_ok = !s.access_key_id.is_empty()
         && s.access_key_id.len() <= 128
-        && s.access_key_id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        && s.access_key_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if !id_ok {
-        return Err(ServiceError::BadSecretInput("AccessKeyId must be 1-128 letters, digits, '.', '_' or '-'".into()));
+        return Err(ServiceError::BadSecretInput(
+            "AccessKeyId must be 1-128 letters, digits, '.', '_' or '-'".into(),
+        ));
     }
-    if s.access_key_secret.is_empty() || s.access_key_secret.expose().chars().any(char::is_whitespace) {
-        return Err(ServiceError::BadSecretInput("AccessKeySecret must be non-empty and contain no spaces".into()));
+    if s.access_key_secret.is_empty()
+        || s.access_key_secret
+            .expose()
+            .chars()
+            .any(char::is_whitespace)
+    {
+        return Err(ServiceError::BadSecretInput(
+            "AccessKeySecret must be non-empty and contain no spaces".into(),
+        ));
     }
     match (ty, &s.security_token) {
         (ProfileType::StsToken, None) => Err(ServiceError::BadSecretInput(
@@ -225,24 +276,44 @@ pub fn secret_from_json(text: &str) -> Result<StoredKey, ServiceError> {
         id: String,
         #[serde(alias = "AccessKeySecret", alias = "access_key_secret")]
         secret: Sensitive,
-        #[serde(default, alias = "SecurityToken", alias = "security_token", alias = "sts_token")]
+        #[serde(
+            default,
+            alias = "SecurityToken",
+            alias = "security_token",
+            alias = "sts_token"
+        )]
         token: Option<Sensitive>,
     }
     let trimmed = text.trim();
     if trimmed.is_empty() {
-        return Err(ServiceError::BadSecretInput("stdin was empty; pipe JSON like {\"AccessKeyId\":\"…\",\"AccessKeySecret\":\"…\"}".into()));
+        return Err(ServiceError::BadSecretInput(
+            "stdin was empty; pipe JSON like {\"AccessKeyId\":\"…\",\"AccessKeySecret\":\"…\"}"
+                .into(),
+        ));
     }
     // serde_json's message names the field and position but never the value.
     let i: Input = serde_json::from_str(trimmed).map_err(|e| {
-        let msg = e.to_string().replace("`id`", "AccessKeyId").replace("`secret`", "AccessKeySecret").replace("`token`", "SecurityToken");
+        let msg = e
+            .to_string()
+            .replace("`id`", "AccessKeyId")
+            .replace("`secret`", "AccessKeySecret")
+            .replace("`token`", "SecurityToken");
         ServiceError::BadSecretInput(format!("secret JSON on stdin is invalid: {msg}"))
     })?;
-    Ok(StoredKey { access_key_id: i.id, access_key_secret: i.secret, security_token: i.token.filter(|t| !t.is_empty()) })
+    Ok(StoredKey {
+        access_key_id: i.id,
+        access_key_secret: i.secret,
+        security_token: i.token.filter(|t| !t.is_empty()),
+    })
 }
 
 /// Read the secret from `ALIBABA_CLOUD_*`, falling back to `OSS_*`.
 pub fn secret_from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<StoredKey, ServiceError> {
-    let get = |a: &str, b: &str| env(a).filter(|v| !v.is_empty()).or_else(|| env(b).filter(|v| !v.is_empty()));
+    let get = |a: &str, b: &str| {
+        env(a)
+            .filter(|v| !v.is_empty())
+            .or_else(|| env(b).filter(|v| !v.is_empty()))
+    };
     let id = get("ALIBABA_CLOUD_ACCESS_KEY_ID", "OSS_ACCESS_KEY_ID");
     let secret = get("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "OSS_ACCESS_KEY_SECRET");
     let token = get("ALIBABA_CLOUD_SECURITY_TOKEN", "OSS_SESSION_TOKEN");

@@ -44,7 +44,9 @@ pub struct ProfileInput {
 }
 
 fn nonempty(v: &Option<String>) -> Option<String> {
-    v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    v.as_ref()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
 }
 
 impl ProfileInput {
@@ -72,7 +74,10 @@ impl ProfileInput {
         // Flags that mean nothing for this type are a mistake worth naming.
         if let Some(t) = ty {
             for field in self.stray_fields(t) {
-                problems.push(Problem::error(field, format!("does not apply to a {t} profile")));
+                problems.push(Problem::error(
+                    field,
+                    format!("does not apply to a {t} profile"),
+                ));
             }
         }
         match (name, kind) {
@@ -86,7 +91,13 @@ impl ProfileInput {
         }
     }
 
-    fn required(&self, field: &'static str, v: &Option<String>, why: &str, problems: &mut Vec<Problem>) -> String {
+    fn required(
+        &self,
+        field: &'static str,
+        v: &Option<String>,
+        why: &str,
+        problems: &mut Vec<Problem>,
+    ) -> String {
         nonempty(v).unwrap_or_else(|| {
             problems.push(Problem::error(field, format!("is required: {why}")));
             String::new()
@@ -98,7 +109,12 @@ impl ProfileInput {
         match Url::parse(&s) {
             Ok(u) => Some(u),
             Err(e) => {
-                problems.push(Problem::error(field, format!("{s:?} is not a URL ({e}); give a full URL like https://host:port/path")));
+                problems.push(Problem::error(
+                    field,
+                    format!(
+                        "{s:?} is not a URL ({e}); give a full URL like https://host:port/path"
+                    ),
+                ));
                 None
             }
         }
@@ -113,7 +129,12 @@ impl ProfileInput {
         }
     }
 
-    fn kind(&self, t: ProfileType, endpoints: Endpoints, problems: &mut Vec<Problem>) -> Option<ProfileKind> {
+    fn kind(
+        &self,
+        t: ProfileType,
+        endpoints: Endpoints,
+        problems: &mut Vec<Problem>,
+    ) -> Option<ProfileKind> {
         let duration = self.duration.unwrap_or(DEFAULT_DURATION_SECONDS);
         Some(match t {
             ProfileType::AccessKey => ProfileKind::AccessKey(AccessKeyProfile {
@@ -122,12 +143,23 @@ impl ProfileInput {
                 endpoints,
             }),
             ProfileType::KmsSecret => {
-                let secret_name = self.required("secret-name", &self.secret_name, "the KMS secret holding the RAM credentials", problems);
+                let secret_name = self.required(
+                    "secret-name",
+                    &self.secret_name,
+                    "the KMS secret holding the RAM credentials",
+                    problems,
+                );
                 let client_key_file = self.client_key_file.clone().unwrap_or_else(|| {
-                    problems.push(Problem::error("client-key-file", "is required: the ClientKey JSON file downloaded from KMS"));
+                    problems.push(Problem::error(
+                        "client-key-file",
+                        "is required: the ClientKey JSON file downloaded from KMS",
+                    ));
                     PathBuf::new()
                 });
-                let password = match (nonempty(&self.client_key_password_env), &self.client_key_password_file) {
+                let password = match (
+                    nonempty(&self.client_key_password_env),
+                    &self.client_key_password_file,
+                ) {
                     (Some(v), None) => PasswordSource::Env(v),
                     (None, Some(f)) => PasswordSource::File(f.clone()),
                     (Some(_), Some(_)) => {
@@ -139,7 +171,12 @@ impl ProfileInput {
                         return None;
                     }
                 };
-                ProfileKind::KmsSecret(KmsSecretProfile { secret_name, client_key_file, client_key_password: password, endpoints })
+                ProfileKind::KmsSecret(KmsSecretProfile {
+                    secret_name,
+                    client_key_file,
+                    client_key_password: password,
+                    endpoints,
+                })
             }
             ProfileType::StsToken => {
                 let expiration = match nonempty(&self.expiration) {
@@ -152,7 +189,10 @@ impl ProfileInput {
                         }
                     },
                 };
-                ProfileKind::StsToken(StsTokenProfile { expiration, endpoints })
+                ProfileKind::StsToken(StsTokenProfile {
+                    expiration,
+                    endpoints,
+                })
             }
             ProfileType::RamRoleArn => {
                 let source = match nonempty(&self.source).map(|s| s.parse::<ProfileName>()) {
@@ -162,12 +202,21 @@ impl ProfileInput {
                         None
                     }
                     None => {
-                        problems.push(Problem::error("source", "is required: the profile whose credentials assume the role"));
+                        problems.push(Problem::error(
+                            "source",
+                            "is required: the profile whose credentials assume the role",
+                        ));
                         None
                     }
                 };
-                let role_arn = self.required("role-arn", &self.role_arn, "acs:ram::<account-id>:role/<role-name>", problems);
-                let session_name = nonempty(&self.session_name).unwrap_or_else(default_session_name);
+                let role_arn = self.required(
+                    "role-arn",
+                    &self.role_arn,
+                    "acs:ram::<account-id>:role/<role-name>",
+                    problems,
+                );
+                let session_name =
+                    nonempty(&self.session_name).unwrap_or_else(default_session_name);
                 ProfileKind::RamRoleArn(RamRoleArnProfile {
                     source: source?,
                     role_arn,
@@ -184,8 +233,18 @@ impl ProfileInput {
                 endpoints,
             }),
             ProfileType::OidcRoleArn => {
-                let role_arn = self.required("role-arn", &self.role_arn, "acs:ram::<account-id>:role/<role-name>", problems);
-                let oidc_provider_arn = self.required("oidc-provider-arn", &self.oidc_provider_arn, "acs:ram::<account-id>:oidc-provider/<name>", problems);
+                let role_arn = self.required(
+                    "role-arn",
+                    &self.role_arn,
+                    "acs:ram::<account-id>:role/<role-name>",
+                    problems,
+                );
+                let oidc_provider_arn = self.required(
+                    "oidc-provider-arn",
+                    &self.oidc_provider_arn,
+                    "acs:ram::<account-id>:oidc-provider/<name>",
+                    problems,
+                );
                 let oidc_token_file = self.oidc_token_file.clone().unwrap_or_else(|| {
                     problems.push(Problem::error("oidc-token-file", "is required: the path of the OIDC token file (e.g. ALIBABA_CLOUD_OIDC_TOKEN_FILE)"));
                     PathBuf::new()
@@ -203,13 +262,25 @@ impl ProfileInput {
             ProfileType::Environment => ProfileKind::Environment(EnvironmentProfile {}),
             ProfileType::CredentialsUri => {
                 if nonempty(&self.uri).is_none() {
-                    problems.push(Problem::error("uri", "is required: the URL that serves credentials"));
+                    problems.push(Problem::error(
+                        "uri",
+                        "is required: the URL that serves credentials",
+                    ));
                 }
-                ProfileKind::CredentialsUri(CredentialsUriProfile { uri: Self::url("uri", &self.uri, problems)? })
+                ProfileKind::CredentialsUri(CredentialsUriProfile {
+                    uri: Self::url("uri", &self.uri, problems)?,
+                })
             }
             ProfileType::External => ProfileKind::External(ExternalProfile {
-                command: self.required("command", &self.command, "the program that prints credentials JSON", problems),
-                timeout_seconds: self.timeout_seconds.unwrap_or(DEFAULT_EXTERNAL_TIMEOUT_SECONDS),
+                command: self.required(
+                    "command",
+                    &self.command,
+                    "the program that prints credentials JSON",
+                    problems,
+                ),
+                timeout_seconds: self
+                    .timeout_seconds
+                    .unwrap_or(DEFAULT_EXTERNAL_TIMEOUT_SECONDS),
             }),
         })
     }
@@ -219,29 +290,69 @@ impl ProfileInput {
         let set = |v: &Option<String>| nonempty(v).is_some();
         let fields: [(&'static str, bool, &[ProfileType]); 19] = [
             ("role-arn", set(&self.role_arn), &[RamRoleArn, OidcRoleArn]),
-            ("session-name", set(&self.session_name), &[RamRoleArn, OidcRoleArn]),
+            (
+                "session-name",
+                set(&self.session_name),
+                &[RamRoleArn, OidcRoleArn],
+            ),
             ("policy", set(&self.policy), &[RamRoleArn, OidcRoleArn]),
-            ("duration", self.duration.is_some(), &[RamRoleArn, OidcRoleArn]),
+            (
+                "duration",
+                self.duration.is_some(),
+                &[RamRoleArn, OidcRoleArn],
+            ),
             ("external-id", set(&self.external_id), &[RamRoleArn]),
             ("source", set(&self.source), &[RamRoleArn]),
             ("role-name", set(&self.role_name), &[EcsRamRole]),
             ("imdsv1-disabled", self.imdsv1_disabled, &[EcsRamRole]),
-            ("oidc-provider-arn", set(&self.oidc_provider_arn), &[OidcRoleArn]),
-            ("oidc-token-file", self.oidc_token_file.is_some(), &[OidcRoleArn]),
+            (
+                "oidc-provider-arn",
+                set(&self.oidc_provider_arn),
+                &[OidcRoleArn],
+            ),
+            (
+                "oidc-token-file",
+                self.oidc_token_file.is_some(),
+                &[OidcRoleArn],
+            ),
             ("uri", set(&self.uri), &[CredentialsUri]),
             ("command", set(&self.command), &[External]),
-            ("timeout-seconds", self.timeout_seconds.is_some(), &[External]),
+            (
+                "timeout-seconds",
+                self.timeout_seconds.is_some(),
+                &[External],
+            ),
             ("secret-name", set(&self.secret_name), &[KmsSecret]),
-            ("client-key-file", self.client_key_file.is_some(), &[KmsSecret]),
+            (
+                "client-key-file",
+                self.client_key_file.is_some(),
+                &[KmsSecret],
+            ),
             ("expiration", set(&self.expiration), &[StsToken]),
-            ("max-key-age-days", self.max_key_age_days.is_some(), &[AccessKey]),
+            (
+                "max-key-age-days",
+                self.max_key_age_days.is_some(),
+                &[AccessKey],
+            ),
             ("user-name", set(&self.user_name), &[AccessKey]),
-            ("metadata-endpoint", set(&self.metadata_endpoint), &[EcsRamRole]),
+            (
+                "metadata-endpoint",
+                set(&self.metadata_endpoint),
+                &[EcsRamRole],
+            ),
         ];
-        let mut out: Vec<&'static str> = fields.iter().filter(|(_, on, ok)| *on && !ok.contains(&t)).map(|(f, ..)| *f).collect();
+        let mut out: Vec<&'static str> = fields
+            .iter()
+            .filter(|(_, on, ok)| *on && !ok.contains(&t))
+            .map(|(f, ..)| *f)
+            .collect();
         let no_endpoints = matches!(t, Environment | CredentialsUri | External);
         if no_endpoints {
-            for (f, v) in [("sts-endpoint", &self.sts_endpoint), ("ram-endpoint", &self.ram_endpoint), ("kms-endpoint", &self.kms_endpoint)] {
+            for (f, v) in [
+                ("sts-endpoint", &self.sts_endpoint),
+                ("ram-endpoint", &self.ram_endpoint),
+                ("kms-endpoint", &self.kms_endpoint),
+            ] {
                 if set(v) {
                     out.push(f);
                 }
@@ -278,7 +389,9 @@ impl ProfileInput {
                     PasswordSource::File(f) => i.client_key_password_file = Some(f.clone()),
                 }
             }
-            ProfileKind::StsToken(s) => i.expiration = s.expiration.map(crate::credentials::format_expiration),
+            ProfileKind::StsToken(s) => {
+                i.expiration = s.expiration.map(crate::credentials::format_expiration)
+            }
             ProfileKind::RamRoleArn(r) => {
                 i.source = Some(r.source.to_string());
                 i.role_arn = Some(r.role_arn.clone());
@@ -313,6 +426,14 @@ impl ProfileInput {
 /// `alicred-<user>`: what STS will show in ActionTrail when no name is given.
 fn default_session_name() -> String {
     let user = std::env::var("USER").unwrap_or_default();
-    let clean: String = user.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '@' | '-' | '_')).take(24).collect();
-    if clean.is_empty() { "alicred".into() } else { format!("alicred-{clean}") }
+    let clean: String = user
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '@' | '-' | '_'))
+        .take(24)
+        .collect();
+    if clean.is_empty() {
+        "alicred".into()
+    } else {
+        format!("alicred-{clean}")
+    }
 }

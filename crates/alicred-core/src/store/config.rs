@@ -151,12 +151,17 @@ impl ProfilesFile {
             });
         }
         toml::from_str(text).map_err(|e| {
-            let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+            let (mut line, mut column) =
+                e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+            let mut reason = e.message().trim().to_string();
+            if let Some((l, c, r)) = locate_profile_error(text) {
+                (line, column, reason) = (l, c, r);
+            }
             ConfigError::Corrupt {
                 path: path.to_owned(),
                 line,
                 column,
-                reason: e.message().trim().to_string(),
+                reason,
             }
         })
     }
@@ -166,6 +171,55 @@ impl ProfilesFile {
             .unwrap_or_else(|e| format!("# serialization failed: {e}\n"));
         format!("# alicred profiles. No secrets here: they live in the OS keyring.\n{body}")
     }
+}
+
+/// Profiles are read through a tagged enum, which loses serde's position
+/// information; find the failing profile and field again so the user is
+/// pointed at the exact line.
+fn locate_profile_error(text: &str) -> Option<(usize, usize, String)> {
+    let table: toml::Table = text.parse().ok()?;
+    let list = table.get("profile")?.as_array()?;
+    for (index, item) in list.iter().enumerate() {
+        let t = item.as_table()?;
+        let Err(err) = item.clone().try_into::<Profile>() else {
+            continue;
+        };
+        let msg = err.message().trim().to_string();
+        let header = text
+            .match_indices("[[profile]]")
+            .nth(index)
+            .map_or(0, |(o, _)| o);
+        let name = t.get("name").and_then(|v| v.as_str()).unwrap_or("?");
+        // The culprit is the key whose removal changes the error.
+        let culprit = t
+            .keys()
+            .filter(|k| !matches!(k.as_str(), "name" | "type"))
+            .find(|k| {
+                let mut without = t.clone();
+                without.remove(k.as_str());
+                match toml::Value::Table(without).try_into::<Profile>() {
+                    Ok(_) => true,
+                    Err(e) => e.message().trim() != msg,
+                }
+            });
+        let mut pos = line_col(text, header);
+        if let Some(k) = &culprit {
+            let mut offset = header;
+            for l in text[header..].lines() {
+                let trimmed = l.trim_start();
+                if trimmed.starts_with(k.as_str())
+                    && trimmed[k.len()..].trim_start().starts_with('=')
+                {
+                    pos = line_col(text, offset + (l.len() - trimmed.len()));
+                    break;
+                }
+                offset += l.len() + 1;
+            }
+        }
+        let field = culprit.map(|k| format!(" field {k}")).unwrap_or_default();
+        return Some((pos.0, pos.1, format!("profile {name}{field}: {msg}")));
+    }
+    None
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {

@@ -1,0 +1,259 @@
+//! The command-line contract (design §8). Only parsing lives here.
+
+use alicred_core::profile::ProfileName;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "alicred",
+    version,
+    about = "Alibaba Cloud credentials from your OS keyring, always fresh",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// More log output on stderr (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Add, list, show or remove profiles.
+    #[command(subcommand)]
+    Profile(ProfileCmd),
+    /// Make NAME the active profile (served at the endpoint's default URL).
+    Use { name: ProfileName },
+    /// Resolve a profile now and print its credentials.
+    Creds {
+        name: Option<ProfileName>,
+        /// Print the credentials-URI JSON (the default when stdout is not a terminal).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ask STS who the profile's credentials belong to (GetCallerIdentity).
+    Verify {
+        name: Option<ProfileName>,
+        /// STS endpoint to ask (full URL); default: the profile's.
+        #[arg(long)]
+        sts_endpoint: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a command with the profile's credentials in its environment.
+    Exec {
+        name: ProfileName,
+        /// Set only ALIBABA_CLOUD_CREDENTIALS_URI (needs a running agent): long-running
+        /// programs then pick up refreshed credentials by themselves.
+        #[arg(long)]
+        uri_only: bool,
+        #[arg(last = true, required = true, value_name = "CMD")]
+        command: Vec<String>,
+    },
+    /// Print shell commands that put the profile's credentials in the environment.
+    Env {
+        name: Option<ProfileName>,
+        #[arg(long, value_enum, default_value_t = Shell::Bash)]
+        shell: Shell,
+    },
+    /// Run the refresh loops and the localhost credentials endpoint until stopped.
+    Agent {
+        /// Address to listen on (default 127.0.0.1:47911, or the profiles file's setting).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Allow a non-loopback listen address (anyone who can reach it and knows the token gets credentials).
+        #[arg(long)]
+        allow_non_loopback: bool,
+    },
+    /// Print the running agent's URL for a profile (default: the active profile's URL).
+    Endpoint {
+        name: Option<ProfileName>,
+        /// Make a new endpoint token; old URLs stop working.
+        #[arg(long)]
+        rotate_token: bool,
+    },
+    /// Rotate a profile's AccessKey through RAM (or a kms-secret through KMS).
+    Rotate {
+        name: ProfileName,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        /// Delete the old key at once instead of after the grace period.
+        #[arg(long, conflicts_with = "deactivate_old")]
+        delete_old: bool,
+        /// Only deactivate the old key; delete it yourself later.
+        #[arg(long)]
+        deactivate_old: bool,
+    },
+    /// Import profiles from the aliyun CLI or the SDK's credentials file.
+    Import {
+        #[arg(value_enum)]
+        from: ImportSource,
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Show what would change, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Replace profiles that already exist.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Print a profile's credentials for another tool.
+    Export {
+        name: ProfileName,
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+    },
+    /// Start the local emulator with sample profiles (no cloud account needed).
+    Demo {
+        /// Where the emulator listens.
+        #[arg(long, default_value = "127.0.0.1:47920")]
+        emulator: SocketAddr,
+        /// Also run the agent (refresh loops + endpoint).
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+        agent: bool,
+    },
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+    /// Print the man page (roff).
+    #[command(hide = true)]
+    Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCmd {
+    /// Add a profile. Secrets come from --from-env or JSON on stdin, never from arguments.
+    Add(AddArgs),
+    /// List profiles.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one profile (never its secret).
+    Show {
+        name: ProfileName,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a profile and its secrets.
+    Remove { name: ProfileName },
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    pub name: String,
+    #[arg(
+        long = "type",
+        value_name = "TYPE",
+        help = "access-key | kms-secret | sts-token | ram-role-arn | ecs-ram-role | oidc-role-arn | environment | credentials-uri | external"
+    )]
+    pub profile_type: String,
+    /// Read the secret from ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/ALIBABA_CLOUD_SECURITY_TOKEN (or OSS_*).
+    #[arg(long)]
+    pub from_env: bool,
+    /// Replace an existing profile of that name.
+    #[arg(long)]
+    pub replace: bool,
+    #[arg(long)]
+    pub region: Option<String>,
+    #[arg(long)]
+    pub description: Option<String>,
+    #[arg(long)]
+    pub role_arn: Option<String>,
+    #[arg(long)]
+    pub session_name: Option<String>,
+    /// An inline policy (JSON) narrowing the role's permissions.
+    #[arg(long)]
+    pub policy: Option<String>,
+    /// Session duration in seconds (900-43200).
+    #[arg(long)]
+    pub duration: Option<u32>,
+    #[arg(long)]
+    pub external_id: Option<String>,
+    /// The profile whose credentials assume the role.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// ECS instance RAM role (default: discovered).
+    #[arg(long)]
+    pub role_name: Option<String>,
+    /// Refuse IMDSv1 (metadata without a token).
+    #[arg(long)]
+    pub imdsv1_disabled: bool,
+    #[arg(long)]
+    pub oidc_provider_arn: Option<String>,
+    #[arg(long)]
+    pub oidc_token_file: Option<PathBuf>,
+    #[arg(long)]
+    pub uri: Option<String>,
+    /// The program (and arguments) printing credentials JSON.
+    #[arg(long)]
+    pub command: Option<String>,
+    #[arg(long)]
+    pub timeout_seconds: Option<u32>,
+    #[arg(long)]
+    pub secret_name: Option<String>,
+    #[arg(long)]
+    pub client_key_file: Option<PathBuf>,
+    #[arg(long)]
+    pub client_key_password_env: Option<String>,
+    #[arg(long)]
+    pub client_key_password_file: Option<PathBuf>,
+    /// When a pasted STS token expires (YYYY-MM-DDThh:mm:ssZ).
+    #[arg(long)]
+    pub expiration: Option<String>,
+    /// Rotation age policy in days (default 90).
+    #[arg(long)]
+    pub max_key_age_days: Option<u32>,
+    /// RAM user owning the key (default: the caller).
+    #[arg(long)]
+    pub user_name: Option<String>,
+    #[arg(long)]
+    pub sts_endpoint: Option<String>,
+    #[arg(long)]
+    pub ram_endpoint: Option<String>,
+    #[arg(long)]
+    pub kms_endpoint: Option<String>,
+    #[arg(long)]
+    pub metadata_endpoint: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ImportSource {
+    /// ~/.aliyun/config.json
+    AliyunCli,
+    /// ~/.alibabacloud/credentials(.ini)
+    Ini,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// aliyun CLI External-mode JSON.
+    AliyunExternal,
+    /// `export` lines for a POSIX shell.
+    Env,
+    /// credentials-URI JSON.
+    Json,
+}

@@ -1,0 +1,33 @@
+use super::profile::print_json;
+use super::resolve;
+use crate::error::CliResult;
+use alicred_core::credentials::format_expiration;
+use alicred_core::profile::ProfileName;
+use alicred_core::service::Alicred;
+use chrono::Utc;
+use std::io::IsTerminal;
+
+/// `alicred creds [NAME] [--json]`
+pub fn creds(app: &Alicred, name: Option<ProfileName>, json: bool) -> CliResult {
+    let name = app.resolve_name(name.as_ref())?;
+    let c = resolve::credentials(app, &name)?;
+    let now = Utc::now();
+    if json || !std::io::stdout().is_terminal() {
+        // Long-term keys get the same rolling hour the endpoint gives them.
+        let exp = c.expiration.unwrap_or(now + chrono::Duration::hours(1));
+        return print_json(&c.to_uri_response(exp, c.issued_at));
+    }
+    // On a terminal, show what it is without printing the secret.
+    println!("profile:        {name}");
+    println!("AccessKeyId:    {}", c.access_key_id);
+    println!("AccessKeySecret: (hidden; use --json to print)");
+    match c.expiration {
+        Some(e) => println!(
+            "expires:        {} (in {} min)",
+            format_expiration(e),
+            (e - now).num_minutes()
+        ),
+        None => println!("expires:        never (long-term AccessKey)"),
+    }
+    Ok(())
+}

@@ -1,0 +1,32 @@
+use super::endpoint;
+use super::exec::variables;
+use super::resolve;
+use crate::cli::Shell;
+use crate::error::CliResult;
+use alicred_core::profile::ProfileName;
+use alicred_core::service::Alicred;
+
+/// `alicred env NAME --shell …`: lines to `eval` in the user's shell.
+pub fn env(app: &Alicred, name: Option<ProfileName>, shell: Shell) -> CliResult {
+    let name = app.resolve_name(name.as_ref())?;
+    let creds = resolve::credentials(app, &name)?;
+    let uri = endpoint::running_url(app, Some(&name))?;
+    for line in render(shell, &variables(Some(&creds), uri.as_deref())) {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+pub fn render(shell: Shell, vars: &[(&str, String)]) -> Vec<String> {
+    vars.iter()
+        .map(|(k, v)| match shell {
+            Shell::Bash | Shell::Zsh => format!("export {k}={}", sh_quote(v)),
+            Shell::Fish => format!("set -gx {k} {}", sh_quote(v)),
+            Shell::Powershell => format!("$Env:{k} = '{}'", v.replace('\'', "''")),
+        })
+        .collect()
+}
+
+fn sh_quote(v: &str) -> String {
+    format!("'{}'", v.replace('\'', r"'\''"))
+}

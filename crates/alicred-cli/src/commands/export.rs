@@ -1,0 +1,44 @@
+use super::env::render;
+use super::exec::variables;
+use super::profile::print_json;
+use super::resolve;
+use crate::cli::{ExportFormat, Shell};
+use crate::error::CliResult;
+use alicred_core::credentials::format_expiration;
+use alicred_core::profile::ProfileName;
+use alicred_core::service::Alicred;
+use chrono::Utc;
+
+/// `alicred export NAME --format …`: credentials for another tool.
+pub fn export(app: &Alicred, name: ProfileName, format: ExportFormat) -> CliResult {
+    let c = resolve::credentials(app, &name)?;
+    match format {
+        ExportFormat::AliyunExternal => {
+            // aliyun CLI External mode (protocols §8); `expiration` is read by the SDKs.
+            let mut v = serde_json::json!({
+                "mode": if c.security_token.is_some() { "StsToken" } else { "AK" },
+                "access_key_id": c.access_key_id,
+                "access_key_secret": c.access_key_secret.expose(),
+            });
+            if let Some(t) = &c.security_token {
+                v["sts_token"] = t.expose().into();
+            }
+            if let Some(e) = c.expiration {
+                v["expiration"] = format_expiration(e).into();
+            }
+            print_json(&v)
+        }
+        ExportFormat::Json => {
+            let exp = c
+                .expiration
+                .unwrap_or(Utc::now() + chrono::Duration::hours(1));
+            print_json(&c.to_uri_response(exp, c.issued_at))
+        }
+        ExportFormat::Env => {
+            for line in render(Shell::Bash, &variables(Some(&c), None)) {
+                println!("{line}");
+            }
+            Ok(())
+        }
+    }
+}

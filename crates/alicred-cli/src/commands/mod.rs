@@ -1,0 +1,61 @@
+//! One file per command; each turns parsed arguments into core calls.
+
+mod completions;
+mod creds;
+mod endpoint;
+mod env;
+mod exec;
+mod export;
+mod profile;
+mod resolve;
+mod verify;
+
+use crate::cli::{Cli, Command};
+use crate::error::{CliError, CliResult};
+use alicred_core::paths::Paths;
+use alicred_core::service::Alicred;
+use std::process::ExitCode;
+
+pub fn run(cli: Cli) -> CliResult<ExitCode> {
+    let done = |r: CliResult| r.map(|()| ExitCode::SUCCESS);
+    match cli.command {
+        Command::Completions { shell } => done(completions::completions(shell)),
+        Command::Man => done(completions::man()),
+        Command::Profile(cmd) => done(profile::run(&open()?, cmd)),
+        Command::Use { name } => {
+            open()?.set_active(&name)?;
+            println!("active profile: {name}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Creds { name, json } => done(creds::creds(&open()?, name, json)),
+        Command::Verify {
+            name,
+            sts_endpoint,
+            json,
+        } => done(verify::verify(&open()?, name, sts_endpoint, json)),
+        Command::Exec {
+            name,
+            uri_only,
+            command,
+        } => exec::exec(&open()?, name, uri_only, command),
+        Command::Env { name, shell } => done(env::env(&open()?, name, shell)),
+        Command::Export { name, format } => done(export::export(&open()?, name, format)),
+        other => Err(CliError::failed(format!(
+            "{other:?} is not available in this build yet"
+        ))),
+    }
+}
+
+pub fn open() -> CliResult<Alicred> {
+    let paths = Paths::from_env().map_err(CliError::failed)?;
+    Ok(Alicred::open(paths)?)
+}
+
+/// A multi-threaded runtime for the commands that talk to the network.
+pub fn runtime() -> CliResult<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::failed(format!("cannot start the async runtime: {e}")))
+}

@@ -1,0 +1,161 @@
+//! The no-account demo: sample profiles of several types, all pointing at the
+//! local emulator (`alicred-fakecloud`). Used by `alicred demo` and by the
+//! desktop app's first run.
+
+use crate::profile::{ProfileInput, ProfileName};
+use crate::sensitive::Sensitive;
+use crate::service::{Alicred, ServiceError};
+use crate::store::secrets::StoredKey;
+use alicred_fakecloud::{DemoSeed, FakeCloudHandle};
+use std::path::PathBuf;
+
+/// Marks a profile as the demo's own, so a later run may rewrite it.
+pub const DEMO_DESCRIPTION: &str = "Demo profile (local emulator)";
+
+/// The ClientKey of the demo KMS secret: a throwaway test key (see
+/// tests/fixtures/clientkey/README.md), not a credential of any real account.
+const CLIENT_KEY_JSON: &str = include_str!("../../../tests/fixtures/clientkey/clientKey_demo.json");
+const CLIENT_KEY_PASSWORD: &str =
+    include_str!("../../../tests/fixtures/clientkey/clientKey_demo_password.txt");
+
+/// Does this home hold only demo profiles (or none), so the demo may (re)seed it?
+pub fn may_seed(app: &Alicred) -> Result<bool, ServiceError> {
+    let file = app.profiles()?;
+    Ok(file
+        .profiles
+        .values()
+        .all(|p| p.description.as_deref() == Some(DEMO_DESCRIPTION)))
+}
+
+/// Add (or refresh) the demo profiles against `cloud`. `alicred_bin` is the
+/// `alicred` executable the `external` sample runs; without it that sample is
+/// skipped. Returns the names written.
+pub fn seed(
+    app: &Alicred,
+    cloud: &FakeCloudHandle,
+    alicred_bin: Option<PathBuf>,
+) -> Result<Vec<ProfileName>, ServiceError> {
+    let seed: &DemoSeed = cloud.demo().ok_or_else(|| {
+        ServiceError::BadSecretInput("the emulator was not started with its demo world".into())
+    })?;
+    let dir = app.paths().base().join("demo");
+    crate::paths::Paths::ensure_private_dir(&dir).map_err(|e| io_err(&dir, e))?;
+    let token_file = dir.join("oidc-token");
+    crate::paths::write_atomic(&token_file, seed.oidc_token.as_bytes())
+        .map_err(|e| io_err(&token_file, e))?;
+    let client_key = dir.join("clientKey_demo.json");
+    crate::paths::write_atomic(&client_key, CLIENT_KEY_JSON.as_bytes())
+        .map_err(|e| io_err(&client_key, e))?;
+    let password_file = dir.join("clientKey_demo_password.txt");
+    crate::paths::write_atomic(&password_file, CLIENT_KEY_PASSWORD.trim().as_bytes())
+        .map_err(|e| io_err(&password_file, e))?;
+
+    let base = |name: &str, ty: &str| ProfileInput {
+        name: name.into(),
+        r#type: ty.into(),
+        description: Some(DEMO_DESCRIPTION.into()),
+        region: Some("cn-hangzhou".into()),
+        ..Default::default()
+    };
+    let role = |n: &str| seed.role_arn(n).map(str::to_string);
+    let sts = Some(cloud.sts_url());
+    let mut written = Vec::new();
+    let mut put = |input: ProfileInput, secret: Option<StoredKey>| -> Result<(), ServiceError> {
+        app.add_profile(&input, secret, true)?;
+        written.push(input.name.parse().map_err(ServiceError::BadSecretInput)?);
+        Ok(())
+    };
+
+    put(
+        ProfileInput {
+            sts_endpoint: sts.clone(),
+            ram_endpoint: Some(cloud.ram_url()),
+            ..base("demo-alice", "access-key")
+        },
+        Some(StoredKey {
+            access_key_id: seed.alice.access_key_id.clone(),
+            access_key_secret: Sensitive::new(seed.alice.access_key_secret.clone()),
+            security_token: None,
+        }),
+    )?;
+    put(
+        ProfileInput {
+            source: Some("demo-alice".into()),
+            role_arn: role("admin"),
+            session_name: Some("alice-admin".into()),
+            sts_endpoint: sts.clone(),
+            ..base("demo-admin", "ram-role-arn")
+        },
+        None,
+    )?;
+    put(
+        ProfileInput {
+            source: Some("demo-admin".into()),
+            role_arn: role("readonly"),
+            session_name: Some("alice-readonly".into()),
+            policy: Some(r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"oss:Get*","Resource":"*"}]}"#.into()),
+            sts_endpoint: sts.clone(),
+            ..base("demo-readonly", "ram-role-arn")
+        },
+        None,
+    )?;
+    put(
+        ProfileInput {
+            metadata_endpoint: Some(cloud.ecs_url()),
+            ..base("demo-ecs", "ecs-ram-role")
+        },
+        None,
+    )?;
+    put(
+        ProfileInput {
+            role_arn: role("dev"),
+            oidc_provider_arn: Some(seed.oidc_provider_arn.clone()),
+            oidc_token_file: Some(token_file),
+            session_name: Some("pod-demo".into()),
+            sts_endpoint: sts.clone(),
+            ..base("demo-oidc", "oidc-role-arn")
+        },
+        None,
+    )?;
+    put(
+        ProfileInput {
+            uri: Some(cloud.uri_url(&seed.uri_source)),
+            ..base("demo-uri", "credentials-uri")
+        },
+        None,
+    )?;
+    put(
+        ProfileInput {
+            secret_name: Some(seed.kms_secret_name.clone()),
+            client_key_file: Some(client_key),
+            client_key_password_file: Some(password_file),
+            kms_endpoint: Some(cloud.kms_url()),
+            sts_endpoint: sts.clone(),
+            ..base("demo-kms", "kms-secret")
+        },
+        None,
+    )?;
+    if let Some(bin) = alicred_bin {
+        let command = format!(
+            "'{}' export demo-admin --format aliyun-external",
+            bin.display().to_string().replace('\'', r"'\''")
+        );
+        put(
+            ProfileInput {
+                command: Some(command),
+                ..base("demo-external", "external")
+            },
+            None,
+        )?;
+    }
+    if app.profiles()?.active.is_none()
+        && let Ok(n) = "demo-admin".parse()
+    {
+        app.set_active(&n)?;
+    }
+    Ok(written)
+}
+
+fn io_err(path: &std::path::Path, e: std::io::Error) -> ServiceError {
+    ServiceError::BadSecretInput(format!("cannot write {}: {e}", path.display()))
+}
