@@ -1,1 +1,16 @@
-//! The localhost credentials-URI endpoint (design §5).
+//! The localhost credentials-URI endpoint (design §5, protocols §6) and the
+//! agent that runs it next to the refresh engine.
+
+pub mod agent;
+pub mod agent_file;
+pub mod guard;
+pub mod handler;
+pub mod http;
+pub mod peer;
+pub mod token;
+
+pub use agent::{Agent, AgentConfig, AgentError, AgentHandle};
+pub use agent_file::{AgentInfo, running_agent};
+pub use handler::EndpointState;
+pub use http::{Limits, serve};
+pub use token::endpoint_url;

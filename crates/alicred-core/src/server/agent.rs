@@ -1,0 +1,311 @@
+//! The agent: loads the profiles, runs the engine and the endpoint, writes
+//! `agent.json`, follows changes of the profiles file, and cleans up.
+
+use super::agent_file::{self, AgentInfo};
+use super::handler::{EndpointState, SERVER_NAME};
+use super::http::{self, Limits};
+use super::peer::PeerResolver;
+use super::token;
+use crate::engine::{Engine, EngineOptions, ProviderFactory};
+use crate::paths::Paths;
+use crate::profile::ProfileName;
+use crate::providers::ProviderContext;
+use crate::sensitive::Sensitive;
+use crate::store::config::{ConfigError, ConfigStore};
+use crate::store::secrets::{SecretError, SecretStore};
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How often the profiles file is checked for changes (one `stat`).
+pub const WATCH_INTERVAL: Duration = Duration::from_secs(2);
+
+pub struct AgentConfig {
+    pub paths: Paths,
+    /// `None`: the profiles file's setting, else 127.0.0.1:47911.
+    pub listen: Option<SocketAddr>,
+    pub allow_non_loopback: bool,
+    pub secrets: Arc<dyn SecretStore>,
+    pub ctx: ProviderContext,
+    pub factory: Arc<dyn ProviderFactory>,
+    pub engine: EngineOptions,
+    pub limits: Limits,
+    /// Reload when the profiles file changes on disk.
+    pub watch_profiles: bool,
+}
+
+impl AgentConfig {
+    pub fn new(
+        paths: Paths,
+        secrets: Arc<dyn SecretStore>,
+        ctx: ProviderContext,
+        factory: Arc<dyn ProviderFactory>,
+    ) -> Self {
+        Self {
+            paths,
+            listen: None,
+            allow_non_loopback: false,
+            secrets,
+            ctx,
+            factory,
+            engine: EngineOptions::default(),
+            limits: Limits::default(),
+            watch_profiles: true,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error(
+        "refusing to listen on {0}: it is not a loopback address, and anyone who can reach it could take credentials; pass --allow-non-loopback if you really mean it"
+    )]
+    NotLoopback(SocketAddr),
+    #[error("an alicred agent is already running at {url}")]
+    AlreadyRunning { url: String },
+    #[error("port {port} is in use by another program; choose another with --listen")]
+    PortInUse { port: u16 },
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind { addr: SocketAddr, reason: String },
+    #[error("cannot write {path}: {reason}")]
+    AgentFile { path: String, reason: String },
+}
+
+pub struct Agent;
+
+impl Agent {
+    pub async fn start(cfg: AgentConfig) -> Result<AgentHandle, AgentError> {
+        let store = ConfigStore::new(cfg.paths.clone());
+        let profiles = store.load()?;
+        let listen = cfg.listen.unwrap_or_else(|| profiles.settings.listen_addr());
+        if !listen.ip().is_loopback() && !cfg.allow_non_loopback {
+            return Err(AgentError::NotLoopback(listen));
+        }
+        let secrets = cfg.secrets.clone();
+        let tok = tokio::task::spawn_blocking(move || token::load_or_create(secrets.as_ref()))
+            .await
+            .map_err(|e| SecretError::Other(e.to_string()))??;
+        let listener = match TcpListener::bind(listen).await {
+            Ok(l) => l,
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                return Err(port_taken(&cfg.paths, listen).await);
+            }
+            Err(e) => {
+                return Err(AgentError::Bind {
+                    addr: listen,
+                    reason: e.to_string(),
+                });
+            }
+        };
+        let local = listener.local_addr().map_err(|e| AgentError::Bind {
+            addr: listen,
+            reason: e.to_string(),
+        })?;
+        let url_base = url_base(local);
+        let engine = Engine::start_with(profiles, cfg.ctx.clone(), cfg.factory, cfg.engine);
+        let token = Arc::new(RwLock::new(tok));
+        let state = EndpointState {
+            engine: engine.clone(),
+            token: token.clone(),
+            clock: cfg.ctx.clock.clone(),
+            allow_non_loopback: cfg.allow_non_loopback,
+            peers: PeerResolver::default(),
+        };
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let server = tokio::spawn(http::serve(listener, state, cfg.limits, stop_rx.clone()));
+        let pid = std::process::id();
+        let info = AgentInfo {
+            pid,
+            url_base: url_base.clone(),
+            started_at: cfg.ctx.clock.now(),
+        };
+        if let Err(e) = agent_file::write(&cfg.paths, &info) {
+            let _ = stop_tx.send(true);
+            engine.shutdown().await;
+            return Err(AgentError::AgentFile {
+                path: cfg.paths.agent_file().display().to_string(),
+                reason: e.to_string(),
+            });
+        }
+        let watcher = cfg
+            .watch_profiles
+            .then(|| tokio::spawn(watch_profiles(store.clone(), engine.clone(), stop_rx)));
+        Ok(AgentHandle {
+            engine,
+            store,
+            secrets: cfg.secrets,
+            url_base,
+            local,
+            token,
+            pid,
+            stop: stop_tx,
+            tasks: [Some(server), watcher].into_iter().flatten().collect(),
+        })
+    }
+}
+
+pub struct AgentHandle {
+    engine: Engine,
+    store: ConfigStore,
+    secrets: Arc<dyn SecretStore>,
+    url_base: String,
+    local: SocketAddr,
+    token: Arc<RwLock<Sensitive>>,
+    pid: u32,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for AgentHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentHandle")
+            .field("url_base", &self.url_base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AgentHandle {
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url_base(&self) -> &str {
+        &self.url_base
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// The full URL for a profile (`None`: the active one). Carries the token.
+    pub fn url_for(&self, profile: Option<&ProfileName>) -> Sensitive {
+        let t = self
+            .token
+            .read()
+            .map(|t| t.clone())
+            .unwrap_or_else(|p| p.into_inner().clone());
+        token::endpoint_url(&self.url_base, &t, profile)
+    }
+
+    /// New token in the keyring and in the server; old URLs stop working.
+    pub async fn rotate_token(&self) -> Result<(), AgentError> {
+        let secrets = self.secrets.clone();
+        let t = tokio::task::spawn_blocking(move || token::rotate(secrets.as_ref()))
+            .await
+            .map_err(|e| SecretError::Other(e.to_string()))??;
+        if let Ok(mut cur) = self.token.write() {
+            *cur = t;
+        }
+        Ok(())
+    }
+
+    /// Re-read the profiles file now (the CLI and the app call this after a change).
+    pub fn reload(&self) -> Result<(), AgentError> {
+        let file = self.store.load()?;
+        if file != self.engine.profiles() {
+            self.engine.reload(file);
+        }
+        Ok(())
+    }
+
+    /// Stop serving, stop the engine, remove `agent.json`.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(3), t).await;
+        }
+        self.engine.shutdown().await;
+        agent_file::remove(self.store.paths(), self.pid);
+    }
+}
+
+/// `http://127.0.0.1:PORT`, `http://[::1]:PORT`; a wildcard bind is reached via 127.0.0.1.
+pub fn url_base(addr: SocketAddr) -> String {
+    match addr {
+        SocketAddr::V4(a) if a.ip().is_unspecified() => format!("http://127.0.0.1:{}", a.port()),
+        SocketAddr::V6(a) if a.ip().is_unspecified() => format!("http://[::1]:{}", a.port()),
+        a => format!("http://{a}"),
+    }
+}
+
+/// The port is taken: by another alicred agent, or by something else?
+async fn port_taken(paths: &Paths, addr: SocketAddr) -> AgentError {
+    let url = agent_file::running_agent(paths)
+        .map(|i| i.url_base)
+        .unwrap_or_else(|| url_base(addr));
+    if is_alicred(addr).await {
+        AgentError::AlreadyRunning { url }
+    } else {
+        AgentError::PortInUse { port: addr.port() }
+    }
+}
+
+/// Does an alicred endpoint answer at `addr`?
+pub async fn is_alicred(addr: SocketAddr) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let probe = async {
+        let target = if addr.ip().is_unspecified() {
+            SocketAddr::from(([127, 0, 0, 1], addr.port()))
+        } else {
+            addr
+        };
+        let mut s = tokio::net::TcpStream::connect(target).await.ok()?;
+        s.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            .await
+            .ok()?;
+        let mut buf = vec![0u8; 2048];
+        let n = s.read(&mut buf).await.ok()?;
+        let head = String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase();
+        Some(head.contains(&format!("server: {SERVER_NAME}\r\n")))
+    };
+    tokio::time::timeout(Duration::from_secs(2), probe)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+}
+
+/// Reload the engine when the profiles file changes (size or mtime). A file
+/// that does not parse is reported as an event and the old profiles stay.
+async fn watch_profiles(store: ConfigStore, engine: Engine, mut stop: watch::Receiver<bool>) {
+    let path = store.paths().profiles_file();
+    let stamp = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .ok()
+            .map(|m| (m.modified().ok(), m.len()))
+    };
+    let mut last = stamp(&path);
+    let mut tick = tokio::time::interval(WATCH_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let now = stamp(&path);
+        if now == last {
+            continue;
+        }
+        last = now;
+        match store.load() {
+            Ok(file) if file != engine.profiles() => engine.reload(file),
+            Ok(_) => {}
+            Err(e) => {
+                engine.bus().emit(
+                    chrono::Utc::now(),
+                    None,
+                    crate::engine::EventKind::ConfigReloaded,
+                    format!("profiles file not reloaded: {e}"),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! The one route: `GET|HEAD /<token>/v1/credentials[/<profile>]`, answering
+//! exactly the credentials-URI JSON, or a JSON error that never carries a
+//! secret nor stale credentials.
+
+use super::guard::host_allowed;
+use super::peer::PeerResolver;
+use crate::clock::Clock;
+use crate::engine::{Engine, EngineError, policy};
+use crate::profile::ProfileName;
+use crate::sensitive::Sensitive;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::Response;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio::sync::OnceCell;
+
+/// How long a request may wait for a fetch before it gets a 503 (the Python
+/// SDK gives up after 10 s).
+pub const FETCH_TIMEOUT: Duration = Duration::from_secs(8);
+/// Long-term keys are served with `Expiration` = now + this, so clients re-read.
+pub const ROLLING_EXPIRATION: chrono::Duration = chrono::Duration::hours(1);
+
+#[derive(Clone)]
+pub struct EndpointState {
+    pub engine: Engine,
+    pub token: Arc<RwLock<Sensitive>>,
+    pub clock: Arc<dyn Clock>,
+    pub allow_non_loopback: bool,
+    pub peers: PeerResolver,
+}
+
+/// Per connection: addresses and the (lazily resolved) client process.
+#[derive(Clone)]
+pub struct ConnInfo {
+    pub local: SocketAddr,
+    pub peer: SocketAddr,
+    pub who: Arc<OnceCell<Option<crate::engine::ConsumerId>>>,
+}
+
+pub async fn handle(State(st): State<EndpointState>, req: Request) -> Response {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        let mut r = error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            "only GET and HEAD are allowed",
+        );
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return r;
+    }
+    if req.headers().contains_key(header::ORIGIN) {
+        return error(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "requests from web pages (with an Origin header) are refused",
+        );
+    }
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    if !host_allowed(host, st.allow_non_loopback) {
+        return error(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "the Host header must be 127.0.0.1, [::1] or localhost",
+        );
+    }
+    let path = req.uri().path();
+    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let shape_ok = matches!(segs.len(), 3 | 4) && segs[1] == "v1" && segs[2] == "credentials";
+    if !shape_ok {
+        return error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            "no such endpoint; get the URL with `alicred endpoint`",
+        );
+    }
+    let presented = Sensitive::new(segs[0]);
+    let token_ok = st
+        .token
+        .read()
+        .map(|t| *t == presented)
+        .unwrap_or(false);
+    if !token_ok {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "InvalidToken",
+            "the token in the URL is wrong or was rotated; get the current URL with `alicred endpoint`",
+        );
+    }
+    let name = match segs.get(3) {
+        Some(p) => match p.parse::<ProfileName>() {
+            Ok(n) => n,
+            Err(_) => return engine_error(&EngineError::UnknownProfile((*p).to_string())),
+        },
+        None => match st.engine.active() {
+            Some(n) => n,
+            None => return engine_error(&EngineError::NoActiveProfile),
+        },
+    };
+    let conn = req.extensions().get::<ConnInfo>().cloned();
+    serve(&st, name, conn).await
+}
+
+async fn serve(st: &EndpointState, name: ProfileName, conn: Option<ConnInfo>) -> Response {
+    let creds = match tokio::time::timeout(FETCH_TIMEOUT, st.engine.credentials(&name)).await {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => return engine_error(&e),
+        Err(_) => {
+            return engine_error(&EngineError::NotYetAvailable {
+                profile: name,
+                reason: "the source did not answer in time; try again shortly".into(),
+            });
+        }
+    };
+    let now = st.clock.now();
+    if !policy::serveable(&creds, now) {
+        // The engine never returns these; refuse rather than trust it.
+        return engine_error(&EngineError::Expired {
+            profile: name,
+            reason: "only expired credentials were available".into(),
+        });
+    }
+    let (expiration, last_updated) = match creds.expiration {
+        Some(e) => (e, creds.issued_at.min(now)),
+        None => (now + ROLLING_EXPIRATION, now),
+    };
+    let body = match serde_json::to_vec(&creds.to_uri_response(expiration, last_updated)) {
+        Ok(b) => b,
+        Err(_) => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                "could not encode the response",
+            );
+        }
+    };
+    st.engine.record_handout(&name);
+    if let Some(conn) = conn {
+        let (engine, peers) = (st.engine.clone(), st.peers.clone());
+        tokio::spawn(async move {
+            let who = conn
+                .who
+                .get_or_init(|| peers.resolve(conn.local, conn.peer))
+                .await;
+            if let Some(who) = who {
+                engine.note_consumer(&name, who);
+            }
+        });
+    }
+    json(StatusCode::OK, body)
+}
+
+fn engine_error(e: &EngineError) -> Response {
+    let (status, code) = match e {
+        EngineError::UnknownProfile(_) => (StatusCode::NOT_FOUND, "ProfileNotFound"),
+        EngineError::NoActiveProfile => (StatusCode::NOT_FOUND, "NoActiveProfile"),
+        EngineError::NeedsUser { .. } => (StatusCode::SERVICE_UNAVAILABLE, "NeedsUser"),
+        EngineError::Expired { .. } => (StatusCode::SERVICE_UNAVAILABLE, "CredentialsExpired"),
+        EngineError::NotYetAvailable { .. } | EngineError::ShutDown => {
+            (StatusCode::SERVICE_UNAVAILABLE, "CredentialsUnavailable")
+        }
+    };
+    error(status, code, &e.to_string())
+}
+
+pub fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({ "Code": code, "Message": message });
+    json(status, body.to_string().into_bytes())
+}
+
+fn json(status: StatusCode, body: Vec<u8>) -> Response {
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::SERVER, HeaderValue::from_static(SERVER_NAME));
+    r
+}
+
+/// The `Server` header, also how a second agent recognises the first.
+pub const SERVER_NAME: &str = "alicred";
