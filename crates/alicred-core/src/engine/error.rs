@@ -11,9 +11,15 @@ pub enum EngineError {
     #[error("profile {profile} needs you: {why}")]
     NeedsUser { profile: ProfileName, why: String },
     #[error("credentials of {profile} expired and could not be refreshed: {reason}")]
-    Expired { profile: ProfileName, reason: String },
+    Expired {
+        profile: ProfileName,
+        reason: String,
+    },
     #[error("credentials of {profile} are not available yet: {reason}")]
-    NotYetAvailable { profile: ProfileName, reason: String },
+    NotYetAvailable {
+        profile: ProfileName,
+        reason: String,
+    },
     #[error("the refresh engine has shut down")]
     ShutDown,
 }

@@ -146,7 +146,9 @@ mod tests {
     use super::*;
 
     fn t(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).expect("t").with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(s)
+            .expect("t")
+            .with_timezone(&Utc)
     }
 
     #[test]
@@ -166,8 +168,18 @@ mod tests {
     #[test]
     fn timeline_buckets_by_ten_minutes_and_keeps_a_day() {
         let bus = EventBus::new();
-        bus.emit(t("2026-01-01T00:01:00Z"), Some("p"), EventKind::Refreshed, "ok");
-        bus.emit(t("2026-01-01T00:09:59Z"), Some("p"), EventKind::RefreshFailed, "no");
+        bus.emit(
+            t("2026-01-01T00:01:00Z"),
+            Some("p"),
+            EventKind::Refreshed,
+            "ok",
+        );
+        bus.emit(
+            t("2026-01-01T00:09:59Z"),
+            Some("p"),
+            EventKind::RefreshFailed,
+            "no",
+        );
         bus.count_handout("p", t("2026-01-01T00:10:00Z"));
         let tl = bus.timeline("p", t("2026-01-01T00:15:00Z"));
         assert_eq!(tl.len(), 2);

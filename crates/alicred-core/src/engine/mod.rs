@@ -25,10 +25,10 @@ use crate::credentials::Credentials;
 use crate::profile::ProfileName;
 use crate::providers::{Provider, ProviderContext};
 use crate::store::config::ProfilesFile;
+use status::Usage;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
-use status::Usage;
 use tokio::sync::{broadcast, mpsc, watch};
 use worker::{Command, Worker};
 

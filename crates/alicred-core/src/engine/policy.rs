@@ -79,7 +79,11 @@ pub fn due(refresh_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
 }
 
 fn unit(u: f64) -> f64 {
-    if u.is_finite() { u.clamp(0.0, 1.0) } else { 0.0 }
+    if u.is_finite() {
+        u.clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
 }
 
 fn scale(d: Duration, f: f64) -> Duration {
@@ -171,17 +175,26 @@ mod tests {
     fn credentials_inside_their_window_are_retried_later_not_at_once() {
         let clock = ManualClock::new(t0());
         // a pasted token issued long ago with 8 minutes left
-        let mut c = sts(t0() - Duration::hours(11), Duration::hours(11) + Duration::minutes(8));
+        let mut c = sts(
+            t0() - Duration::hours(11),
+            Duration::hours(11) + Duration::minutes(8),
+        );
         c.issued_at = t0() - Duration::hours(11);
         let at = next_refresh(&c, clock.now(), 0.0).expect("temporary");
         assert_eq!(at, clock.now() + Duration::minutes(2));
         // almost expired: at least a second apart
-        let c2 = sts(t0() - Duration::hours(1), Duration::hours(1) + Duration::seconds(2));
+        let c2 = sts(
+            t0() - Duration::hours(1),
+            Duration::hours(1) + Duration::seconds(2),
+        );
         assert_eq!(
             next_refresh(&c2, clock.now(), 0.0),
             Some(clock.now() + MIN_INTERVAL)
         );
-        assert!(!serveable(&c2, clock.now()), "2 s left is inside the margin");
+        assert!(
+            !serveable(&c2, clock.now()),
+            "2 s left is inside the margin"
+        );
     }
 
     #[test]

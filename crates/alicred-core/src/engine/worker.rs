@@ -60,7 +60,8 @@ impl Worker {
             let due = meta.next_attempt().is_some_and(|t| t <= now + TOLERANCE)
                 || (self.eager && nothing_yet && !meta.refreshing);
             if due && !meta.refreshing {
-                self.fetch(serving.as_ref().and_then(|c| c.expiration)).await;
+                self.fetch(serving.as_ref().and_then(|c| c.expiration))
+                    .await;
                 continue;
             }
 

@@ -84,7 +84,9 @@ impl Agent {
     pub async fn start(cfg: AgentConfig) -> Result<AgentHandle, AgentError> {
         let store = ConfigStore::new(cfg.paths.clone());
         let profiles = store.load()?;
-        let listen = cfg.listen.unwrap_or_else(|| profiles.settings.listen_addr());
+        let listen = cfg
+            .listen
+            .unwrap_or_else(|| profiles.settings.listen_addr());
         if !listen.ip().is_loopback() && !cfg.allow_non_loopback {
             return Err(AgentError::NotLoopback(listen));
         }

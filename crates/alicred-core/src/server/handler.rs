@@ -81,11 +81,7 @@ pub async fn handle(State(st): State<EndpointState>, req: Request) -> Response {
         );
     }
     let presented = Sensitive::new(segs[0]);
-    let token_ok = st
-        .token
-        .read()
-        .map(|t| *t == presented)
-        .unwrap_or(false);
+    let token_ok = st.token.read().map(|t| *t == presented).unwrap_or(false);
     if !token_ok {
         return error(
             StatusCode::UNAUTHORIZED,

@@ -79,7 +79,11 @@ pub fn lookup(server_port: u16, client_port: u16, hints: &[u32]) -> Option<Consu
             std::fs::read_to_string(format!("/proc/{pid}/comm")).map(|c| c.trim().to_string())
         })
         .unwrap_or_else(|_| "unknown".into());
-    let exe = if pid == me { format!("{exe} (this process)") } else { exe };
+    let exe = if pid == me {
+        format!("{exe} (this process)")
+    } else {
+        exe
+    };
     Some(ConsumerId { pid, exe })
 }
 

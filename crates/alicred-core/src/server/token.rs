@@ -19,8 +19,7 @@ pub fn generate() -> Sensitive {
 pub fn well_formed(t: &Sensitive) -> bool {
     let s = t.expose();
     s.len() >= 32
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
