@@ -100,6 +100,8 @@ pub enum Command {
         /// Replace profiles that already exist.
         #[arg(long)]
         replace: bool,
+        #[arg(long)]
+        json: bool,
     },
     /// Print a profile's credentials for another tool.
     Export {

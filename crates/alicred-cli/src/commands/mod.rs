@@ -6,6 +6,7 @@ mod endpoint;
 mod env;
 mod exec;
 mod export;
+mod import;
 mod profile;
 mod resolve;
 mod verify;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> CliResult<ExitCode> {
         } => exec::exec(&open()?, name, uri_only, command),
         Command::Env { name, shell } => done(env::env(&open()?, name, shell)),
         Command::Export { name, format } => done(export::export(&open()?, name, format)),
+        Command::Import { from, file, dry_run, replace, json } => done(import::import(&open()?, from, file, dry_run, replace, json)),
         other => Err(CliError::failed(format!(
             "{other:?} is not available in this build yet"
         ))),

@@ -1,0 +1,142 @@
+//! `~/.aliyun/config.json` (protocols §8): every mode that maps onto our types.
+
+use super::{ImportError, ImportPlan, Planned, Skipped, clean_name, read};
+use crate::profile::ProfileInput;
+use crate::sensitive::Sensitive;
+use crate::store::secrets::StoredKey;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Deserialize)]
+struct ConfigFile {
+    #[serde(default)]
+    profiles: Vec<CliProfile>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CliProfile {
+    name: String,
+    mode: String,
+    region_id: String,
+    access_key_id: String,
+    access_key_secret: Option<Sensitive>,
+    sts_token: Option<Sensitive>,
+    sts_expiration: Option<i64>,
+    ram_role_name: String,
+    ram_role_arn: String,
+    ram_session_name: String,
+    external_id: String,
+    source_profile: String,
+    expired_seconds: Option<u32>,
+    process_command: String,
+    credentials_uri: String,
+    oidc_provider_arn: String,
+    oidc_token_file: String,
+    sts_endpoint: String,
+}
+
+/// The default location: `~/.aliyun/config.json`.
+pub fn default_path() -> Option<PathBuf> {
+    dirs::home_dir().map(|h| h.join(".aliyun").join("config.json"))
+}
+
+pub fn plan(path: &Path) -> Result<ImportPlan, ImportError> {
+    let text = read(path)?;
+    // serde_json's message names line and column, never the value.
+    let file: ConfigFile = serde_json::from_str(&text).map_err(|e| ImportError::Malformed {
+        path: path.to_owned(),
+        format: "aliyun CLI config JSON",
+        reason: e.to_string(),
+    })?;
+    let mut plan = ImportPlan::default();
+    for p in file.profiles {
+        map_profile(p, &mut plan);
+    }
+    Ok(plan)
+}
+
+fn opt(s: &str) -> Option<String> {
+    Some(s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+fn map_profile(p: CliProfile, plan: &mut ImportPlan) {
+    let name = clean_name(&p.name);
+    let origin = format!("aliyun CLI profile {:?} (mode {})", p.name, p.mode);
+    let base = ProfileInput {
+        name: name.clone(),
+        region: opt(&p.region_id),
+        description: Some(format!("imported from aliyun CLI ({})", p.mode)),
+        sts_endpoint: opt(&p.sts_endpoint).map(|e| if e.contains("://") { e } else { format!("https://{e}") }),
+        ..Default::default()
+    };
+    let key = |with_token: bool| -> Result<StoredKey, String> {
+        let secret = p.access_key_secret.clone().filter(|s| !s.is_empty()).ok_or("access_key_secret is empty")?;
+        if p.access_key_id.trim().is_empty() {
+            return Err("access_key_id is empty".into());
+        }
+        let token = if with_token { Some(p.sts_token.clone().filter(|s| !s.is_empty()).ok_or("sts_token is empty")?) } else { None };
+        Ok(StoredKey { access_key_id: p.access_key_id.trim().to_string(), access_key_secret: secret, security_token: token })
+    };
+    let mut skip = |reason: String| plan.skipped.push(Skipped { name: p.name.clone(), reason });
+    let role = |source: String| ProfileInput {
+        r#type: "ram-role-arn".into(),
+        source: Some(source),
+        role_arn: opt(&p.ram_role_arn),
+        session_name: opt(&p.ram_session_name),
+        external_id: opt(&p.external_id),
+        duration: p.expired_seconds.filter(|d| *d > 0),
+        ..base.clone()
+    };
+    let planned = match p.mode.to_ascii_lowercase().as_str() {
+        "ak" => match key(false) {
+            Ok(k) => vec![(ProfileInput { r#type: "access-key".into(), sts_endpoint: None, ..base.clone() }, Some(k))],
+            Err(e) => return skip(e),
+        },
+        "ststoken" => match key(true) {
+            Ok(k) => {
+                let expiration = p.sts_expiration.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(crate::credentials::format_expiration);
+                vec![(ProfileInput { r#type: "sts-token".into(), expiration, ..base.clone() }, Some(k))]
+            }
+            Err(e) => return skip(e),
+        },
+        // The CLI keeps the AccessKey inside the role profile; we split it into
+        // a source profile and the role that chains on it.
+        "ramrolearn" => match key(false) {
+            Ok(k) => {
+                let source = clean_name(&format!("{name}-source"));
+                vec![
+                    (ProfileInput { name: source.clone(), r#type: "access-key".into(), sts_endpoint: None, ..base.clone() }, Some(k)),
+                    (role(source), None),
+                ]
+            }
+            Err(e) => return skip(e),
+        },
+        "chainableramrolearn" => match opt(&p.source_profile) {
+            Some(src) => vec![(role(clean_name(&src)), None)],
+            None => return skip("source_profile is empty".into()),
+        },
+        "ecsramrole" => vec![(ProfileInput { r#type: "ecs-ram-role".into(), role_name: opt(&p.ram_role_name), sts_endpoint: None, ..base.clone() }, None)],
+        "oidc" => vec![(
+            ProfileInput {
+                r#type: "oidc-role-arn".into(),
+                role_arn: opt(&p.ram_role_arn),
+                oidc_provider_arn: opt(&p.oidc_provider_arn),
+                oidc_token_file: opt(&p.oidc_token_file).map(PathBuf::from),
+                session_name: opt(&p.ram_session_name),
+                duration: p.expired_seconds.filter(|d| *d > 0),
+                ..base.clone()
+            },
+            None,
+        )],
+        "external" => vec![(ProfileInput { r#type: "external".into(), command: opt(&p.process_command), sts_endpoint: None, ..base.clone() }, None)],
+        "credentialsuri" => vec![(ProfileInput { r#type: "credentials-uri".into(), uri: opt(&p.credentials_uri), sts_endpoint: None, ..base.clone() }, None)],
+        "cloudsso" => return skip("CloudSSO sign-in needs a browser flow alicred does not do yet; keep using `aliyun configure --mode CloudSSO`".into()),
+        "oauth" => return skip("OAuth sign-in needs a browser flow alicred does not do yet".into()),
+        "ramrolearnwithrolename" => return skip("RamRoleArnWithRoleName is deprecated by the aliyun CLI; re-create it as RamRoleArn".into()),
+        other => return skip(format!("unknown mode {other:?}")),
+    };
+    for (input, secret) in planned {
+        plan.profiles.push(Planned { input, secret, origin: origin.clone() });
+    }
+}
