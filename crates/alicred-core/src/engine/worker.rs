@@ -97,6 +97,7 @@ impl Worker {
             .min()
             .map(|d| d.min(now + MAX_SLEEP));
 
+            let attempts_before = meta.attempts;
             let sleep = async {
                 match deadline {
                     Some(d) => {
@@ -114,7 +115,9 @@ impl Worker {
                     let is_due = meta.next_attempt().is_some_and(|t| t <= now + TOLERANCE);
                     let lapsed = lapse_at.is_some_and(|t| t <= now + TOLERANCE);
                     let warn = warn_at.is_some_and(|t| t <= now + TOLERANCE);
-                    if !is_due && !lapsed && !warn {
+                    // A caller may have fetched just before the timer fired.
+                    let raced = meta.attempts != attempts_before;
+                    if !is_due && !lapsed && !warn && !raced {
                         self.stats.idle_wakeups.fetch_add(1, Ordering::Relaxed);
                     }
                 }
