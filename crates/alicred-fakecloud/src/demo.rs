@@ -1,7 +1,7 @@
 //! The demo world seeded by [`crate::FakeCloudConfig::demo`].
 
 use crate::error::ApiError;
-use crate::ops::{AccessKeyPair, RoleInfo};
+use crate::info::{AccessKeyPair, RoleInfo};
 use crate::state::World;
 use serde::Serialize;
 

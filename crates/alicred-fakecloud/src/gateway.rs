@@ -57,7 +57,10 @@ fn classify(path: &str) -> Route {
     }
     if path == "/_admin" || path.starts_with("/_admin/") {
         Route::Admin
-    } else if let Some(rest) = path.strip_prefix("/ecs/") {
+    } else if let Some(rest) = path
+        .strip_prefix("/ecs/")
+        .or_else(|| path.strip_prefix('/').filter(|r| r.starts_with("latest/")))
+    {
         if rest == "latest/api/token" {
             Route::Ecs("token")
         } else if let Some(r) = rest.strip_prefix("latest/meta-data/ram/security-credentials") {
@@ -323,6 +326,10 @@ mod tests {
         );
         assert_eq!(
             classify("/ecs/latest/meta-data/ram/security-credentials/EcsDemoRole"),
+            Route::Ecs("credentials")
+        );
+        assert_eq!(
+            classify("/latest/meta-data/ram/security-credentials/R"),
             Route::Ecs("credentials")
         );
         assert_eq!(classify("/uri/demo"), Route::Uri("demo".into()));

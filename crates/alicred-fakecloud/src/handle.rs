@@ -3,7 +3,9 @@
 use crate::admin::DemoState;
 use crate::faults::{FaultInfo, FaultSpec};
 use crate::gateway::Gateway;
-use crate::ops::{AccessKeyInfo, AccessKeyPair, RoleInfo, SecretInfo, SecretVersionInfo, UserInfo};
+use crate::info::{
+    AccessKeyInfo, AccessKeyPair, RoleInfo, SecretInfo, SecretVersionInfo, UserInfo,
+};
 use crate::state::{Counters, IssuedCredential, KeyStatus, Shared, World};
 use crate::{DemoSeed, Error, FakeCloudConfig, server};
 use std::net::SocketAddr;

@@ -33,11 +33,13 @@ mod error;
 mod faults;
 mod gateway;
 mod handle;
+mod info;
 mod issue;
 mod kms;
 mod metadata;
 mod ops;
 mod ram;
+mod records;
 mod rpc;
 mod server;
 mod signature;
@@ -53,8 +55,8 @@ pub use demo::{
 pub use error::Error;
 pub use faults::{FaultInfo, FaultKind, FaultSpec, Service};
 pub use handle::FakeCloudHandle;
-pub use ops::{AccessKeyInfo, AccessKeyPair, RoleInfo, SecretInfo, SecretVersionInfo, UserInfo};
-pub use state::{Counters, IssuedCredential, KeyStatus};
+pub use info::{AccessKeyInfo, AccessKeyPair, RoleInfo, SecretInfo, SecretVersionInfo, UserInfo};
+pub use records::{Counters, IssuedCredential, KeyStatus};
 
 use std::net::{Ipv4Addr, SocketAddr};
 

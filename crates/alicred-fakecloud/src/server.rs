@@ -25,8 +25,23 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 pub(crate) fn router(shared: Shared, demo: DemoState) -> Router {
-    let security_credentials = "/ecs/latest/meta-data/ram/security-credentials";
-    Router::new()
+    let mut router = Router::new();
+    // `/ecs/latest/...`, and `/latest/...` for clients that only let you change the host.
+    for prefix in ["/ecs", ""] {
+        let creds = format!("{prefix}/latest/meta-data/ram/security-credentials");
+        router = router
+            .route(
+                &format!("{prefix}/latest/api/token"),
+                put(metadata::put_token),
+            )
+            .route(&creds, get(metadata::role_name))
+            .route(&format!("{creds}/"), get(metadata::role_name))
+            .route(
+                &format!("{creds}/{{role}}"),
+                get(metadata::role_credentials),
+            );
+    }
+    router
         .route("/", any(rpc_handler))
         .route("/sts", any(rpc_handler))
         .route("/sts/", any(rpc_handler))
@@ -34,16 +49,6 @@ pub(crate) fn router(shared: Shared, demo: DemoState) -> Router {
         .route("/ram/", any(rpc_handler))
         .route("/kms", any(rpc_handler))
         .route("/kms/", any(rpc_handler))
-        .route("/ecs/latest/api/token", put(metadata::put_token))
-        .route(security_credentials, get(metadata::role_name))
-        .route(
-            &format!("{security_credentials}/"),
-            get(metadata::role_name),
-        )
-        .route(
-            &format!("{security_credentials}/{{role}}"),
-            get(metadata::role_credentials),
-        )
         .route("/uri/{name}", get(uri::get_credentials))
         .nest("/_admin", admin::router(demo))
         .fallback(|| async {

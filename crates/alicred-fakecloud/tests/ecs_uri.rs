@@ -54,6 +54,14 @@ async fn ecs_unhardened_and_hardened() {
         .expect("json");
     assert_eq!(again["AccessKeyId"], body["AccessKeyId"]);
 
+    // The same service without the /ecs prefix, for clients that only change the host.
+    let alias = http
+        .get(format!("{}{CREDS_PATH}", cloud.base_url()))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(alias.text().await.expect("text"), "EcsDemoRole");
+
     let missing = http
         .get(format!("{ecs}{CREDS_PATH}OtherRole"))
         .send()

@@ -198,7 +198,8 @@ async fn assume_role_validation() {
     let cloud = start().await;
     let a = alice(&cloud);
     let url = cloud.sts_url();
-    let cases: &[(&[(&str, &str)], u16, &str)] = &[
+    type Case<'a> = (&'a [(&'a str, &'a str)], u16, &'a str);
+    let cases: &[Case] = &[
         (
             &[
                 ("RoleArn", "acs:ram::1234567890123456:role/nope"),
