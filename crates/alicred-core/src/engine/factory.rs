@@ -9,7 +9,9 @@ use crate::store::config::ProfilesFile;
 use async_trait::async_trait;
 use std::sync::Arc;
 
-/// Gives the cached provider of a source profile (`None`: no such profile, or a cycle).
+/// The `source` argument: gives the cached provider of a source profile
+/// (`None`: no such profile, or a cycle; the factory may then build it).
+/// Same shape as `providers::build_with`, so that function is a factory.
 pub type SourceLookup<'a> = dyn FnMut(&ProfileName) -> Option<Arc<dyn Provider>> + 'a;
 
 /// Builds the uncached provider of one profile.
@@ -19,7 +21,7 @@ pub trait ProviderFactory: Send + Sync {
         name: &ProfileName,
         profiles: &ProfilesFile,
         ctx: &ProviderContext,
-        source: &mut SourceLookup<'_>,
+        source: &mut dyn FnMut(&ProfileName) -> Option<Arc<dyn Provider>>,
     ) -> Result<Arc<dyn Provider>, ProviderError>;
 }
 
@@ -29,7 +31,7 @@ where
             &ProfileName,
             &ProfilesFile,
             &ProviderContext,
-            &mut SourceLookup<'_>,
+            &mut dyn FnMut(&ProfileName) -> Option<Arc<dyn Provider>>,
         ) -> Result<Arc<dyn Provider>, ProviderError>
         + Send
         + Sync,
@@ -39,7 +41,7 @@ where
         name: &ProfileName,
         profiles: &ProfilesFile,
         ctx: &ProviderContext,
-        source: &mut SourceLookup<'_>,
+        source: &mut dyn FnMut(&ProfileName) -> Option<Arc<dyn Provider>>,
     ) -> Result<Arc<dyn Provider>, ProviderError> {
         self(name, profiles, ctx, source)
     }
@@ -60,5 +62,22 @@ impl Provider for BrokenProvider {
 
     fn describe(&self) -> String {
         "a profile that cannot be used".into()
+    }
+}
+
+/// The factory every real agent uses: the providers of `crate::providers`,
+/// built recursively, with the engine's cached providers for sources.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StandardFactory;
+
+impl ProviderFactory for StandardFactory {
+    fn build(
+        &self,
+        name: &ProfileName,
+        profiles: &ProfilesFile,
+        ctx: &ProviderContext,
+        source: &mut dyn FnMut(&ProfileName) -> Option<Arc<dyn Provider>>,
+    ) -> Result<Arc<dyn Provider>, ProviderError> {
+        crate::providers::build_with(name, profiles, ctx, &mut |n| source(n))
     }
 }

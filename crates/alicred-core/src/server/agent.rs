@@ -209,6 +209,19 @@ impl AgentHandle {
         Ok(())
     }
 
+    /// Adopt the token now in the keyring (after `alicred endpoint --rotate-token`
+    /// changed it from another process).
+    pub async fn reload_token(&self) -> Result<(), AgentError> {
+        let secrets = self.secrets.clone();
+        let t = tokio::task::spawn_blocking(move || token::load_or_create(secrets.as_ref()))
+            .await
+            .map_err(|e| SecretError::Other(e.to_string()))??;
+        if let Ok(mut cur) = self.token.write() {
+            *cur = t;
+        }
+        Ok(())
+    }
+
     /// Re-read the profiles file now (the CLI and the app call this after a change).
     pub fn reload(&self) -> Result<(), AgentError> {
         let file = self.store.load()?;

@@ -57,6 +57,29 @@ pub fn pid_alive(pid: u32) -> bool {
     }
 }
 
+/// Ask the running agent to re-read its token and profiles now (SIGHUP).
+/// Returns whether an agent was there to ask.
+pub fn notify_reload(paths: &Paths) -> bool {
+    let Some(info) = running_agent(paths) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        let Some(p) = i32::try_from(info.pid)
+            .ok()
+            .and_then(rustix::process::Pid::from_raw)
+        else {
+            return false;
+        };
+        rustix::process::kill_process(p, rustix::process::Signal::HUP).is_ok()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = info;
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use alicred_core::clock::Clock;
-use alicred_core::engine::{ProviderFactory, SourceLookup};
+use alicred_core::engine::ProviderFactory;
 use alicred_core::profile::{
     AccessKeyProfile, Profile, ProfileKind, ProfileName, RamRoleArnProfile,
 };
@@ -101,7 +101,7 @@ pub fn factory(script: HashMap<String, Arc<Scripted>>) -> Arc<dyn ProviderFactor
         move |name: &ProfileName,
               profiles: &ProfilesFile,
               _ctx: &ProviderContext,
-              source: &mut SourceLookup<'_>|
+              source: &mut dyn FnMut(&ProfileName) -> Option<Arc<dyn Provider>>|
               -> Result<Arc<dyn Provider>, ProviderError> {
             let me = script
                 .get(name.as_str())
