@@ -59,7 +59,9 @@ async fn ecs_hardened_with_role_discovery() {
         .expect("named role");
     assert!(named.access_key_id.starts_with("STS."));
 
-    let wrong = ecs(&cloud, &ctx, Some("NoSuchRole"), false).retrieve().await;
+    let wrong = ecs(&cloud, &ctx, Some("NoSuchRole"), false)
+        .retrieve()
+        .await;
     assert!(
         matches!(&wrong, Err(ProviderError::Config(m)) if m.contains("NoSuchRole")),
         "{wrong:?}"
@@ -106,7 +108,9 @@ async fn ecs_v1_disabled_fails_instead_of_falling_back() {
     );
     let requests = cloud.counters().requests;
     assert!(
-        !requests.keys().any(|k| k.starts_with("ecs:") && !k.contains("token")),
+        !requests
+            .keys()
+            .any(|k| k.starts_with("ecs:") && !k.contains("token")),
         "no v1 request was made: {requests:?}"
     );
 
@@ -252,7 +256,10 @@ async fn credentials_uri_is_strict() {
     // endpoint) is not in the message.
     let missing = CredentialsUriProvider::new(url(&cloud.uri_url("secret-capability")), &ctx);
     let e = missing.retrieve().await.expect_err("404");
-    assert!(matches!(e, ProviderError::Upstream { status: 404, .. }), "{e:?}");
+    assert!(
+        matches!(e, ProviderError::Upstream { status: 404, .. }),
+        "{e:?}"
+    );
     let text = format!("{e} {}", missing.describe());
     assert!(!text.contains("secret-capability"), "{text}");
 }

@@ -68,13 +68,11 @@ async fn ak_and_sts_outputs() {
 {"mode":"StsToken","access_key_id":"STS.ext","access_key_secret":"s","sts_token":"tok","expiration":"2999-01-01T00:00:00Z"}
 JSON"#,
     );
-    let c = provider(&sh(&sts), 10)
-        .retrieve()
-        .await
-        .expect("StsToken");
+    let c = provider(&sh(&sts), 10).retrieve().await.expect("StsToken");
     assert_eq!(c.security_token.as_ref().map(|t| t.expose()), Some("tok"));
     assert_eq!(
-        c.expiration.map(alicred_core::credentials::format_expiration),
+        c.expiration
+            .map(alicred_core::credentials::format_expiration),
         Some("2999-01-01T00:00:00Z".into())
     );
 }
@@ -99,10 +97,7 @@ async fn stdin_is_closed() {
 echo '{"mode":"AK","access_key_id":"a","access_key_secret":"b"}'"#,
     );
     let start = Instant::now();
-    provider(&sh(&s), 5)
-        .retrieve()
-        .await
-        .expect("stdin at EOF");
+    provider(&sh(&s), 5).retrieve().await.expect("stdin at EOF");
     assert!(start.elapsed() < Duration::from_secs(4));
 }
 
@@ -118,10 +113,7 @@ echo "  vault: permission denied  " >&2
 echo "" >&2
 exit 3"#,
     );
-    let e = provider(&sh(&s), 10)
-        .retrieve()
-        .await
-        .expect_err("exit 3");
+    let e = provider(&sh(&s), 10).retrieve().await.expect_err("exit 3");
     match &e {
         ProviderError::Upstream { code, message, .. } => {
             assert_eq!(code, "exit status 3");
@@ -155,11 +147,11 @@ async fn garbage_output_is_malformed_without_echoing_it() {
         ),
     ] {
         let s = script(dir.path(), file, body);
-        let e = provider(&sh(&s), 10)
-            .retrieve()
-            .await
-            .expect_err(file);
-        assert!(matches!(e, ProviderError::Malformed { .. }), "{file}: {e:?}");
+        let e = provider(&sh(&s), 10).retrieve().await.expect_err(file);
+        assert!(
+            matches!(e, ProviderError::Malformed { .. }),
+            "{file}: {e:?}"
+        );
         assert!(!e.to_string().contains("GARBAGE-SECRET"), "{file}: {e}");
     }
     let expired = script(
@@ -183,11 +175,12 @@ async fn timeout_kills_the_command_and_its_children() {
         &format!("(sleep 3; touch {}) &\nsleep 30", marker.display()),
     );
     let start = Instant::now();
-    let e = provider(&sh(&s), 1)
-        .retrieve()
-        .await
-        .expect_err("timeout");
-    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    let e = provider(&sh(&s), 1).retrieve().await.expect_err("timeout");
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
     assert!(
         matches!(&e, ProviderError::Network { reason, .. } if reason.contains("killed")),
         "{e:?}"

@@ -74,7 +74,10 @@ async fn kms_secret_reads_rotates_and_reports() {
     assert_ne!(rotated.version_id, info.version_id);
     let c2 = p.retrieve().await.expect("after rotation");
     assert_ne!(c2.access_key_id, c.access_key_id);
-    assert_eq!(p.last_info().map(|i| i.version_id), Some(rotated.version_id));
+    assert_eq!(
+        p.last_info().map(|i| i.version_id),
+        Some(rotated.version_id)
+    );
 }
 
 #[tokio::test]
@@ -90,7 +93,9 @@ async fn kms_password_from_env_and_bad_inputs() {
     );
     p.retrieve().await.expect("password from ctx.env");
 
-    env.lock().expect("env").insert("CK_PASSWORD".into(), "wrong".into());
+    env.lock()
+        .expect("env")
+        .insert("CK_PASSWORD".into(), "wrong".into());
     let e = p.retrieve().await.expect_err("wrong password");
     assert!(
         matches!(&e, ProviderError::Config(m) if m.contains("clientKey_demo.json") && m.contains("password")),
@@ -238,13 +243,23 @@ async fn ram_access_key_lifecycle() {
         .expect("disable old");
     let listed = ram2.list_access_keys().await.expect("list");
     assert_eq!(listed.len(), 2);
-    let status_of = |id: &str| listed.iter().find(|k| k.access_key_id == id).map(|k| k.status.clone());
-    assert_eq!(status_of(&key.access_key_id), Some(AccessKeyStatus::Inactive));
+    let status_of = |id: &str| {
+        listed
+            .iter()
+            .find(|k| k.access_key_id == id)
+            .map(|k| k.status.clone())
+    };
+    assert_eq!(
+        status_of(&key.access_key_id),
+        Some(AccessKeyStatus::Inactive)
+    );
     assert_eq!(status_of(&new.access_key_id), Some(AccessKeyStatus::Active));
     let e = get_caller_identity(&ctx, &sts_url, &old)
         .await
         .expect_err("old key disabled");
-    assert!(matches!(&e, ProviderError::Upstream { code, .. } if code == "InvalidAccessKeyId.Inactive"));
+    assert!(
+        matches!(&e, ProviderError::Upstream { code, .. } if code == "InvalidAccessKeyId.Inactive")
+    );
     ram2.delete_access_key(&key.access_key_id)
         .await
         .expect("delete old");

@@ -69,7 +69,9 @@ async fn access_key_from_keyring_verifies() {
     let c = p.retrieve().await.expect("credentials");
     assert_eq!(c.access_key_id, "LTAI5tDemoAliceKey000001");
     assert!(c.security_token.is_none() && c.expiration.is_none());
-    let id = verify(&p, &ctx, &url(&cloud.sts_url())).await.expect("verify");
+    let id = verify(&p, &ctx, &url(&cloud.sts_url()))
+        .await
+        .expect("verify");
     assert_eq!(id.identity_type, "RAMUser");
     assert_eq!(id.account_id, "1234567890123456");
     assert!(id.arn.ends_with(":user/alice"), "{}", id.arn);
@@ -218,9 +220,14 @@ async fn assume_role_params_reach_sts() {
         matches!(&too_long, Err(ProviderError::Upstream { code, .. }) if code == "InvalidParameter.DurationSeconds"),
         "{too_long:?}"
     );
-    let ok = assume_role(&ctx, &sts, &src, &req(Some(r#"{"Statement": []}"#), Some("ok-id"), 900))
-        .await
-        .expect("valid request");
+    let ok = assume_role(
+        &ctx,
+        &sts,
+        &src,
+        &req(Some(r#"{"Statement": []}"#), Some("ok-id"), 900),
+    )
+    .await
+    .expect("valid request");
     let u = ok.assumed_role_user.expect("AssumedRoleUser");
     assert!(u.arn.ends_with("role/admin/s1"));
 }
@@ -324,7 +331,10 @@ async fn errors_never_carry_secrets() {
     assert!(matches!(&e, ProviderError::Upstream { code, .. } if code == "SignatureDoesNotMatch"));
     assert!(!text.contains("wrong-secret-value"), "{text}");
     assert!(!text.contains("TOKEN-secret"), "{text}");
-    assert!(!text.contains("TOKEN%2Dsecret") && !text.contains("GET&"), "{text}");
+    assert!(
+        !text.contains("TOKEN%2Dsecret") && !text.contains("GET&"),
+        "{text}"
+    );
 
     let unknown = long_term("LTAI-nope", "x");
     let e = get_caller_identity(&ctx, &sts, &unknown)

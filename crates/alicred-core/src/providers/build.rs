@@ -14,6 +14,9 @@ use crate::profile::{Profile, ProfileKind, ProfileName};
 use crate::store::config::ProfilesFile;
 use std::sync::Arc;
 
+/// Offered each source profile: `Some` = use this provider, `None` = build it.
+pub type SourceResolver<'a> = dyn FnMut(&ProfileName) -> Option<Arc<dyn Provider>> + 'a;
+
 /// Longest source chain we follow.
 pub const MAX_CHAIN_DEPTH: usize = 32;
 
@@ -33,7 +36,7 @@ pub fn build_with(
     name: &ProfileName,
     profiles: &ProfilesFile,
     ctx: &ProviderContext,
-    source: &mut dyn FnMut(&ProfileName) -> Option<Arc<dyn Provider>>,
+    source: &mut SourceResolver<'_>,
 ) -> Result<Arc<dyn Provider>, ProviderError> {
     let mut chain = Vec::new();
     build_chain(name, profiles, ctx, source, &mut chain)
@@ -43,7 +46,7 @@ fn build_chain(
     name: &ProfileName,
     profiles: &ProfilesFile,
     ctx: &ProviderContext,
-    resolve: &mut dyn FnMut(&ProfileName) -> Option<Arc<dyn Provider>>,
+    resolve: &mut SourceResolver<'_>,
     chain: &mut Vec<ProfileName>,
 ) -> Result<Arc<dyn Provider>, ProviderError> {
     if chain.contains(name) {

@@ -16,7 +16,7 @@ mod ram_role_arn;
 mod sts_token;
 
 pub use access_key::AccessKeyProvider;
-pub use build::{MAX_CHAIN_DEPTH, build, build_one, build_with};
+pub use build::{MAX_CHAIN_DEPTH, SourceResolver, build, build_one, build_with};
 pub use credentials_uri::CredentialsUriProvider;
 pub use ecs_ram_role::{EcsRamRoleProvider, IMDSV1_DISABLED_ENV, METADATA_DISABLED_ENV};
 pub use environment::EnvironmentProvider;
