@@ -174,7 +174,7 @@ fn every_type_builds() {
     );
     let file = profiles(vec![
         ak("ak"),
-        profile("env", ProfileKind::Environment(EnvironmentProfile {})),
+        profile("env", ProfileKind::Environment(EnvironmentProfile::default())),
         profile(
             "ecs",
             ProfileKind::EcsRamRole(EcsRamRoleProfile {
@@ -187,6 +187,7 @@ fn every_type_builds() {
             "uri",
             ProfileKind::CredentialsUri(CredentialsUriProfile {
                 uri: url("http://127.0.0.1:9/creds"),
+                endpoints: Default::default(),
             }),
         ),
         profile(
@@ -194,6 +195,7 @@ fn every_type_builds() {
             ProfileKind::External(ExternalProfile {
                 command: "helper --json".into(),
                 timeout_seconds: 60,
+                endpoints: Default::default(),
             }),
         ),
         kms.clone(),

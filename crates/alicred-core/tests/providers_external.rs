@@ -28,6 +28,7 @@ fn provider(command: &str, timeout: u32) -> ExternalProvider {
         &ExternalProfile {
             command: command.into(),
             timeout_seconds: timeout,
+            endpoints: Default::default(),
         },
         &ctx(),
     )
@@ -197,7 +198,8 @@ async fn bad_commands_are_config_errors() {
             name("ext"),
             &ExternalProfile {
                 command: "'unterminated".into(),
-                timeout_seconds: 60
+                timeout_seconds: 60,
+                endpoints: Default::default(),
             },
             &ctx()
         ),

@@ -1,7 +1,9 @@
 //! One file per command; each turns parsed arguments into core calls.
 
+mod agent;
 mod completions;
 mod creds;
+mod demo;
 mod endpoint;
 mod env;
 mod exec;
@@ -42,6 +44,9 @@ pub fn run(cli: Cli) -> CliResult<ExitCode> {
         Command::Env { name, shell } => done(env::env(&open()?, name, shell)),
         Command::Export { name, format } => done(export::export(&open()?, name, format)),
         Command::Import { from, file, dry_run, replace, json } => done(import::import(&open()?, from, file, dry_run, replace, json)),
+        Command::Agent { listen, allow_non_loopback } => done(agent::agent(&open()?, listen, allow_non_loopback)),
+        Command::Endpoint { name, rotate_token } => done(endpoint::endpoint(&open()?, name, rotate_token)),
+        Command::Demo { emulator, agent } => done(demo::demo(&open()?, emulator, agent)),
         other => Err(CliError::failed(format!(
             "{other:?} is not available in this build yet"
         ))),

@@ -259,7 +259,7 @@ impl ProfileInput {
                     endpoints,
                 })
             }
-            ProfileType::Environment => ProfileKind::Environment(EnvironmentProfile {}),
+            ProfileType::Environment => ProfileKind::Environment(EnvironmentProfile { endpoints }),
             ProfileType::CredentialsUri => {
                 if nonempty(&self.uri).is_none() {
                     problems.push(Problem::error(
@@ -269,6 +269,7 @@ impl ProfileInput {
                 }
                 ProfileKind::CredentialsUri(CredentialsUriProfile {
                     uri: Self::url("uri", &self.uri, problems)?,
+                    endpoints,
                 })
             }
             ProfileType::External => ProfileKind::External(ExternalProfile {
@@ -281,6 +282,7 @@ impl ProfileInput {
                 timeout_seconds: self
                     .timeout_seconds
                     .unwrap_or(DEFAULT_EXTERNAL_TIMEOUT_SECONDS),
+                endpoints,
             }),
         })
     }

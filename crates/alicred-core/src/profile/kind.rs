@@ -149,7 +149,7 @@ impl ProfileType {
 
 impl fmt::Display for ProfileType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -302,11 +302,18 @@ pub struct OidcRoleArnProfile {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct EnvironmentProfile {}
+pub struct EnvironmentProfile {
+    /// Only `sts` is used: where `alicred verify` asks who the credentials are.
+    #[serde(default, skip_serializing_if = "Endpoints::is_empty")]
+    pub endpoints: Endpoints,
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CredentialsUriProfile {
     pub uri: Url,
+    /// Only `sts` is used: where `alicred verify` asks who the credentials are.
+    #[serde(default, skip_serializing_if = "Endpoints::is_empty")]
+    pub endpoints: Endpoints,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -315,6 +322,9 @@ pub struct ExternalProfile {
     pub command: String,
     #[serde(default = "default_external_timeout")]
     pub timeout_seconds: u32,
+    /// Only `sts` is used: where `alicred verify` asks who the credentials are.
+    #[serde(default, skip_serializing_if = "Endpoints::is_empty")]
+    pub endpoints: Endpoints,
 }
 
 fn default_duration() -> u32 {
@@ -335,9 +345,9 @@ impl ProfileKind {
             ProfileKind::RamRoleArn(p) => Some(&p.endpoints),
             ProfileKind::EcsRamRole(p) => Some(&p.endpoints),
             ProfileKind::OidcRoleArn(p) => Some(&p.endpoints),
-            ProfileKind::Environment(_)
-            | ProfileKind::CredentialsUri(_)
-            | ProfileKind::External(_) => None,
+            ProfileKind::Environment(p) => Some(&p.endpoints),
+            ProfileKind::CredentialsUri(p) => Some(&p.endpoints),
+            ProfileKind::External(p) => Some(&p.endpoints),
         }
     }
 }

@@ -122,9 +122,13 @@ pub fn validate(p: &Profile, others: &BTreeMap<ProfileName, Profile>) -> Vec<Pro
             }
             check_endpoints(&o.endpoints, &mut out);
         }
-        ProfileKind::Environment(_) => {}
-        ProfileKind::CredentialsUri(c) => check_url("uri", &c.uri, &mut out),
+        ProfileKind::Environment(e) => check_endpoints(&e.endpoints, &mut out),
+        ProfileKind::CredentialsUri(c) => {
+            check_url("uri", &c.uri, &mut out);
+            check_endpoints(&c.endpoints, &mut out);
+        }
         ProfileKind::External(x) => {
+            check_endpoints(&x.endpoints, &mut out);
             match shell_words_split(&x.command) {
                 Ok(words) if !words.is_empty() => {}
                 Ok(_) => out.push(Problem::error("command", "give the command to run")),
