@@ -46,7 +46,8 @@ pub enum FaultKind {
     ServiceUnavailable,
     /// 400 `Throttling.User` with an `x-acs-retry-after` header (milliseconds).
     Throttling,
-    /// Never answer; the connection stays open until the client gives up.
+    /// Never answer; the connection stays open until the client gives up (dropped after 10
+    /// minutes, or at shutdown).
     Hang,
     /// Drop the TCP connection without a response (RST).
     ConnectionReset,

@@ -15,6 +15,8 @@ use tokio::sync::mpsc::UnboundedSender;
 use tower::ServiceExt as _;
 
 const MAX_BODY: usize = 1 << 20;
+/// How long a `hang` fault keeps a request unanswered at most.
+const HANG_MAX: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Per-request context visible to handlers.
 #[derive(Debug, Clone)]
@@ -260,7 +262,13 @@ impl Gateway {
         let mut cred_fault = None;
         if let Some(f) = applied.fault {
             match f.kind {
-                FaultKind::Hang => return std::future::pending().await,
+                FaultKind::Hang => {
+                    // Never answer; after HANG_MAX drop the connection so that abandoned
+                    // hung requests do not pile up in a long-running emulator.
+                    tokio::time::sleep(HANG_MAX).await;
+                    let _ = conn.send(ConnAction::Reset);
+                    return std::future::pending().await;
+                }
                 FaultKind::ConnectionReset => {
                     let _ = conn.send(ConnAction::Reset);
                     return std::future::pending().await;

@@ -33,7 +33,11 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .try_init();
-    let listen: SocketAddr = match args.listen.parse() {
+    let spec = match args.listen.strip_prefix("localhost:") {
+        Some(port) => format!("127.0.0.1:{port}"),
+        None => args.listen.clone(),
+    };
+    let listen: SocketAddr = match spec.parse() {
         Ok(a) => a,
         Err(_) => {
             eprintln!(
