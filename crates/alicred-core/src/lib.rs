@@ -13,6 +13,7 @@ pub mod import;
 pub mod paths;
 pub mod profile;
 pub mod providers;
+pub mod rotation;
 pub mod sensitive;
 pub mod server;
 pub mod service;
