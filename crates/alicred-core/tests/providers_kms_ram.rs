@@ -267,3 +267,34 @@ async fn ram_access_key_lifecycle() {
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].access_key_id, new.access_key_id);
 }
+
+#[tokio::test]
+async fn kms_provider_from_profile() {
+    let cloud = cloud().await;
+    let ctx = ctx();
+    let p = profile(
+        "kmsp",
+        alicred_core::profile::ProfileKind::KmsSecret(KmsSecretProfile {
+            secret_name: "demo-ram-secret".into(),
+            client_key_file: fixture("clientKey_demo.json"),
+            client_key_password: PasswordSource::File(fixture("clientKey_demo_password.txt")),
+            endpoints: Endpoints {
+                kms: Some(url(&cloud.kms_url())),
+                ..Endpoints::default()
+            },
+        }),
+    );
+    let kms = KmsSecretProvider::from_profile(&p, &ctx).expect("kms-secret profile");
+    assert_eq!(
+        kms.retrieve().await.expect("retrieve").access_key_id,
+        DEMO_KMS_KEY_ID
+    );
+    let env = profile(
+        "env",
+        alicred_core::profile::ProfileKind::Environment(Default::default()),
+    );
+    assert!(matches!(
+        KmsSecretProvider::from_profile(&env, &ctx),
+        Err(ProviderError::Config(_))
+    ));
+}

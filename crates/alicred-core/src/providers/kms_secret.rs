@@ -2,11 +2,12 @@
 //! read with a ClientKey (PKCS#12 + password) signing GetSecretValue.
 
 use super::{Provider, ProviderContext, ProviderError, ProviderInfo};
+use crate::aliyun::endpoints;
 use crate::aliyun::json_reason;
 use crate::aliyun::kms::{KmsClient, RotateSecretOutput, SecretValue, load_client_key};
 use crate::aliyun::signer::RpcAuth;
 use crate::credentials::Credentials;
-use crate::profile::{KmsSecretProfile, PasswordSource, ProfileName};
+use crate::profile::{KmsSecretProfile, PasswordSource, Profile, ProfileKind, ProfileName};
 use crate::sensitive::Sensitive;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -75,6 +76,20 @@ impl KmsSecretProvider {
             ctx: ctx.clone(),
             last: Mutex::new(None),
         }
+    }
+
+    /// For callers that need the concrete provider (rotate now, rotation
+    /// facts) rather than `build`'s `Arc<dyn Provider>`.
+    pub fn from_profile(profile: &Profile, ctx: &ProviderContext) -> Result<Self, ProviderError> {
+        let ProfileKind::KmsSecret(p) = &profile.kind else {
+            return Err(ProviderError::Config(format!(
+                "profile {} is a {} profile, not kms-secret",
+                profile.name,
+                profile.profile_type()
+            )));
+        };
+        let kms = endpoints::kms(p.endpoints.kms.as_ref(), profile.region.as_deref(), ctx)?;
+        Ok(Self::new(profile.name.clone(), p, kms, ctx))
     }
 
     async fn password(&self) -> Result<Sensitive, ProviderError> {
