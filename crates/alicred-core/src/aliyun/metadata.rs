@@ -75,11 +75,17 @@ impl MetadataClient {
     }
 
     fn http_error(&self, status: StatusCode, what: &str) -> ProviderError {
+        let message = match status.as_u16() {
+            401 | 403 => format!(
+                "{what} request refused: the instance requires an IMDSv2 token (hardened mode) and none was accepted"
+            ),
+            _ => format!("{what} request failed"),
+        };
         ProviderError::Upstream {
             service: SERVICE.into(),
             status: status.as_u16(),
             code: format!("HTTP{}", status.as_u16()),
-            message: format!("{what} request failed"),
+            message,
         }
     }
 
