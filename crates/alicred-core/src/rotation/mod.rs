@@ -170,7 +170,7 @@ pub struct RotationReport {
     pub message: String,
 }
 
-pub type Progress<'a> = &'a mut (dyn FnMut(RotationProgress) + Send);
+pub type Progress<'a> = &'a mut (dyn FnMut(RotationProgress) + Send + Sync);
 
 /// Rotation for one alicred home: keyring, profiles, journals, clients.
 #[derive(Clone)]
