@@ -15,7 +15,7 @@ mod worker;
 pub use cached::{CacheMeta, CachedProvider, Rng};
 pub use error::EngineError;
 pub use events::{EventBus, TimelineBucket};
-pub use factory::{BrokenProvider, ProviderFactory, SourceLookup};
+pub use factory::{BrokenProvider, ProviderFactory, SourceLookup, StandardFactory};
 pub use state::{Event, EventKind, ProfileState};
 pub use status::{ChainLink, Consumer, ConsumerId, ProfileStatus};
 pub use tokio_clock::TokioClock;

@@ -1,0 +1,196 @@
+//! Refresh-engine load benchmark (not a test): 1,000 `ram-role-arn` profiles
+//! chained on one AccessKey, against the local emulator issuing 60-second STS
+//! sessions, for N minutes (default 5). Reports expired hand-outs (must be 0),
+//! the engine's CPU, peak RSS and timer wake-ups that found nothing due.
+//!
+//!     cargo run --release -p alicred-core --example engine_load -- --minutes 5 [--profiles 1000]
+//!
+//! The emulator runs in this process on its own thread; the engine runs on a
+//! runtime whose threads are named `engine`, and CPU is summed over those
+//! threads only (from /proc/self/task/*/stat), so the emulator's work is not
+//! counted. Peak RSS (VmHWM) is the whole process, emulator included.
+
+use alicred_core::clock::{Clock, SystemClock};
+use alicred_core::engine::{Engine, StandardFactory};
+use alicred_core::profile::{
+    AccessKeyProfile, Endpoints, Profile, ProfileKind, ProfileName, RamRoleArnProfile,
+};
+use alicred_core::providers::ProviderContext;
+use alicred_core::sensitive::Sensitive;
+use alicred_core::store::config::ProfilesFile;
+use alicred_core::store::secrets::{MemoryStore, SecretKey, SecretStore, StoredKey};
+use alicred_fakecloud::{FakeCloud, FakeCloudConfig};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// CPU seconds of this process's threads whose name starts with `prefix`.
+fn thread_cpu(prefix: &str) -> f64 {
+    let tick = 100.0; // USER_HZ on Linux
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    dir.filter_map(Result::ok)
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("comm"))
+                .is_ok_and(|c| c.trim().starts_with(prefix))
+        })
+        .filter_map(|t| std::fs::read_to_string(t.path().join("stat")).ok())
+        .filter_map(|s| {
+            let after = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = after.split_whitespace().collect();
+            let ut: f64 = f.get(11)?.parse().ok()?;
+            let st: f64 = f.get(12)?.parse().ok()?;
+            Some((ut + st) / tick)
+        })
+        .sum()
+}
+
+fn vm_hwm_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn main() {
+    let minutes = arg("--minutes", 5);
+    let count = arg("--profiles", 1000) as usize;
+    let cloud = FakeCloud::start_background(FakeCloudConfig::demo().lifetime_seconds(60))
+        .expect("emulator starts");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("engine")
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let seed = cloud.demo().expect("demo seed").clone();
+    let endpoints = Endpoints {
+        sts: Some(cloud.sts_url().parse().expect("url")),
+        ..Endpoints::default()
+    };
+    let secrets: Arc<dyn SecretStore> = Arc::new(MemoryStore::default());
+    let base: ProfileName = "base".parse().expect("name");
+    secrets
+        .set_json(
+            &SecretKey::Profile(base.clone()),
+            &StoredKey {
+                access_key_id: seed.alice.access_key_id.clone(),
+                access_key_secret: Sensitive::new(seed.alice.access_key_secret.clone()),
+                security_token: None,
+            },
+        )
+        .expect("store key");
+    let mut file = ProfilesFile::default();
+    file.profiles.insert(
+        base.clone(),
+        Profile::new(
+            base.clone(),
+            ProfileKind::AccessKey(AccessKeyProfile {
+                max_key_age_days: None,
+                user_name: None,
+                endpoints: endpoints.clone(),
+            }),
+        ),
+    );
+    let role_arn = seed.role_arn("admin").expect("admin").to_string();
+    let names: Vec<ProfileName> = (0..count)
+        .map(|i| format!("role-{i:04}").parse().expect("name"))
+        .collect();
+    for n in &names {
+        let p = Profile::new(
+            n.clone(),
+            ProfileKind::RamRoleArn(RamRoleArnProfile {
+                source: base.clone(),
+                role_arn: role_arn.clone(),
+                session_name: "bench".into(),
+                duration_seconds: 900,
+                policy: None,
+                external_id: None,
+                endpoints: endpoints.clone(),
+            }),
+        );
+        file.profiles.insert(n.clone(), p);
+    }
+
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let mut ctx = ProviderContext::new(secrets, clock.clone());
+    ctx.env = Arc::new(|_| None);
+    let report = rt.block_on(async move {
+        let engine = Engine::start(file, ctx, Arc::new(StandardFactory));
+        // Warm-up: every profile fetched once.
+        let t = Instant::now();
+        for n in &names {
+            engine.credentials(n).await.expect("first fetch");
+        }
+        let warm = t.elapsed();
+        let stats0 = engine.stats();
+        let cpu0 = thread_cpu("engine");
+        let start = Instant::now();
+        let run = Duration::from_secs(minutes * 60);
+        let (mut handouts, mut expired, mut errors, mut min_left) = (0u64, 0u64, 0u64, i64::MAX);
+        let mut i = 0usize;
+        while start.elapsed() < run {
+            // 200 hand-outs a second spread over all profiles
+            for _ in 0..20 {
+                let n = &names[i % names.len()];
+                i = i.wrapping_add(7919);
+                match engine.credentials(n).await {
+                    Ok(c) => {
+                        handouts += 1;
+                        let left = c.expiration.map(|e| (e - clock.now()).num_milliseconds());
+                        if let Some(l) = left {
+                            min_left = min_left.min(l);
+                            if l <= 0 {
+                                expired += 1;
+                            }
+                        }
+                    }
+                    Err(_) => errors += 1,
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let wall = start.elapsed().as_secs_f64();
+        let cpu = thread_cpu("engine") - cpu0;
+        let s = engine.stats();
+        engine.shutdown().await;
+        format!(
+            "profiles: {count} ram-role-arn (60 s sessions) + 1 access-key source\n\
+             duration: {minutes} min (warm-up of all profiles: {:.1} s)\n\
+             hand-outs: {handouts}, expired hand-outs: {expired}, errors: {errors}, \
+             least validity left at a hand-out: {:.1} s\n\
+             refresh fetches: {}, timer wake-ups: {}, idle wake-ups (nothing due): {}\n\
+             engine CPU: {:.1} % of one core ({cpu:.1} s over {wall:.0} s)\n\
+             peak RSS (VmHWM, whole process incl. emulator): {:.1} MiB",
+            warm.as_secs_f64(),
+            min_left as f64 / 1000.0,
+            s.fetches - stats0.fetches,
+            s.timer_wakeups - stats0.timer_wakeups,
+            s.idle_wakeups - stats0.idle_wakeups,
+            100.0 * cpu / wall,
+            vm_hwm_kib() as f64 / 1024.0,
+        )
+    });
+    println!("{report}");
+    let issued = cloud
+        .counters()
+        .issued
+        .get("AssumeRole")
+        .copied()
+        .unwrap_or(0);
+    println!("emulator: AssumeRole issued {issued}");
+    cloud.shutdown_blocking();
+}
