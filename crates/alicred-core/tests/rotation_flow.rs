@@ -147,7 +147,7 @@ async fn keep_inactive_and_a_second_rotation_needs_consent() {
         .await
         .expect_err("two keys");
     let msg = e.to_string();
-    assert!(matches!(e, RotationError::TwoKeys(_)), "{e:?}");
+    assert!(matches!(&e, RotationError::TwoKeys { deletable: Some(k), .. } if *k == w.first_key), "{e:?}");
     assert!(
         msg.contains(&w.first_key) && msg.contains("Inactive"),
         "{msg}"

@@ -11,6 +11,7 @@ mod export;
 mod import;
 mod profile;
 mod resolve;
+pub mod rotate;
 mod verify;
 
 use crate::cli::{Cli, Command};
@@ -47,9 +48,20 @@ pub fn run(cli: Cli) -> CliResult<ExitCode> {
         Command::Agent { listen, allow_non_loopback } => done(agent::agent(&open()?, listen, allow_non_loopback)),
         Command::Endpoint { name, rotate_token } => done(endpoint::endpoint(&open()?, name, rotate_token)),
         Command::Demo { emulator, agent } => done(demo::demo(&open()?, emulator, agent)),
-        other => Err(CliError::failed(format!(
-            "{other:?} is not available in this build yet"
-        ))),
+        Command::Rotate {
+            name,
+            yes,
+            delete_old,
+            deactivate_old,
+        } => done(rotate::rotate(
+            &open()?,
+            rotate::RotateArgs {
+                name,
+                yes,
+                delete_old,
+                deactivate_old,
+            },
+        )),
     }
 }
 

@@ -22,9 +22,13 @@ pub enum RotationError {
     )]
     NoStoredKey(ProfileName),
     /// RAM allows two keys per user; the other one is active or the user did
-    /// not agree to delete it.
-    #[error("{0}")]
-    TwoKeys(String),
+    /// not agree to delete it. `deletable`: the inactive key that consent
+    /// (`RotateOptions::delete_inactive`) would delete.
+    #[error("{message}")]
+    TwoKeys {
+        message: String,
+        deletable: Option<String>,
+    },
     /// A step failed; `state` says where that leaves the keys, `hint` what to do.
     #[error("rotation of {profile} stopped at {action}: {cause}. {state}{hint}")]
     Step {

@@ -244,13 +244,16 @@ impl Rotator {
                 // The last rotation's old key waits for deletion and takes
                 // RAM's second slot: delete it early only with consent.
                 if !opts.delete_inactive {
-                    return Err(RotationError::TwoKeys(format!(
+                    return Err(RotationError::TwoKeys {
+                        deletable: Some(j.old_key_id.clone()),
+                        message: format!(
                         "rotation of {name} not started: the old key {} of the last rotation is inactive and scheduled for deletion at {}, so the RAM user has two AccessKeys. Allow alicred to delete it now (confirm, or pass --yes), or rotate after that time",
                         j.old_key_id,
                         j.delete_after
                             .map(crate::credentials::format_expiration)
                             .unwrap_or_default()
-                    )));
+                        ),
+                    });
                 }
                 j.delete_after = Some(self.ctx.clock.now());
             }

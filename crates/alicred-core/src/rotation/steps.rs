@@ -293,7 +293,11 @@ impl<'a> Run<'a> {
                     list_line(&keys, &old)
                 );
                 self.close(Step::RolledBack, msg.clone())?;
-                return Err(RotationError::TwoKeys(msg));
+                return Err(RotationError::TwoKeys {
+                    message: msg,
+                    deletable: (other.status == AccessKeyStatus::Inactive)
+                        .then(|| other.access_key_id.clone()),
+                });
             }
             let id = other.access_key_id.clone();
             self.j.inactive_key_id = Some(id.clone());
