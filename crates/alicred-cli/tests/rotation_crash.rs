@@ -1,0 +1,321 @@
+//! Crash safety of `alicred rotate`, with the real binary and a real keyring
+//! backend: for each step boundary, stop the process there with `kill -9`
+//! (while the emulator hangs the next RAM/STS call) or with the
+//! `ALICRED_TEST_CRASH_AT` abort hook (boundaries between local writes, or
+//! right after a RAM call succeeded), then check:
+//!
+//! - before any restart, the profile's stored key works (`alicred verify`),
+//!   the user has at most two keys and the stored key is Active in RAM;
+//! - a restart (`alicred rotate NAME --yes --delete-old`, which resumes
+//!   interrupted rotations first) resumes or rolls back, says which, and ends
+//!   with one working key and a closed journal.
+
+mod common;
+
+use alicred_fakecloud::{
+    AccessKeyPair, FakeCloud, FakeCloudConfig, FakeCloudHandle, FaultKind, FaultSpec, KeyStatus,
+    Service,
+};
+use common::Home;
+use serde_json::Value;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const USER: &str = "alice";
+
+struct Case {
+    /// Hang this action of this service (the step's call never answers)...
+    hang: Option<(Service, &'static str)>,
+    /// ...or abort at this hook point.
+    crash_at: Option<&'static str>,
+    /// The journal step the process is stopped at.
+    step: &'static str,
+    /// Whether the restart rolls the interrupted rotation forward.
+    completes: bool,
+    /// Keys the user has at the crash, and whether the profile already holds the new one.
+    keys_at_crash: usize,
+    switched_at_crash: bool,
+}
+
+struct World {
+    cloud: FakeCloudHandle,
+    home: Home,
+    first: AccessKeyPair,
+}
+
+fn std_cmd(home: &Home) -> Command {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("alicred"));
+    c.env("ALICRED_HOME", home.path())
+        .env("ALICRED_KEYRING", home.backend)
+        .env("ALICRED_KEYRING_PASSPHRASE", "test-passphrase")
+        .env_remove("ALICRED_TEST_CRASH_AT")
+        .env_remove("ALIBABA_CLOUD_ACCESS_KEY_ID")
+        .env_remove("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+        .env_remove("ALIBABA_CLOUD_PROFILE")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    c
+}
+
+fn run(home: &Home, args: &[&str]) -> Output {
+    std_cmd(home).args(args).output().expect("alicred runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+impl World {
+    fn new() -> Self {
+        let cloud = FakeCloud::start_background(FakeCloudConfig::new()).expect("emulator");
+        let first = cloud.create_user(USER).expect("user");
+        let home = Home::new();
+        let out = home
+            .cmd()
+            .args(["profile", "add", "dev", "--type", "access-key"])
+            .args(["--sts-endpoint", &cloud.sts_url()])
+            .args(["--ram-endpoint", &cloud.ram_url()])
+            .write_stdin(format!(
+                r#"{{"AccessKeyId":"{}","AccessKeySecret":"{}"}}"#,
+                first.access_key_id, first.access_key_secret
+            ))
+            .output()
+            .expect("add");
+        assert!(out.status.success(), "{}", text(&out));
+        Self { cloud, home, first }
+    }
+
+    fn journal(&self) -> Option<Value> {
+        let bytes = std::fs::read(self.home.file("rotation/dev.json")).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    fn step(&self) -> Option<String> {
+        self.journal()
+            .and_then(|j| j["step"].as_str().map(str::to_string))
+    }
+
+    fn stored_key_id(&self) -> String {
+        let out = run(&self.home, &["creds", "dev", "--json"]);
+        assert!(out.status.success(), "{}", text(&out));
+        let v: Value = serde_json::from_slice(&out.stdout).expect("creds json");
+        v["AccessKeyId"].as_str().expect("AccessKeyId").to_string()
+    }
+
+    /// The invariants that must hold at every moment.
+    fn assert_invariants(&self, when: &str) {
+        let out = run(&self.home, &["verify", "dev"]);
+        assert!(
+            out.status.success(),
+            "{when}: the stored key must work\n{}",
+            text(&out)
+        );
+        let keys = self.cloud.list_access_keys(Some(USER)).expect("keys");
+        assert!(keys.len() <= 2, "{when}: at most two keys: {keys:?}");
+        let id = self.stored_key_id();
+        let mine = keys.iter().find(|k| k.access_key_id == id);
+        assert!(
+            mine.is_some_and(|k| k.status == KeyStatus::Active),
+            "{when}: the stored key {id} must exist and be Active: {keys:?}"
+        );
+    }
+}
+
+fn crash_case(c: Case) {
+    let w = World::new();
+    let mut cmd = std_cmd(&w.home);
+    cmd.args(["rotate", "dev", "--yes", "--delete-old"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some((service, action)) = c.hang {
+        w.cloud.set_fault(
+            FaultSpec::new(FaultKind::Hang)
+                .service(service)
+                .action(action),
+        );
+    }
+    if let Some(point) = c.crash_at {
+        cmd.env("ALICRED_TEST_CRASH_AT", point);
+    }
+    let mut child = cmd.spawn().expect("spawn rotate");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    if c.hang.is_some() {
+        // Wait until the journal shows the step (its call is now hanging), then kill -9.
+        while w.step().as_deref() != Some(c.step) {
+            if let Ok(Some(status)) = child.try_wait() {
+                let out = child.wait_with_output().expect("output");
+                panic!(
+                    "rotate exited early ({status:?}) before step {}: {}",
+                    c.step,
+                    text(&out)
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never reached {}: {:?}",
+                c.step,
+                w.journal()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        child.kill().expect("kill -9");
+    }
+    let out = child.wait_with_output().expect("wait");
+    assert!(
+        !out.status.success(),
+        "the process must have died: {}",
+        text(&out)
+    );
+    assert_eq!(
+        w.step().as_deref(),
+        Some(c.step),
+        "journal after the crash: {:?}\n{}",
+        w.journal(),
+        text(&out)
+    );
+    w.cloud.clear_faults();
+
+    // Before any restart: the profile still has a working key.
+    w.assert_invariants(&format!("after a crash at {}", c.step));
+    let keys = w.cloud.list_access_keys(Some(USER)).expect("keys");
+    assert_eq!(keys.len(), c.keys_at_crash, "keys at the crash: {keys:?}");
+    assert_eq!(
+        w.stored_key_id() != w.first.access_key_id,
+        c.switched_at_crash,
+        "switched at the crash?"
+    );
+
+    // Restart: resumes or rolls back, then (after a roll-back) rotates anew.
+    let out = run(&w.home, &["rotate", "dev", "--yes", "--delete-old"]);
+    let all = text(&out);
+    assert!(out.status.success(), "restart: {all}");
+    assert!(all.contains("interrupted rotation of dev:"), "{all}");
+    if c.completes {
+        assert!(all.contains("rotated: profile dev now uses"), "{all}");
+        assert!(all.contains("not starting another"), "{all}");
+    } else {
+        assert!(all.contains("rolled back"), "{all}");
+    }
+    w.assert_invariants(&format!("after the restart from {}", c.step));
+    assert_eq!(
+        w.step().as_deref(),
+        Some("done"),
+        "journal closed: {:?}",
+        w.journal()
+    );
+    let keys = w.cloud.list_access_keys(Some(USER)).expect("keys");
+    assert_eq!(keys.len(), 1, "old (and any orphan) key deleted: {keys:?}");
+    assert_ne!(keys[0].access_key_id, w.first.access_key_id);
+    assert_eq!(keys[0].access_key_id, w.stored_key_id());
+}
+
+/// Where the rotation stands at a step boundary: (keys in RAM, profile
+/// switched, restart rolls forward).
+fn at(step: &str) -> (usize, bool, bool) {
+    match step {
+        "listing" | "creating" => (1, false, false),
+        "creating:done" | "storing-pending" => (2, false, false),
+        "storing-pending:done" | "verifying" | "switching" => (2, false, true),
+        _ => (2, true, true),
+    }
+}
+
+fn hang(service: Service, action: &'static str, step: &'static str) -> Case {
+    let (keys_at_crash, switched_at_crash, completes) = at(step);
+    Case {
+        hang: Some((service, action)),
+        crash_at: None,
+        step,
+        completes,
+        keys_at_crash,
+        switched_at_crash,
+    }
+}
+
+fn abort_at(point: &'static str, step: &'static str) -> Case {
+    let (keys_at_crash, switched_at_crash, completes) = at(point);
+    Case {
+        hang: None,
+        crash_at: Some(point),
+        step,
+        completes,
+        keys_at_crash,
+        switched_at_crash,
+    }
+}
+
+#[test]
+fn kill_during_list_access_keys() {
+    crash_case(hang(Service::Ram, "ListAccessKeys", "listing"));
+}
+
+#[test]
+fn kill_during_create_access_key() {
+    crash_case(hang(Service::Ram, "CreateAccessKey", "creating"));
+}
+
+#[test]
+fn abort_after_create_before_recording_it() {
+    // The new key exists in RAM but nobody knows its secret: it is deleted.
+    crash_case(abort_at("creating:done", "creating"));
+}
+
+#[test]
+fn abort_before_storing_the_pending_key() {
+    crash_case(abort_at("storing-pending", "storing-pending"));
+}
+
+#[test]
+fn abort_after_storing_the_pending_key_before_recording_it() {
+    crash_case(abort_at("storing-pending:done", "storing-pending"));
+}
+
+#[test]
+fn kill_during_verification() {
+    crash_case(hang(Service::Sts, "GetCallerIdentity", "verifying"));
+}
+
+#[test]
+fn abort_before_switching() {
+    crash_case(abort_at("switching", "switching"));
+}
+
+#[test]
+fn abort_after_switching_before_recording_it() {
+    crash_case(abort_at("switching:done", "switching"));
+}
+
+#[test]
+fn abort_before_invalidating() {
+    crash_case(abort_at("invalidating", "invalidating"));
+}
+
+#[test]
+fn kill_during_deactivation() {
+    crash_case(hang(Service::Ram, "UpdateAccessKey", "deactivating"));
+}
+
+#[test]
+fn abort_after_deactivating_before_recording_it() {
+    crash_case(abort_at("deactivating:done", "deactivating"));
+}
+
+#[test]
+fn kill_during_deletion() {
+    crash_case(hang(Service::Ram, "DeleteAccessKey", "deleting"));
+}
+
+#[test]
+fn refuses_without_yes_when_stdin_is_not_a_terminal() {
+    let w = World::new();
+    let out = run(&w.home, &["rotate", "dev"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("--yes"), "{}", text(&out));
+    assert_eq!(w.cloud.list_access_keys(Some(USER)).expect("keys").len(), 1);
+}
