@@ -165,10 +165,78 @@ impl ProviderContext {
 /// The client every provider shares: rustls, no proxies from the environment
 /// for loopback, bounded timeouts so a hung upstream never hangs a refresh.
 pub fn default_http_client() -> reqwest::Client {
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(15))
-        .user_agent(concat!("alicred/", env!("CARGO_PKG_VERSION")))
+        .user_agent(concat!("alicred/", env!("CARGO_PKG_VERSION")));
+    with_env_proxies(builder, &|k| std::env::var(k).ok())
         .build()
         .unwrap_or_default()
+}
+
+/// Hosts that are never reached through a proxy: loopback (the emulator, a
+/// local credentials URI) and the ECS metadata service, which only answers
+/// from the instance itself.
+const NEVER_PROXIED: &str = "127.0.0.1,localhost,::1,100.100.100.200";
+
+/// The usual `HTTP(S)_PROXY`/`ALL_PROXY`/`NO_PROXY` variables, except that
+/// [`NEVER_PROXIED`] hosts always go direct.
+fn with_env_proxies(
+    builder: reqwest::ClientBuilder,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> reqwest::ClientBuilder {
+    let var = |names: &[&str]| names.iter().find_map(|n| env(n).filter(|v| !v.is_empty()));
+    let user_no_proxy = var(&["NO_PROXY", "no_proxy"]).unwrap_or_default();
+    let no_proxy = format!("{NEVER_PROXIED},{user_no_proxy}");
+    let mut builder = builder.no_proxy();
+    let all = var(&["ALL_PROXY", "all_proxy"]);
+    let http = var(&["HTTP_PROXY", "http_proxy"]).or_else(|| all.clone());
+    let https = var(&["HTTPS_PROXY", "https_proxy"]).or(all);
+    let proxies = [
+        http.and_then(|u| reqwest::Proxy::http(u).ok()),
+        https.and_then(|u| reqwest::Proxy::https(u).ok()),
+    ];
+    for p in proxies.into_iter().flatten() {
+        builder = builder.proxy(p.no_proxy(reqwest::NoProxy::from_string(&no_proxy)));
+    }
+    builder
+}
+
+#[cfg(test)]
+mod proxy_tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test]
+    async fn loopback_never_goes_through_an_environment_proxy() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            if let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 1024];
+                let _ = s.read(&mut buf).await;
+                let _ = s
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                    .await;
+            }
+        });
+        // A proxy nobody listens on: any request sent through it fails.
+        let env = |k: &str| {
+            matches!(k, "HTTP_PROXY" | "HTTPS_PROXY").then(|| "http://127.0.0.1:9".to_string())
+        };
+        let client = with_env_proxies(reqwest::Client::builder(), &env)
+            .build()
+            .expect("client");
+        let body = client
+            .get(format!("http://{addr}/"))
+            .send()
+            .await
+            .expect("direct")
+            .text()
+            .await
+            .expect("body");
+        assert_eq!(body, "ok");
+    }
 }
