@@ -147,7 +147,10 @@ async fn keep_inactive_and_a_second_rotation_needs_consent() {
         .await
         .expect_err("two keys");
     let msg = e.to_string();
-    assert!(matches!(&e, RotationError::TwoKeys { deletable: Some(k), .. } if *k == w.first_key), "{e:?}");
+    assert!(
+        matches!(&e, RotationError::TwoKeys { deletable: Some(k), .. } if *k == w.first_key),
+        "{e:?}"
+    );
     assert!(
         msg.contains(&w.first_key) && msg.contains("Inactive"),
         "{msg}"
@@ -316,4 +319,49 @@ fn rotate_future_is_send() {
     is_send(&fut);
     drop(fut);
     drop(rt);
+}
+
+#[tokio::test]
+async fn a_running_engine_picks_up_a_rotation_made_by_another_process() {
+    let w = World::new().await;
+    let engine = Engine::start(
+        w.app.profiles().expect("profiles"),
+        w.ctx.clone(),
+        Arc::new(providers::build_with),
+    );
+    let watch = alicred_core::rotation::spawn_journal_watch(
+        w.app.paths(),
+        Arc::new(engine.clone()),
+        Duration::from_millis(50),
+    );
+    let before = engine.credentials(&w.name).await.expect("old creds");
+    assert_eq!(before.access_key_id, w.first_key);
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    // "Another process": a rotator that knows nothing of the engine.
+    let other = alicred_core::rotation::Rotator::with_context(
+        w.app.clone(),
+        w.ctx.clone(),
+        Arc::new(alicred_core::rotation::NoSessions),
+    )
+    .with_settings(fast());
+    let mut sink = |_p| {};
+    let r = other
+        .rotate(&w.name, opts(OldKeyAction::DeleteNow), &mut sink)
+        .await
+        .expect("rotation");
+    let new = r.new_key_id.expect("new key");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let c = engine.credentials(&w.name).await.expect("creds");
+        if c.access_key_id == new {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "engine still serves the old key"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    watch.abort();
+    engine.shutdown().await;
 }

@@ -185,12 +185,14 @@ pub fn rotate(app: &Alicred, a: RotateArgs) -> CliResult {
 
 /// For `alicred agent` (and the app): finish or undo interrupted rotations
 /// now, with the engine dropping cached sessions and receiving `rotation`
-/// events; then check key ages every 12 hours (`key-due` events). Abort the
-/// returned task at shutdown.
+/// events; then check key ages every 12 hours (`key-due` events) and watch
+/// for rotations other processes make (`alicred rotate` while the agent
+/// runs), so the endpoint serves the new key at once. Abort the returned
+/// tasks at shutdown.
 #[allow(dead_code)] // wired into `alicred agent` by its owner
-pub async fn on_agent_start(app: &Alicred, engine: &Engine) -> tokio::task::JoinHandle<()> {
-    let rotator =
-        Rotator::new(app.clone(), Arc::new(engine.clone())).with_events(engine.bus().clone());
+pub async fn on_agent_start(app: &Alicred, engine: &Engine) -> [tokio::task::JoinHandle<()>; 2] {
+    let sessions: Arc<dyn alicred_core::rotation::SessionInvalidator> = Arc::new(engine.clone());
+    let rotator = Rotator::new(app.clone(), sessions.clone()).with_events(engine.bus().clone());
     let mut log = |p: RotationProgress| tracing::info!("rotation of {}: {}", p.profile, p.message);
     for (name, r) in rotator.resume_all(&mut log).await {
         match r {
@@ -198,5 +200,10 @@ pub async fn on_agent_start(app: &Alicred, engine: &Engine) -> tokio::task::Join
             Err(e) => eprintln!("alicred: interrupted rotation of {name}: {e}"),
         }
     }
-    rotator.spawn_due_checks(Duration::from_secs(12 * 3600))
+    let watch =
+        alicred_core::rotation::spawn_journal_watch(app.paths(), sessions, Duration::from_secs(2));
+    [
+        rotator.spawn_due_checks(Duration::from_secs(12 * 3600)),
+        watch,
+    ]
 }

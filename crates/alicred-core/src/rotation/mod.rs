@@ -53,11 +53,13 @@ pub mod journal;
 pub mod kms;
 pub mod policy;
 mod steps;
+pub mod watch;
 
 pub use error::RotationError;
 pub use journal::{Journal, JournalStore, OldKeyAction, Step};
 pub use kms::KmsRotation;
 pub use policy::RotationStatus;
+pub use watch::spawn_journal_watch;
 
 use crate::clock::SystemClock;
 use crate::engine::EventBus;
@@ -247,11 +249,11 @@ impl Rotator {
                     return Err(RotationError::TwoKeys {
                         deletable: Some(j.old_key_id.clone()),
                         message: format!(
-                        "rotation of {name} not started: the old key {} of the last rotation is inactive and scheduled for deletion at {}, so the RAM user has two AccessKeys. Allow alicred to delete it now (confirm, or pass --yes), or rotate after that time",
-                        j.old_key_id,
-                        j.delete_after
-                            .map(crate::credentials::format_expiration)
-                            .unwrap_or_default()
+                            "rotation of {name} not started: the old key {} of the last rotation is inactive and scheduled for deletion at {}, so the RAM user has two AccessKeys. Allow alicred to delete it now (confirm, or pass --yes), or rotate after that time",
+                            j.old_key_id,
+                            j.delete_after
+                                .map(crate::credentials::format_expiration)
+                                .unwrap_or_default()
                         ),
                     });
                 }
