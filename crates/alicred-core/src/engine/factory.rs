@@ -78,6 +78,6 @@ impl ProviderFactory for StandardFactory {
         ctx: &ProviderContext,
         source: &mut dyn FnMut(&ProfileName) -> Option<Arc<dyn Provider>>,
     ) -> Result<Arc<dyn Provider>, ProviderError> {
-        crate::providers::build_with(name, profiles, ctx, &mut |n| source(n))
+        crate::providers::build_with(name, profiles, ctx, source)
     }
 }
