@@ -49,13 +49,15 @@ npm_install "$ROOT/ui"
 
 # Python venv with the official SDKs used as real clients in tests.
 if [ "$what" = test ]; then
-  req="$ROOT/tests/python/requirements.txt"
+  reqs=("$ROOT/tests/python/requirements.txt")
+  [ -f "$ROOT/tests/e2e/requirements.txt" ] && reqs+=("$ROOT/tests/e2e/requirements.txt")
   stamp="$VENV/.alicred-req-sha"
-  sum=$(sha256sum "$req" | cut -d' ' -f1)
+  sum=$(cat "${reqs[@]}" | sha256sum | cut -d' ' -f1)
   if [ ! -x "$VENV/bin/python" ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
     log "python: preparing $VENV"
     [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$req"
+    args=(); for r in "${reqs[@]}"; do args+=(-r "$r"); done
+    "$VENV/bin/pip" install -q --disable-pip-version-check "${args[@]}"
     echo "$sum" > "$stamp"
   fi
 fi
