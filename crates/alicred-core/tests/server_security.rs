@@ -156,9 +156,16 @@ async fn serves_exactly_the_credentials_uri_json() {
     assert!(r.bytes().await.expect("body").is_empty());
 
     // hand-outs are counted and attributed to this process
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let snap = s.agent.engine().snapshot();
-    let sts = snap.iter().find(|p| p.name == "sts").expect("sts");
+    // attribution runs in the background: wait for it (bounded)
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let sts = loop {
+        let snap = s.agent.engine().snapshot();
+        let sts = snap.into_iter().find(|p| p.name == "sts").expect("sts");
+        if !sts.consumers.is_empty() || !cfg!(target_os = "linux") || Instant::now() > deadline {
+            break sts;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(sts.handouts, 2);
     if cfg!(target_os = "linux") {
         assert_eq!(sts.consumers.len(), 1, "{:?}", sts.consumers);

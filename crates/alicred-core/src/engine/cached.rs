@@ -187,7 +187,12 @@ impl CachedProvider {
             c.epoch
         };
         self.changed.send_modify(|v| *v += 1);
+        let mut in_flight = InFlight {
+            owner: self,
+            armed: true,
+        };
         let result = self.inner.retrieve().await;
+        in_flight.armed = false;
         let now = self.clock.now();
         let result = result.and_then(|cr| {
             if policy::serveable(&cr, now) {
@@ -270,6 +275,22 @@ impl CachedProvider {
                 );
                 (EventKind::RefreshFailed, msg)
             }
+        }
+    }
+}
+
+/// Clears `refreshing` if a fetch is cancelled (its caller went away), so
+/// the worker and the next caller do not wait for it forever.
+struct InFlight<'a> {
+    owner: &'a CachedProvider,
+    armed: bool,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.owner.lock().meta.refreshing = false;
+            self.owner.changed.send_modify(|v| *v += 1);
         }
     }
 }

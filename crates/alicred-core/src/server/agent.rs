@@ -111,11 +111,11 @@ impl Agent {
             reason: e.to_string(),
         })?;
         let url_base = url_base(local);
+        let token_for_server = Arc::new(RwLock::new(tok));
         let engine = Engine::start_with(profiles, cfg.ctx.clone(), cfg.factory, cfg.engine);
-        let token = Arc::new(RwLock::new(tok));
         let state = EndpointState {
             engine: engine.clone(),
-            token: token.clone(),
+            token: token_for_server.clone(),
             clock: cfg.ctx.clock.clone(),
             allow_non_loopback: cfg.allow_non_loopback,
             peers: PeerResolver::default(),
@@ -136,9 +136,16 @@ impl Agent {
                 reason: e.to_string(),
             });
         }
-        let watcher = cfg
-            .watch_profiles
-            .then(|| tokio::spawn(watch_profiles(store.clone(), engine.clone(), stop_rx)));
+        let token = token_for_server;
+        let watcher = cfg.watch_profiles.then(|| {
+            let reloader = Reloader {
+                store: store.clone(),
+                engine: engine.clone(),
+                secrets: cfg.secrets.clone(),
+                token: token.clone(),
+            };
+            tokio::spawn(reloader.run(stop_rx))
+        });
         Ok(AgentHandle {
             engine,
             store,
@@ -288,33 +295,52 @@ pub async fn is_alicred(addr: SocketAddr) -> bool {
         .unwrap_or(false)
 }
 
-/// Reload the engine when the profiles file changes (size or mtime). A file
-/// that does not parse is reported as an event and the old profiles stay.
-async fn watch_profiles(store: ConfigStore, engine: Engine, mut stop: watch::Receiver<bool>) {
-    let path = store.paths().profiles_file();
-    let stamp = |p: &std::path::Path| {
-        std::fs::metadata(p)
-            .ok()
-            .map(|m| (m.modified().ok(), m.len()))
-    };
-    let mut last = stamp(&path);
-    let mut tick = tokio::time::interval(WATCH_INTERVAL);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.changed() => return,
+/// Follows outside changes: the profiles file (checked every
+/// [`WATCH_INTERVAL`] by size and mtime) and, on Unix, SIGHUP (sent by
+/// `alicred` after it changed the profiles or rotated the token), which
+/// re-reads both at once.
+struct Reloader {
+    store: ConfigStore,
+    engine: Engine,
+    secrets: Arc<dyn SecretStore>,
+    token: Arc<RwLock<Sensitive>>,
+}
+
+impl Reloader {
+    async fn run(self, mut stop: watch::Receiver<bool>) {
+        let path = self.store.paths().profiles_file();
+        let stamp = |p: &std::path::Path| {
+            std::fs::metadata(p)
+                .ok()
+                .map(|m| (m.modified().ok(), m.len()))
+        };
+        let mut last = stamp(&path);
+        let mut tick = tokio::time::interval(WATCH_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut hup = hangups();
+        loop {
+            let hung_up = tokio::select! {
+                _ = tick.tick() => false,
+                _ = next_hangup(&mut hup) => true,
+                _ = stop.changed() => return,
+            };
+            let now = stamp(&path);
+            if hung_up {
+                self.reload_token().await;
+            } else if now == last {
+                continue;
+            }
+            last = now;
+            self.reload_profiles();
         }
-        let now = stamp(&path);
-        if now == last {
-            continue;
-        }
-        last = now;
-        match store.load() {
-            Ok(file) if file != engine.profiles() => engine.reload(file),
+    }
+
+    fn reload_profiles(&self) {
+        match self.store.load() {
+            Ok(file) if file != self.engine.profiles() => self.engine.reload(file),
             Ok(_) => {}
             Err(e) => {
-                engine.bus().emit(
+                self.engine.bus().emit(
                     chrono::Utc::now(),
                     None,
                     crate::engine::EventKind::ConfigReloaded,
@@ -323,4 +349,41 @@ async fn watch_profiles(store: ConfigStore, engine: Engine, mut stop: watch::Rec
             }
         }
     }
+
+    async fn reload_token(&self) {
+        let secrets = self.secrets.clone();
+        let loaded = tokio::task::spawn_blocking(move || token::load_or_create(secrets.as_ref()));
+        if let Ok(Ok(t)) = loaded.await
+            && let Ok(mut cur) = self.token.write()
+        {
+            *cur = t;
+        }
+    }
+}
+
+#[cfg(unix)]
+type Hangups = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Hangups = Option<()>;
+
+fn hangups() -> Hangups {
+    #[cfg(unix)]
+    {
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok()
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+async fn next_hangup(h: &mut Hangups) {
+    #[cfg(unix)]
+    if let Some(s) = h
+        && s.recv().await.is_some()
+    {
+        return;
+    }
+    let _ = h;
+    std::future::pending::<()>().await
 }

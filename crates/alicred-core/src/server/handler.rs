@@ -5,6 +5,7 @@
 use super::guard::host_allowed;
 use super::peer::PeerResolver;
 use crate::clock::Clock;
+use crate::credentials::Credentials;
 use crate::engine::{Engine, EngineError, policy};
 use crate::profile::ProfileName;
 use crate::sensitive::Sensitive;
@@ -104,16 +105,41 @@ pub async fn handle(State(st): State<EndpointState>, req: Request) -> Response {
 }
 
 async fn serve(st: &EndpointState, name: ProfileName, conn: Option<ConnInfo>) -> Response {
-    let creds = match tokio::time::timeout(FETCH_TIMEOUT, st.engine.credentials(&name)).await {
-        Ok(Ok(c)) => c,
-        Ok(Err(e)) => return engine_error(&e),
-        Err(_) => {
-            return engine_error(&EngineError::NotYetAvailable {
-                profile: name,
-                reason: "the source did not answer in time; try again shortly".into(),
-            });
-        }
+    // Fast path: valid cached credentials (the worker renews them on time).
+    let cached = st.engine.cached(&name).and_then(|c| c.current());
+    let creds = match cached {
+        Some(c) => c,
+        None => match fetch(st, &name).await {
+            Ok(c) => c,
+            Err(r) => return r,
+        },
     };
+    respond(st, name, conn, creds)
+}
+
+/// Fetch in its own task, so a client that gives up does not cancel a fetch
+/// that every other client is waiting for.
+async fn fetch(st: &EndpointState, name: &ProfileName) -> Result<Credentials, Response> {
+    let fetch = {
+        let (engine, name) = (st.engine.clone(), name.clone());
+        tokio::spawn(async move { engine.credentials(&name).await })
+    };
+    match tokio::time::timeout(FETCH_TIMEOUT, fetch).await {
+        Ok(Ok(Ok(c))) => Ok(c),
+        Ok(Ok(Err(e))) => Err(engine_error(&e)),
+        Ok(Err(_)) | Err(_) => Err(engine_error(&EngineError::NotYetAvailable {
+            profile: name.clone(),
+            reason: "the source did not answer in time; try again shortly".into(),
+        })),
+    }
+}
+
+fn respond(
+    st: &EndpointState,
+    name: ProfileName,
+    conn: Option<ConnInfo>,
+    creds: Credentials,
+) -> Response {
     let now = st.clock.now();
     if !policy::serveable(&creds, now) {
         // The engine never returns these; refuse rather than trust it.
@@ -137,7 +163,12 @@ async fn serve(st: &EndpointState, name: ProfileName, conn: Option<ConnInfo>) ->
         }
     };
     st.engine.record_handout(&name);
-    if let Some(conn) = conn {
+    if let Some(who) = conn.as_ref().and_then(|c| c.who.get()) {
+        // Attributed earlier on this keep-alive connection.
+        if let Some(who) = who {
+            st.engine.note_consumer(&name, who);
+        }
+    } else if let Some(conn) = conn {
         let (engine, peers) = (st.engine.clone(), st.peers.clone());
         tokio::spawn(async move {
             let who = conn
