@@ -48,11 +48,14 @@
 //! at that boundary ([`hook`]); without the variable it does nothing.
 
 pub mod error;
+mod finish;
 pub mod hook;
 pub mod journal;
 pub mod kms;
 pub mod policy;
+mod run;
 mod steps;
+mod undo;
 pub mod watch;
 
 pub use error::RotationError;
@@ -259,14 +262,14 @@ impl Rotator {
                 }
                 j.delete_after = Some(self.ctx.clock.now());
             }
-            let report = steps::Run::new(self, profile.clone(), ak.clone(), j, &mut *progress)
+            let report = run::Run::new(self, profile.clone(), ak.clone(), j, &mut *progress)
                 .resume()
                 .await?;
             if report.step != Step::RolledBack && !awaiting {
                 return Ok(report);
             }
         }
-        let r = steps::Run::start(self, profile, ak, opts, progress).await;
+        let r = run::Run::start(self, profile, ak, opts, progress).await;
         drop(lock);
         r
     }
@@ -321,11 +324,7 @@ impl Rotator {
             Err(e) => return Some(Err(e.into())),
         };
         let r = match self.access_key_profile(name) {
-            Ok((profile, ak)) => {
-                steps::Run::new(self, profile, ak, j, progress)
-                    .resume()
-                    .await
-            }
+            Ok((profile, ak)) => run::Run::new(self, profile, ak, j, progress).resume().await,
             Err(e) => Err(RotationError::Config(format!(
                 "an interrupted rotation of {name} cannot be resumed: {e}; check its keys in the RAM console (journal {})",
                 self.journals().path(name).display()
