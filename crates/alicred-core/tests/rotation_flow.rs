@@ -365,3 +365,27 @@ async fn a_running_engine_picks_up_a_rotation_made_by_another_process() {
     watch.abort();
     engine.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_old_key_reactivated_during_the_grace_period_is_kept() {
+    let w = World::new().await;
+    let mut sink = |_p| {};
+    w.rotator()
+        .rotate(
+            &w.name,
+            opts(OldKeyAction::DeleteAfter { grace_seconds: 1 }),
+            &mut sink,
+        )
+        .await
+        .expect("rotation");
+    w.cloud
+        .set_access_key_status(&w.first_key, KeyStatus::Active)
+        .expect("re-activate");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let done = w.rotator().resume_all(&mut sink).await;
+    let r = done[0].1.as_ref().expect("resumed");
+    assert_eq!(r.step, Step::Done);
+    assert!(r.message.contains("re-activated"), "{}", r.message);
+    assert_eq!(w.status_of(&w.first_key), Some(KeyStatus::Active));
+    w.assert_invariants().await;
+}

@@ -56,8 +56,12 @@ impl<'a> Run<'a> {
             }
             OldKeyAction::DeleteNow => self.finish_old_key().await,
             OldKeyAction::DeleteAfter { grace_seconds } => {
-                let grace = chrono::Duration::seconds(i64::try_from(grace_seconds).unwrap_or(0));
-                let at = self.r.ctx.clock.now() + grace;
+                let grace = i64::try_from(grace_seconds)
+                    .ok()
+                    .and_then(chrono::Duration::try_seconds)
+                    .unwrap_or(chrono::Duration::days(3650));
+                let now = self.r.ctx.clock.now();
+                let at = now.checked_add_signed(grace).unwrap_or(now);
                 self.j.delete_after = Some(at);
                 let msg = format!(
                     "rotated: profile {} now uses {}; the old key {old} is inactive and will be deleted after {}",
@@ -116,9 +120,34 @@ impl<'a> Run<'a> {
                 key_hint(&current)
             )));
         }
+        let (ram, _) = self.ram().await?;
+        if self.j.step == Step::AwaitingDelete {
+            // After a grace period someone may have turned the old key back
+            // on because something still needs it: then it stays.
+            let keys = self
+                .retry("ListAccessKeys", || ram.list_access_keys())
+                .await
+                .map_err(|e| {
+                    self.step_error(
+                        "ListAccessKeys",
+                        &e,
+                        self.half_done_state("inactive; alicred deletes it at a later start"),
+                    )
+                })?;
+            if keys
+                .iter()
+                .any(|k| k.access_key_id == old && k.status == AccessKeyStatus::Active)
+            {
+                let msg = format!(
+                    "rotated: profile {} uses {}; the old key {old} was re-activated during the grace period, so alicred leaves it alone",
+                    self.name(),
+                    self.new_id()
+                );
+                return self.close(Step::Done, msg);
+            }
+        }
         self.enter(Step::Deleting, format!("deleting the old key {old}"))?;
         self.guard(&old, "delete").await?;
-        let (ram, _) = self.ram().await?;
         match self
             .retry("DeleteAccessKey", || ram.delete_access_key(&old))
             .await

@@ -178,7 +178,7 @@ impl Journal {
             delete_after: None,
             error: None,
             outcome: None,
-            history: vec![(Step::Listing, now)],
+            history: Vec::new(),
         }
     }
 

@@ -48,8 +48,12 @@ impl<'a> Run<'a> {
             Step::Invalidating | Step::Deactivating => self.after_switch().await,
             Step::AwaitingDelete | Step::Deleting => self.finish_old_key().await,
             Step::RollingBack => {
-                self.roll_back("finishing an interrupted roll-back".into())
-                    .await
+                let reason = self
+                    .j
+                    .error
+                    .clone()
+                    .unwrap_or_else(|| "an interrupted roll-back".into());
+                self.roll_back(reason).await
             }
             Step::Done | Step::RolledBack => Ok(self.report("nothing to resume".into())),
         }
