@@ -6,7 +6,7 @@ use super::{RotationError, Rotator};
 use crate::aliyun::endpoints;
 use crate::engine::EventKind;
 use crate::profile::{ProfileKind, ProfileName};
-use crate::providers::{KmsSecretInfo, KmsSecretProvider};
+use crate::providers::{KmsSecretInfo, KmsSecretProvider, ProviderError};
 use serde::Serialize;
 
 /// What "rotate now" did and what the secret looks like afterwards.
@@ -20,6 +20,26 @@ pub struct KmsRotation {
     /// Whether `ACSCurrent` already points at the new version (KMS may take
     /// minutes; the engine follows it by itself).
     pub switched: bool,
+}
+
+/// What to do about a failed KMS call (a sentence starting with a space, or empty).
+fn kms_hint(action: &str, secret: &str, e: &ProviderError) -> String {
+    let code = match e {
+        ProviderError::Upstream { code, .. } => code.as_str(),
+        _ => "",
+    };
+    if code.contains("NoPermission") || code.contains("Forbidden") || code.contains("AccessDenied")
+    {
+        format!(
+            " The ClientKey's application may not call kms:{action} on secret {secret}; allow it in the application access point's policy (or use an AccessKey with AliyunKMSSecretAdminAccess)."
+        )
+    } else if matches!(e, ProviderError::Throttled { .. }) {
+        " KMS is throttling requests; wait a minute and try again.".into()
+    } else if e.is_transient() {
+        " KMS is unavailable or unreachable right now; try again later.".into()
+    } else {
+        String::new()
+    }
 }
 
 impl Rotator {
@@ -49,12 +69,10 @@ impl Rotator {
         )
         .map_err(|e| RotationError::Config(e.to_string()))?;
         let provider = KmsSecretProvider::new(name.clone(), kp, endpoint, &self.ctx);
-        let fail = |action: &'static str, e: crate::providers::ProviderError| RotationError::Step {
+        let fail = |action: &'static str, e: ProviderError| RotationError::Step {
             profile: name.clone(),
             action,
-            hint: super::error::hint(action, &e)
-                .replace("ram:", "kms:")
-                .replace("RAM", "KMS"),
+            hint: kms_hint(action, &kp.secret_name, &e),
             cause: e.to_string(),
             state: "The secret's current key stays in use.".into(),
         };
