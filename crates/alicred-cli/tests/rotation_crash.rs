@@ -213,6 +213,18 @@ fn crash_case(c: Case) {
     assert_eq!(keys.len(), 1, "old (and any orphan) key deleted: {keys:?}");
     assert_ne!(keys[0].access_key_id, w.first.access_key_id);
     assert_eq!(keys[0].access_key_id, w.stored_key_id());
+    // No secret in plain text in any file alicred wrote (journal included).
+    let out = run(&w.home, &["creds", "dev", "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("creds json");
+    let secret = v["AccessKeySecret"].as_str().expect("secret").to_string();
+    for (path, bytes) in w.home.all_written_bytes() {
+        assert!(
+            !common::contains(&bytes, &secret)
+                && !common::contains(&bytes, &w.first.access_key_secret),
+            "{} holds a secret",
+            path.display()
+        );
+    }
 }
 
 /// Where the rotation stands at a step boundary: (keys in RAM, profile

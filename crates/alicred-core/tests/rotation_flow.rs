@@ -389,3 +389,46 @@ async fn an_old_key_reactivated_during_the_grace_period_is_kept() {
     assert_eq!(w.status_of(&w.first_key), Some(KeyStatus::Active));
     w.assert_invariants().await;
 }
+
+#[tokio::test]
+async fn an_interrupted_rotation_is_resumed_and_a_busy_one_left_alone() {
+    let w = World::new().await;
+    // Interrupt in `deactivating`: UpdateAccessKey hangs, the future is dropped.
+    w.cloud.set_fault(
+        alicred_fakecloud::FaultSpec::new(alicred_fakecloud::FaultKind::Hang)
+            .service(alicred_fakecloud::Service::Ram)
+            .action("UpdateAccessKey"),
+    );
+    let rotator = w.rotator();
+    let mut sink = |_p| {};
+    let run = rotator.rotate(&w.name, opts(OldKeyAction::DeleteNow), &mut sink);
+    tokio::select! {
+        _ = run => panic!("the rotation should hang"),
+        _ = async {
+            while w.journal_step() != Some(Step::Deactivating) {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        } => {}
+    }
+    w.cloud.clear_faults();
+    w.assert_invariants().await;
+    // Another process holds the lock: resume_all reports it busy.
+    let lock = alicred_core::store::lock::FileLock::try_exclusive(
+        &w.app.paths().lock_dir(),
+        "rotation-dev",
+    )
+    .expect("lock")
+    .expect("free");
+    let busy = w.rotator().resume_all(&mut sink).await;
+    assert!(matches!(busy[0].1, Err(RotationError::Busy(_))), "{busy:?}");
+    assert_eq!(w.journal_step(), Some(Step::Deactivating));
+    drop(lock);
+    let done = w.rotator().resume_all(&mut sink).await;
+    let r = done[0].1.as_ref().expect("resumed");
+    assert_eq!(
+        (r.step, r.resumed_from),
+        (Step::Done, Some(Step::Deactivating))
+    );
+    assert_eq!(w.keys().len(), 1);
+    w.assert_invariants().await;
+}
