@@ -50,6 +50,7 @@ fn rig(
     let opts = EngineOptions {
         eager,
         rng: Arc::new(|| 0.5),
+        ..EngineOptions::default()
     };
     let engine = Engine::start_with(
         profiles(list, None),
@@ -364,4 +365,63 @@ async fn status_json_has_the_agreed_shape_and_no_secret() {
     assert_eq!(r.engine.timeline(&name("ak"))[0].handouts, 1);
     r.engine.shutdown().await;
     assert!(r.engine.credentials(&name("ak")).await.is_err());
+}
+
+#[tokio::test(start_paused = true)]
+async fn role_sessions_survive_a_restart_through_the_keyring() {
+    let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_at(t0()));
+    let script: HashMap<String, Arc<Scripted>> =
+        [("base", None), ("role", Some(CDuration::hours(1)))]
+            .into_iter()
+            .map(|(n, l)| (n.to_string(), Scripted::new(n, clock.clone(), l)))
+            .collect();
+    let list = vec![access_key("base"), role("role", "base")];
+    let file = profiles(list, None);
+    let ctx = ctx(clock.clone());
+    let opts = EngineOptions {
+        eager: true,
+        rng: Arc::new(|| 0.5),
+        persist_sessions: true,
+    };
+    let start = |f: alicred_core::store::config::ProfilesFile| {
+        Engine::start_with(f, ctx.clone(), factory(script.clone()), opts.clone())
+    };
+    let e1 = start(file.clone());
+    let first = e1.credentials(&name("role")).await.expect("creds");
+    settle().await;
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    e1.shutdown().await;
+    let calls = script["role"].calls();
+    let e2 = start(file.clone());
+    settle().await;
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let again = e2.credentials(&name("role")).await.expect("creds");
+    assert_eq!(
+        again.access_key_id, first.access_key_id,
+        "restored, not re-assumed"
+    );
+    assert_eq!(script["role"].calls(), calls);
+    e2.shutdown().await;
+    // a changed chain does not reuse the old session
+    let mut changed = file.clone();
+    if let Some(p) = changed.profiles.get_mut(&name("role"))
+        && let alicred_core::profile::ProfileKind::RamRoleArn(r) = &mut p.kind
+    {
+        r.session_name = "bob".into();
+    }
+    let e3 = start(changed);
+    let other = e3.credentials(&name("role")).await.expect("creds");
+    assert_ne!(other.access_key_id, first.access_key_id);
+    // invalidation forgets the saved session
+    e3.invalidate(&name("role")).expect("known");
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let saved = ctx
+        .secrets
+        .get(&alicred_core::store::secrets::SecretKey::Session(name(
+            "role",
+        )))
+        .expect("get");
+    let refetched = e3.credentials(&name("role")).await.expect("creds");
+    assert!(saved.is_none() || !saved.expect("s").expose().contains(&other.access_key_id));
+    assert_ne!(refetched.access_key_id, other.access_key_id);
 }

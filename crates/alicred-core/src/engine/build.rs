@@ -4,6 +4,7 @@
 use super::cached::{CachedProvider, Rng};
 use super::events::EventBus;
 use super::factory::{BrokenProvider, ProviderFactory};
+use super::persist::SessionStore;
 use crate::profile::ProfileName;
 use crate::providers::{Provider, ProviderContext, ProviderError};
 use crate::store::config::ProfilesFile;
@@ -16,6 +17,7 @@ pub struct Builder<'a> {
     pub factory: &'a dyn ProviderFactory,
     pub bus: &'a Arc<EventBus>,
     pub rng: &'a Rng,
+    pub persist: bool,
     /// Cached providers that stay as they are.
     pub keep: HashMap<ProfileName, Arc<CachedProvider>>,
     /// Built by this builder.
@@ -30,6 +32,7 @@ impl<'a> Builder<'a> {
         factory: &'a dyn ProviderFactory,
         bus: &'a Arc<EventBus>,
         rng: &'a Rng,
+        persist: bool,
         keep: HashMap<ProfileName, Arc<CachedProvider>>,
     ) -> Self {
         Self {
@@ -38,6 +41,7 @@ impl<'a> Builder<'a> {
             factory,
             bus,
             rng,
+            persist,
             keep,
             built: HashMap::new(),
             visiting: HashSet::new(),
@@ -76,7 +80,12 @@ impl<'a> Builder<'a> {
         let cached = Arc::new(
             CachedProvider::new(name.to_string(), inner, ctx.clock.clone())
                 .with_bus(self.bus.clone())
-                .with_rng(self.rng.clone()),
+                .with_rng(self.rng.clone())
+                .with_persistence(if self.persist {
+                    SessionStore::for_profile(ctx.secrets.clone(), name, profiles)
+                } else {
+                    None
+                }),
         );
         self.built.insert(name.clone(), cached.clone());
         Some(cached)

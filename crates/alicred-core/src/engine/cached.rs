@@ -4,6 +4,7 @@
 //! serving a still-valid cache and records the error and the back-off.
 
 use super::events::EventBus;
+use super::persist::SessionStore;
 use super::policy;
 use super::state::EventKind;
 use crate::clock::Clock;
@@ -62,6 +63,7 @@ pub struct CachedProvider {
     clock: Arc<dyn Clock>,
     rng: Rng,
     bus: Option<Arc<EventBus>>,
+    persist: Option<SessionStore>,
     cache: Mutex<Cache>,
     flight: tokio::sync::Mutex<()>,
     changed: watch::Sender<u64>,
@@ -97,6 +99,7 @@ impl CachedProvider {
             clock,
             rng: Arc::new(rand::random::<f64>),
             bus: None,
+            persist: None,
             cache: Mutex::new(Cache::default()),
             flight: tokio::sync::Mutex::new(()),
             changed: watch::channel(0).0,
@@ -111,6 +114,58 @@ impl CachedProvider {
     pub fn with_rng(mut self, rng: Rng) -> Self {
         self.rng = rng;
         self
+    }
+
+    /// Keep sessions in the keyring and start from the saved one ([`Self::restore`]).
+    pub fn with_persistence(mut self, store: Option<SessionStore>) -> Self {
+        self.persist = store;
+        self
+    }
+
+    /// Seed an empty cache with the session saved in the keyring, if it is
+    /// for this chain, valid and not yet due. Returns whether it did.
+    pub async fn restore(&self) -> bool {
+        let Some(store) = self.persist.clone() else {
+            return false;
+        };
+        let epoch = self.lock().epoch;
+        let Ok(Some(cr)) = tokio::task::spawn_blocking(move || store.load()).await else {
+            return false;
+        };
+        let now = self.clock.now();
+        let refresh_at = policy::next_refresh(&cr, now, (self.rng)());
+        if !policy::serveable(&cr, now) || policy::due(refresh_at, now) {
+            return false;
+        }
+        let Some(exp) = cr.expiration else {
+            return false;
+        };
+        {
+            let mut c = self.lock();
+            if c.creds.is_some() || c.epoch != epoch || c.meta.refreshing {
+                return false;
+            }
+            let m = &mut c.meta;
+            m.has_credentials = true;
+            m.issued_at = Some(cr.issued_at);
+            m.expires = cr.expiration;
+            m.access_key_id_hint = Some(key_hint(&cr.access_key_id));
+            m.refresh_at = refresh_at;
+            c.creds = Some(cr);
+        }
+        self.changed.send_modify(|v| *v += 1);
+        if let Some(bus) = &self.bus {
+            bus.emit(
+                now,
+                Some(&self.name),
+                EventKind::Refreshed,
+                format!(
+                    "restored the saved session from the keyring; expires at {}",
+                    format_expiration(exp)
+                ),
+            );
+        }
+        true
     }
 
     pub fn name(&self) -> &str {
@@ -151,6 +206,9 @@ impl CachedProvider {
                 attempts,
                 ..CacheMeta::default()
             };
+        }
+        if let Some(store) = self.persist.clone() {
+            background(move || store.forget());
         }
         self.changed.send_modify(|v| *v += 1);
     }
@@ -215,6 +273,10 @@ impl CachedProvider {
             }
         };
         self.changed.send_modify(|v| *v += 1);
+        if let (Some(_), Ok(cr), Some(store)) = (&event, &result, self.persist.clone()) {
+            let cr = cr.clone();
+            background(move || store.save(&cr));
+        }
         if let (Some((kind, msg)), Some(bus)) = (event, &self.bus) {
             bus.emit(now, Some(&self.name), kind, msg);
         }
@@ -292,6 +354,13 @@ impl Drop for InFlight<'_> {
             self.owner.lock().meta.refreshing = false;
             self.owner.changed.send_modify(|v| *v += 1);
         }
+    }
+}
+
+/// Keyring calls block: run them off the async threads, when there is a runtime.
+fn background(f: impl FnOnce() + Send + 'static) {
+    if let Ok(rt) = tokio::runtime::Handle::try_current() {
+        rt.spawn_blocking(f);
     }
 }
 

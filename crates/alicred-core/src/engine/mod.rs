@@ -6,6 +6,7 @@ pub mod cached;
 pub mod error;
 pub mod events;
 pub mod factory;
+pub mod persist;
 pub mod policy;
 pub mod state;
 pub mod status;
@@ -39,6 +40,9 @@ pub struct EngineOptions {
     pub eager: bool,
     /// Source of the jitter; tests pass a constant.
     pub rng: Rng,
+    /// Keep role sessions in the keyring (`SecretKey::Session`) so a restart
+    /// does not re-assume every role.
+    pub persist_sessions: bool,
 }
 
 impl Default for EngineOptions {
@@ -46,6 +50,7 @@ impl Default for EngineOptions {
         Self {
             eager: true,
             rng: Arc::new(rand::random::<f64>),
+            persist_sessions: false,
         }
     }
 }
@@ -351,6 +356,7 @@ impl Engine {
             self.inner.factory.as_ref(),
             &self.inner.bus,
             &self.inner.opts.rng,
+            self.inner.opts.persist_sessions,
             keep,
         );
         for n in &rebuild {

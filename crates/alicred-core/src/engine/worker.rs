@@ -48,6 +48,7 @@ pub struct Worker {
 impl Worker {
     pub async fn run(mut self) {
         let mut changed = self.cached.subscribe();
+        self.cached.restore().await;
         let mut warned_for: Option<DateTime<Utc>> = None;
         loop {
             changed.borrow_and_update();

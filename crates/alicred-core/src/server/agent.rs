@@ -51,7 +51,10 @@ impl AgentConfig {
             secrets,
             ctx,
             factory,
-            engine: EngineOptions::default(),
+            engine: EngineOptions {
+                persist_sessions: true,
+                ..EngineOptions::default()
+            },
             limits: Limits::default(),
             watch_profiles: true,
         }

@@ -21,6 +21,9 @@ use tokio::sync::OnceCell;
 /// How long a request may wait for a fetch before it gets a 503 (the Python
 /// SDK gives up after 10 s).
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(8);
+/// How long the first response on a connection may wait for the client's
+/// process to be identified.
+pub const ATTRIBUTION_WAIT: Duration = Duration::from_millis(100);
 /// Long-term keys are served with `Expiration` = now + this, so clients re-read.
 pub const ROLLING_EXPIRATION: chrono::Duration = chrono::Duration::hours(1);
 
@@ -114,7 +117,7 @@ async fn serve(st: &EndpointState, name: ProfileName, conn: Option<ConnInfo>) ->
             Err(r) => return r,
         },
     };
-    respond(st, name, conn, creds)
+    respond(st, name, conn, creds).await
 }
 
 /// Fetch in its own task, so a client that gives up does not cancel a fetch
@@ -134,7 +137,7 @@ async fn fetch(st: &EndpointState, name: &ProfileName) -> Result<Credentials, Re
     }
 }
 
-fn respond(
+async fn respond(
     st: &EndpointState,
     name: ProfileName,
     conn: Option<ConnInfo>,
@@ -163,24 +166,34 @@ fn respond(
         }
     };
     st.engine.record_handout(&name);
-    if let Some(who) = conn.as_ref().and_then(|c| c.who.get()) {
-        // Attributed earlier on this keep-alive connection.
-        if let Some(who) = who {
-            st.engine.note_consumer(&name, who);
-        }
-    } else if let Some(conn) = conn {
-        let (engine, peers) = (st.engine.clone(), st.peers.clone());
-        tokio::spawn(async move {
-            let who = conn
-                .who
-                .get_or_init(|| peers.resolve(conn.local, conn.peer))
-                .await;
-            if let Some(who) = who {
-                engine.note_consumer(&name, who);
-            }
-        });
+    if let Some(conn) = conn {
+        attribute(st, name, conn).await;
     }
     json(StatusCode::OK, body)
+}
+
+/// Note which process got the credentials. The lookup started when the
+/// connection was accepted; it must finish while the client's socket is still
+/// open (a one-shot client closes right after reading), so wait for it a
+/// little; past that, finish it in the background.
+async fn attribute(st: &EndpointState, name: ProfileName, conn: ConnInfo) {
+    let init = || st.peers.resolve(conn.local, conn.peer);
+    match tokio::time::timeout(ATTRIBUTION_WAIT, conn.who.get_or_init(init)).await {
+        Ok(Some(who)) => st.engine.note_consumer(&name, who),
+        Ok(None) => {}
+        Err(_) => {
+            let (engine, peers) = (st.engine.clone(), st.peers.clone());
+            tokio::spawn(async move {
+                let who = conn
+                    .who
+                    .get_or_init(|| peers.resolve(conn.local, conn.peer))
+                    .await;
+                if let Some(who) = who {
+                    engine.note_consumer(&name, who);
+                }
+            });
+        }
+    }
 }
 
 fn engine_error(e: &EngineError) -> Response {

@@ -41,6 +41,7 @@ pub async fn serve(
     limits: Limits,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let peers = state.peers.clone();
     let app = router(state);
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let Ok(local) = listener.local_addr() else {
@@ -68,6 +69,13 @@ pub async fn serve(
             peer,
             who: Arc::new(OnceCell::new()),
         };
+        // Start identifying the client now, while its socket surely exists.
+        {
+            let (who, peers) = (conn.who.clone(), peers.clone());
+            tokio::spawn(async move {
+                who.get_or_init(|| peers.resolve(local, peer)).await;
+            });
+        }
         let app = app.clone();
         let mut stop = shutdown.clone();
         tokio::spawn(async move {
