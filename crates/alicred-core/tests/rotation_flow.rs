@@ -432,3 +432,65 @@ async fn an_interrupted_rotation_is_resumed_and_a_busy_one_left_alone() {
     assert_eq!(w.keys().len(), 1);
     w.assert_invariants().await;
 }
+
+#[tokio::test]
+async fn the_agent_endpoint_serves_the_new_key_after_a_cli_rotation() {
+    use alicred_core::server::{Agent, AgentConfig};
+    let w = World::new().await;
+    let mut cfg = AgentConfig::new(
+        w.app.paths().clone(),
+        w.app.secrets().clone(),
+        w.ctx.clone(),
+        Arc::new(alicred_core::engine::StandardFactory),
+    );
+    cfg.listen = Some("127.0.0.1:0".parse().expect("addr"));
+    let agent = Agent::start(cfg).await.expect("agent starts");
+    // What `alicred agent` does at start (see the CLI's on_agent_start).
+    let watch = alicred_core::rotation::spawn_journal_watch(
+        w.app.paths(),
+        Arc::new(agent.engine().clone()),
+        Duration::from_millis(50),
+    );
+    let url = agent.url_for(Some(&w.name)).expose().to_string();
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    let served = || async {
+        let v: serde_json::Value = http
+            .get(&url)
+            .send()
+            .await
+            .expect("GET")
+            .json()
+            .await
+            .expect("json");
+        v["AccessKeyId"].as_str().unwrap_or_default().to_string()
+    };
+    assert_eq!(served().await, w.first_key);
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    // `alicred rotate` in another process: no engine of its own.
+    let cli = alicred_core::rotation::Rotator::with_context(
+        w.app.clone(),
+        w.ctx.clone(),
+        Arc::new(alicred_core::rotation::NoSessions),
+    )
+    .with_settings(fast());
+    let mut sink = |_p| {};
+    let r = cli
+        .rotate(&w.name, opts(OldKeyAction::DeleteNow), &mut sink)
+        .await
+        .expect("rotation");
+    let new = r.new_key_id.expect("new key");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while served().await != new {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the endpoint still serves the old key"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(w.status_of(&w.first_key), None, "old key deleted");
+    watch.abort();
+    agent.shutdown().await;
+}
