@@ -35,6 +35,8 @@ struct Case {
     /// Keys the user has at the crash, and whether the profile already holds the new one.
     keys_at_crash: usize,
     switched_at_crash: bool,
+    /// Give the user a second, inactive key first (`--yes` consents to deleting it).
+    inactive_second_key: bool,
 }
 
 struct World {
@@ -128,6 +130,12 @@ impl World {
 
 fn crash_case(c: Case) {
     let w = World::new();
+    if c.inactive_second_key {
+        let other = w.cloud.create_access_key(Some(USER)).expect("second key");
+        w.cloud
+            .set_access_key_status(&other.access_key_id, KeyStatus::Inactive)
+            .expect("deactivate");
+    }
     let mut cmd = std_cmd(&w.home);
     cmd.args(["rotate", "dev", "--yes", "--delete-old"])
         .stdout(Stdio::piped())
@@ -232,6 +240,7 @@ fn crash_case(c: Case) {
 fn at(step: &str) -> (usize, bool, bool) {
     match step {
         "listing" | "creating" => (1, false, false),
+        "deleting-inactive" => (2, false, false),
         "creating:done" | "storing-pending" => (2, false, false),
         "storing-pending:done" | "verifying" | "switching" => (2, false, true),
         _ => (2, true, true),
@@ -247,6 +256,7 @@ fn hang(service: Service, action: &'static str, step: &'static str) -> Case {
         completes,
         keys_at_crash,
         switched_at_crash,
+        inactive_second_key: false,
     }
 }
 
@@ -259,12 +269,21 @@ fn abort_at(point: &'static str, step: &'static str) -> Case {
         completes,
         keys_at_crash,
         switched_at_crash,
+        inactive_second_key: false,
     }
 }
 
 #[test]
 fn kill_during_list_access_keys() {
     crash_case(hang(Service::Ram, "ListAccessKeys", "listing"));
+}
+
+#[test]
+fn kill_while_deleting_an_inactive_key_to_make_room() {
+    crash_case(Case {
+        inactive_second_key: true,
+        ..hang(Service::Ram, "DeleteAccessKey", "deleting-inactive")
+    });
 }
 
 #[test]
