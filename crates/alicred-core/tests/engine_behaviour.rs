@@ -364,7 +364,10 @@ async fn status_json_has_the_agreed_shape_and_no_secret() {
     assert!(!j.to_string().contains(SECRET));
     assert_eq!(r.engine.timeline(&name("ak"))[0].handouts, 1);
     r.engine.shutdown().await;
-    assert!(r.engine.credentials(&name("ak")).await.is_err());
+    assert_eq!(
+        r.engine.credentials(&name("ak")).await,
+        Err(EngineError::ShutDown)
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -6,6 +6,7 @@ pub mod cached;
 pub mod error;
 pub mod events;
 pub mod factory;
+mod observe;
 pub mod persist;
 pub mod policy;
 pub mod state;
@@ -26,11 +27,12 @@ use crate::credentials::Credentials;
 use crate::profile::ProfileName;
 use crate::providers::{Provider, ProviderContext};
 use crate::store::config::ProfilesFile;
+use crate::store::secrets::SecretKey;
 use status::Usage;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 use worker::{Command, Worker};
 
 #[derive(Clone)]
@@ -81,6 +83,7 @@ struct Inner {
     slots: RwLock<HashMap<ProfileName, Slot>>,
     usage: Mutex<HashMap<ProfileName, Usage>>,
     active: watch::Sender<Option<ProfileName>>,
+    shut_down: AtomicBool,
 }
 
 /// Cheap to clone; all clones drive the same engine.
@@ -122,6 +125,7 @@ impl Engine {
                 slots: RwLock::new(HashMap::new()),
                 usage: Mutex::new(HashMap::new()),
                 active: watch::channel(None).0,
+                shut_down: AtomicBool::new(false),
             }),
         };
         engine.reload(profiles);
@@ -130,6 +134,9 @@ impl Engine {
 
     /// Credentials of `name`: cached, never expired; fetched now if need be.
     pub async fn credentials(&self, name: &ProfileName) -> Result<Credentials, EngineError> {
+        if self.inner.shut_down.load(Ordering::Relaxed) {
+            return Err(EngineError::ShutDown);
+        }
         let cached = self
             .cached(name)
             .ok_or_else(|| EngineError::UnknownProfile(name.to_string()))?;
@@ -175,69 +182,6 @@ impl Engine {
     /// Observe one profile's state.
     pub fn watch_state(&self, name: &ProfileName) -> Option<watch::Receiver<ProfileState>> {
         read(&self.inner.slots).get(name).map(|s| s.state.clone())
-    }
-
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.inner.bus.subscribe()
-    }
-
-    pub fn events_after(&self, after: Option<u64>) -> Vec<Event> {
-        self.inner.bus.events_after(after)
-    }
-
-    pub fn timeline(&self, name: &ProfileName) -> Vec<TimelineBucket> {
-        self.inner
-            .bus
-            .timeline(name.as_str(), self.inner.ctx.clock.now())
-    }
-
-    pub fn bus(&self) -> &Arc<EventBus> {
-        &self.inner.bus
-    }
-
-    pub fn stats(&self) -> EngineStats {
-        let s = &self.inner.stats;
-        EngineStats {
-            profiles: read(&self.inner.slots).len(),
-            timer_wakeups: s.timer_wakeups.load(Ordering::Relaxed),
-            idle_wakeups: s.idle_wakeups.load(Ordering::Relaxed),
-            fetches: s.fetches.load(Ordering::Relaxed),
-        }
-    }
-
-    /// Status of every profile, sorted by name.
-    pub fn snapshot(&self) -> Vec<ProfileStatus> {
-        let profiles = read(&self.inner.profiles).clone();
-        let active = self.active();
-        let slots = read(&self.inner.slots);
-        let usage = lock(&self.inner.usage);
-        profiles
-            .profiles
-            .iter()
-            .map(|(name, p)| {
-                let slot = slots.get(name);
-                let meta = slot.map(|s| s.cached.meta()).unwrap_or_default();
-                let serving = slot.is_some_and(|s| s.cached.current().is_some());
-                let u = usage.get(name).cloned().unwrap_or_default();
-                ProfileStatus {
-                    name: name.to_string(),
-                    r#type: p.profile_type(),
-                    active: active.as_ref() == Some(name),
-                    state: slot
-                        .map(|s| s.state.borrow().clone())
-                        .unwrap_or(ProfileState::Idle),
-                    issued_at: meta.issued_at.filter(|_| serving),
-                    expires_at: meta.expires.filter(|_| serving),
-                    refresh_at: meta.next_attempt(),
-                    last_refresh: meta.last_refresh,
-                    last_error: meta.last_error.as_ref().map(|e| e.to_string()),
-                    access_key_id_hint: meta.access_key_id_hint.filter(|_| serving),
-                    chain: status::chain_of(name, &profiles),
-                    handouts: u.handouts,
-                    consumers: u.consumers,
-                }
-            })
-            .collect()
     }
 
     /// Refresh one profile now (`None`: all), in the background.
@@ -291,33 +235,6 @@ impl Engine {
         Ok(())
     }
 
-    /// Count one hand-out of `name` (the endpoint calls this).
-    pub fn record_handout(&self, name: &ProfileName) {
-        let now = self.inner.ctx.clock.now();
-        lock(&self.inner.usage)
-            .entry(name.clone())
-            .or_default()
-            .handouts += 1;
-        self.inner.bus.count_handout(name.as_str(), now);
-    }
-
-    /// Attribute a hand-out of `name` to a local process.
-    pub fn note_consumer(&self, name: &ProfileName, who: &ConsumerId) {
-        let now = self.inner.ctx.clock.now();
-        let new = lock(&self.inner.usage)
-            .entry(name.clone())
-            .or_default()
-            .note_consumer(who, now);
-        if new {
-            self.inner.bus.emit(
-                now,
-                Some(name.as_str()),
-                EventKind::Handout,
-                format!("handed out to {} (pid {})", who.exe, who.pid),
-            );
-        }
-    }
-
     /// Apply a new profiles file: start added profiles, stop removed ones,
     /// rebuild changed ones and every profile chained on them.
     pub fn reload(&self, new: ProfilesFile) {
@@ -345,6 +262,13 @@ impl Engine {
         for n in &removed {
             lock(&self.inner.usage).remove(n);
             self.inner.bus.forget(n.as_str());
+            if self.inner.opts.persist_sessions {
+                let (secrets, key) = (
+                    self.inner.ctx.secrets.clone(),
+                    SecretKey::Session(n.clone()),
+                );
+                tokio::task::spawn_blocking(move || secrets.delete(&key));
+            }
         }
         let keep = slots
             .iter()
@@ -391,6 +315,7 @@ impl Engine {
 
     /// Stop every task. Credentials are no longer served afterwards.
     pub async fn shutdown(&self) {
+        self.inner.shut_down.store(true, Ordering::Relaxed);
         let slots: Vec<Slot> = write(&self.inner.slots).drain().map(|(_, s)| s).collect();
         for s in &slots {
             s.task.abort();

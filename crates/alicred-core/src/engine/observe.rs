@@ -1,0 +1,104 @@
+//! What the engine shows: status of every profile, events, timeline,
+//! counters, and the hand-out accounting the endpoint feeds.
+
+use super::status::{self, ProfileStatus};
+use super::{
+    ConsumerId, Engine, EngineStats, Event, EventBus, EventKind, ProfileState, TimelineBucket,
+    lock, read,
+};
+use crate::profile::ProfileName;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use tokio::sync::broadcast;
+
+impl Engine {
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.inner.bus.subscribe()
+    }
+
+    pub fn events_after(&self, after: Option<u64>) -> Vec<Event> {
+        self.inner.bus.events_after(after)
+    }
+
+    pub fn timeline(&self, name: &ProfileName) -> Vec<TimelineBucket> {
+        self.inner
+            .bus
+            .timeline(name.as_str(), self.inner.ctx.clock.now())
+    }
+
+    pub fn bus(&self) -> &Arc<EventBus> {
+        &self.inner.bus
+    }
+
+    pub fn stats(&self) -> EngineStats {
+        let s = &self.inner.stats;
+        EngineStats {
+            profiles: read(&self.inner.slots).len(),
+            timer_wakeups: s.timer_wakeups.load(Ordering::Relaxed),
+            idle_wakeups: s.idle_wakeups.load(Ordering::Relaxed),
+            fetches: s.fetches.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Status of every profile, sorted by name.
+    pub fn snapshot(&self) -> Vec<ProfileStatus> {
+        let profiles = read(&self.inner.profiles).clone();
+        let active = self.active();
+        let slots = read(&self.inner.slots);
+        let usage = lock(&self.inner.usage);
+        profiles
+            .profiles
+            .iter()
+            .map(|(name, p)| {
+                let slot = slots.get(name);
+                let meta = slot.map(|s| s.cached.meta()).unwrap_or_default();
+                let serving = slot.is_some_and(|s| s.cached.current().is_some());
+                let u = usage.get(name).cloned().unwrap_or_default();
+                ProfileStatus {
+                    name: name.to_string(),
+                    r#type: p.profile_type(),
+                    active: active.as_ref() == Some(name),
+                    state: slot
+                        .map(|s| s.state.borrow().clone())
+                        .unwrap_or(ProfileState::Idle),
+                    issued_at: meta.issued_at.filter(|_| serving),
+                    expires_at: meta.expires.filter(|_| serving),
+                    refresh_at: meta.next_attempt(),
+                    last_refresh: meta.last_refresh,
+                    last_error: meta.last_error.as_ref().map(|e| e.to_string()),
+                    access_key_id_hint: meta.access_key_id_hint.filter(|_| serving),
+                    chain: status::chain_of(name, &profiles),
+                    handouts: u.handouts,
+                    consumers: u.consumers,
+                }
+            })
+            .collect()
+    }
+
+    /// Count one hand-out of `name` (the endpoint calls this).
+    pub fn record_handout(&self, name: &ProfileName) {
+        let now = self.inner.ctx.clock.now();
+        lock(&self.inner.usage)
+            .entry(name.clone())
+            .or_default()
+            .handouts += 1;
+        self.inner.bus.count_handout(name.as_str(), now);
+    }
+
+    /// Attribute a hand-out of `name` to a local process.
+    pub fn note_consumer(&self, name: &ProfileName, who: &ConsumerId) {
+        let now = self.inner.ctx.clock.now();
+        let new = lock(&self.inner.usage)
+            .entry(name.clone())
+            .or_default()
+            .note_consumer(who, now);
+        if new {
+            self.inner.bus.emit(
+                now,
+                Some(name.as_str()),
+                EventKind::Handout,
+                format!("handed out to {} (pid {})", who.exe, who.pid),
+            );
+        }
+    }
+}
