@@ -2,15 +2,20 @@ use crate::error::{CliError, CliResult};
 use alicred_core::service::Alicred;
 use std::net::SocketAddr;
 
-/// `alicred agent`: refresh loops + endpoint until SIGTERM/SIGINT. SIGHUP
-/// re-reads the profiles file and the endpoint token.
+/// `alicred agent`: refresh loops, the endpoint and rotation duties until
+/// SIGTERM/SIGINT.
 pub fn agent(app: &Alicred, listen: Option<SocketAddr>, allow_non_loopback: bool) -> CliResult {
     let mut cfg = app.agent_config();
     cfg.listen = listen;
     cfg.allow_non_loopback = allow_non_loopback;
     super::runtime()?.block_on(async move {
-        let handle = alicred_core::server::Agent::start(cfg).await.map_err(|e| CliError::failed(e.to_string()))?;
-        eprintln!("alicred agent serving {} (print a profile's URL with `alicred endpoint NAME`)", handle.url_base());
+        let handle = alicred_core::server::Agent::start(cfg)
+            .await
+            .map_err(|e| CliError::failed(e.to_string()))?;
+        eprintln!(
+            "alicred agent serving {} (print a profile's URL with `alicred endpoint NAME`)",
+            handle.url_base()
+        );
         run_until_stopped(&handle).await?;
         eprintln!("alicred agent stopping");
         handle.shutdown().await;
@@ -18,23 +23,15 @@ pub fn agent(app: &Alicred, listen: Option<SocketAddr>, allow_non_loopback: bool
     })
 }
 
-/// Wait for SIGTERM or SIGINT; reload on SIGHUP.
-pub async fn run_until_stopped(handle: &alicred_core::server::AgentHandle) -> CliResult {
+/// Wait for SIGTERM or SIGINT. (SIGHUP is the agent's own: it re-reads the
+/// token and the profiles.)
+pub async fn run_until_stopped(_handle: &alicred_core::server::AgentHandle) -> CliResult {
     use tokio::signal::unix::{SignalKind, signal};
     let sig = |k| signal(k).map_err(|e| CliError::failed(format!("cannot watch signals: {e}")));
-    let (mut term, mut int, mut hup) = (sig(SignalKind::terminate())?, sig(SignalKind::interrupt())?, sig(SignalKind::hangup())?);
-    loop {
-        tokio::select! {
-            _ = term.recv() => return Ok(()),
-            _ = int.recv() => return Ok(()),
-            _ = hup.recv() => {
-                if let Err(e) = handle.reload_token().await {
-                    tracing::warn!("cannot re-read the endpoint token: {e}");
-                }
-                if let Err(e) = handle.reload() {
-                    tracing::warn!("cannot re-read the profiles: {e}");
-                }
-            }
-        }
+    let (mut term, mut int) = (sig(SignalKind::terminate())?, sig(SignalKind::interrupt())?);
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
     }
+    Ok(())
 }

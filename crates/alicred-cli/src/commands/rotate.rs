@@ -4,7 +4,6 @@
 //! are resumed or rolled back first.
 
 use crate::error::{CliError, CliResult};
-use alicred_core::engine::Engine;
 use alicred_core::profile::{ProfileName, ProfileType};
 use alicred_core::rotation::{
     DEFAULT_GRACE, NoSessions, OldKeyAction, Phase, RotateOptions, RotationError, RotationProgress,
@@ -13,7 +12,6 @@ use alicred_core::rotation::{
 use alicred_core::service::Alicred;
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
-use std::time::Duration;
 
 pub struct RotateArgs {
     pub name: ProfileName,
@@ -181,29 +179,4 @@ pub fn rotate(app: &Alicred, a: RotateArgs) -> CliResult {
     let report = result.map_err(failed)?;
     println!("{}", report.message);
     Ok(())
-}
-
-/// For `alicred agent` (and the app): finish or undo interrupted rotations
-/// now, with the engine dropping cached sessions and receiving `rotation`
-/// events; then check key ages every 12 hours (`key-due` events) and watch
-/// for rotations other processes make (`alicred rotate` while the agent
-/// runs), so the endpoint serves the new key at once. Abort the returned
-/// tasks at shutdown.
-#[allow(dead_code)] // wired into `alicred agent` by its owner
-pub async fn on_agent_start(app: &Alicred, engine: &Engine) -> [tokio::task::JoinHandle<()>; 2] {
-    let sessions: Arc<dyn alicred_core::rotation::SessionInvalidator> = Arc::new(engine.clone());
-    let rotator = Rotator::new(app.clone(), sessions.clone()).with_events(engine.bus().clone());
-    let mut log = |p: RotationProgress| tracing::info!("rotation of {}: {}", p.profile, p.message);
-    for (name, r) in rotator.resume_all(&mut log).await {
-        match r {
-            Ok(rep) => eprintln!("alicred: interrupted rotation of {name}: {}", rep.message),
-            Err(e) => eprintln!("alicred: interrupted rotation of {name}: {e}"),
-        }
-    }
-    let watch =
-        alicred_core::rotation::spawn_journal_watch(app.paths(), sessions, Duration::from_secs(2));
-    [
-        rotator.spawn_due_checks(Duration::from_secs(12 * 3600)),
-        watch,
-    ]
 }

@@ -35,6 +35,9 @@ pub struct AgentConfig {
     pub limits: Limits,
     /// Reload when the profiles file changes on disk.
     pub watch_profiles: bool,
+    /// Finish interrupted key rotations at start, check key ages, and follow
+    /// rotations other processes make (see [`crate::rotation`]).
+    pub rotation: bool,
 }
 
 impl AgentConfig {
@@ -57,6 +60,7 @@ impl AgentConfig {
             },
             limits: Limits::default(),
             watch_profiles: true,
+            rotation: true,
         }
     }
 }
@@ -149,7 +153,13 @@ impl Agent {
             };
             tokio::spawn(reloader.run(stop_rx))
         });
+        let background = if cfg.rotation {
+            start_rotation(&store, &cfg.secrets, &cfg.ctx, &engine).await
+        } else {
+            Vec::new()
+        };
         Ok(AgentHandle {
+            background,
             engine,
             store,
             secrets: cfg.secrets,
@@ -164,6 +174,8 @@ impl Agent {
 }
 
 pub struct AgentHandle {
+    /// Loops that only end when aborted (key-age checks, rotation watch).
+    background: Vec<JoinHandle<()>>,
     engine: Engine,
     store: ConfigStore,
     secrets: Arc<dyn SecretStore>,
@@ -219,19 +231,6 @@ impl AgentHandle {
         Ok(())
     }
 
-    /// Adopt the token now in the keyring (after `alicred endpoint --rotate-token`
-    /// changed it from another process).
-    pub async fn reload_token(&self) -> Result<(), AgentError> {
-        let secrets = self.secrets.clone();
-        let t = tokio::task::spawn_blocking(move || token::load_or_create(secrets.as_ref()))
-            .await
-            .map_err(|e| SecretError::Other(e.to_string()))??;
-        if let Ok(mut cur) = self.token.write() {
-            *cur = t;
-        }
-        Ok(())
-    }
-
     /// Re-read the profiles file now (the CLI and the app call this after a change).
     pub fn reload(&self) -> Result<(), AgentError> {
         let file = self.store.load()?;
@@ -243,6 +242,9 @@ impl AgentHandle {
 
     /// Stop serving, stop the engine, remove `agent.json`.
     pub async fn shutdown(self) {
+        for t in &self.background {
+            t.abort();
+        }
         let _ = self.stop.send(true);
         for t in self.tasks {
             let _ = tokio::time::timeout(Duration::from_secs(3), t).await;
@@ -389,4 +391,34 @@ async fn next_hangup(h: &mut Hangups) {
     }
     let _ = h;
     std::future::pending::<()>().await
+}
+
+/// Rotation duties of a running agent: finish or undo interrupted rotations
+/// now (the engine drops cached sessions and gets `rotation` events), check
+/// key ages every 12 hours (`key-due` events), and follow rotations other
+/// processes make, so the endpoint serves a new key at once.
+async fn start_rotation(
+    store: &ConfigStore,
+    secrets: &Arc<dyn SecretStore>,
+    ctx: &ProviderContext,
+    engine: &Engine,
+) -> Vec<JoinHandle<()>> {
+    use crate::rotation::{Rotator, SessionInvalidator, spawn_journal_watch};
+    let app = crate::service::Alicred::with_store(store.paths().clone(), secrets.clone());
+    let sessions: Arc<dyn SessionInvalidator> = Arc::new(engine.clone());
+    let rotator =
+        Rotator::with_context(app, ctx.clone(), sessions.clone()).with_events(engine.bus().clone());
+    let mut log = |p: crate::rotation::RotationProgress| {
+        tracing::info!("rotation of {}: {}", p.profile, p.message)
+    };
+    for (name, r) in rotator.resume_all(&mut log).await {
+        match r {
+            Ok(rep) => tracing::warn!("interrupted rotation of {name}: {}", rep.message),
+            Err(e) => tracing::warn!("interrupted rotation of {name}: {e}"),
+        }
+    }
+    vec![
+        rotator.spawn_due_checks(Duration::from_secs(12 * 3600)),
+        spawn_journal_watch(store.paths(), sessions, Duration::from_secs(2)),
+    ]
 }
