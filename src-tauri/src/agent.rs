@@ -1,25 +1,35 @@
-//! Adapter between the desktop app and the core's agent (engine + endpoint).
+//! Adapter between the desktop app and the core's agent
+//! (`alicred_core::server::Agent`: engine + endpoint + agent file).
 //!
-//! The app needs four things from the agent: the engine (status, events,
-//! refresh), the endpoint URL of a profile, a reload after profile edits and
-//! a clean shutdown. Keeping them behind this one type means the commands,
-//! the tray and the tests do not care how the core spells them.
+//! The app needs four things from it: the engine (status, events, refresh),
+//! the endpoint URL of a profile, a reload after profile edits and a clean
+//! shutdown. If the endpoint cannot start (the port is taken, say by a CLI
+//! agent), the app still runs the engine so the dashboard works, and shows
+//! the agent's error where the URL would be.
 
 use alicred_core::clock::SystemClock;
 use alicred_core::engine::{Engine, ProviderFactory, SourceLookup};
 use alicred_core::profile::ProfileName;
 use alicred_core::providers::{self, Provider, ProviderContext, ProviderError};
+use alicred_core::server::{Agent as CoreAgent, AgentConfig, AgentHandle};
 use alicred_core::service::Alicred;
 use alicred_core::store::config::ProfilesFile;
-use std::sync::Arc;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+/// Overrides the endpoint's listen address (tests, benchmarks, a second user).
+pub const LISTEN_ENV: &str = "ALICRED_LISTEN";
 
 pub struct Agent {
     engine: Engine,
     ctx: ProviderContext,
-    endpoint: Result<String, String>,
+    handle: Mutex<Option<AgentHandle>>,
+    /// Why there is no endpoint, when there is none.
+    endpoint_error: Option<String>,
 }
 
-fn factory() -> Arc<dyn ProviderFactory> {
+/// Every profile type's provider, sources taken from the engine's cache.
+pub fn factory() -> Arc<dyn ProviderFactory> {
     Arc::new(
         |name: &ProfileName,
          profiles: &ProfilesFile,
@@ -32,17 +42,46 @@ fn factory() -> Arc<dyn ProviderFactory> {
 }
 
 impl Agent {
-    /// Start the refresh engine over the saved profiles. Must run inside the
-    /// Tokio runtime.
+    /// Start the engine and the endpoint. Must run inside the Tokio runtime.
+    /// The listen address comes from `ALICRED_LISTEN`, else the profiles file.
     pub async fn start(alicred: &Alicred) -> Result<Self, String> {
-        let profiles = alicred.profiles().map_err(|e| e.to_string())?;
+        let listen = match std::env::var(LISTEN_ENV) {
+            Ok(v) if !v.is_empty() => Some(v.parse::<SocketAddr>().map_err(|e| {
+                format!("{LISTEN_ENV}={v:?} is not an address like 127.0.0.1:47911: {e}")
+            })?),
+            _ => None,
+        };
+        Self::start_on(alicred, listen).await
+    }
+
+    pub async fn start_on(alicred: &Alicred, listen: Option<SocketAddr>) -> Result<Self, String> {
         let ctx = ProviderContext::new(alicred.secrets().clone(), Arc::new(SystemClock));
-        let engine = Engine::start(profiles, ctx.clone(), factory());
-        Ok(Self {
-            engine,
-            ctx,
-            endpoint: Err("the credentials endpoint is not part of this build yet".into()),
-        })
+        let mut cfg = AgentConfig::new(
+            alicred.paths().clone(),
+            alicred.secrets().clone(),
+            ctx.clone(),
+            factory(),
+        );
+        cfg.listen = listen;
+        match CoreAgent::start(cfg).await {
+            Ok(handle) => Ok(Self {
+                engine: handle.engine().clone(),
+                ctx,
+                handle: Mutex::new(Some(handle)),
+                endpoint_error: None,
+            }),
+            Err(e) => {
+                tracing::warn!("endpoint not started: {e}");
+                let profiles = alicred.profiles().map_err(|e| e.to_string())?;
+                let engine = Engine::start(profiles, ctx.clone(), factory());
+                Ok(Self {
+                    engine,
+                    ctx,
+                    handle: Mutex::new(None),
+                    endpoint_error: Some(format!("The credentials endpoint is not running: {e}")),
+                })
+            }
+        }
     }
 
     pub fn engine(&self) -> &Engine {
@@ -53,26 +92,50 @@ impl Agent {
         &self.ctx
     }
 
-    /// URL serving `name` (the active profile when `None`).
+    /// URL serving `name` (the active profile when `None`). It carries the
+    /// endpoint token: shown to the user, never logged.
     pub fn url_for(&self, name: Option<&ProfileName>) -> Result<String, String> {
-        let base = self.endpoint.clone()?;
-        Ok(match name {
-            Some(n) => format!("{base}/{n}"),
-            None => base,
-        })
+        let guard = self
+            .handle
+            .lock()
+            .map_err(|_| "agent state is unavailable".to_string())?;
+        match guard.as_ref() {
+            Some(h) => Ok(h.url_for(name).expose().to_string()),
+            None => Err(self
+                .endpoint_error
+                .clone()
+                .unwrap_or_else(|| "the credentials endpoint has stopped".into())),
+        }
     }
 
     /// Where the endpoint listens (for display).
     pub fn listen(&self) -> Option<String> {
-        None
+        self.handle
+            .lock()
+            .ok()?
+            .as_ref()
+            .map(|h| h.url_base().to_string())
     }
 
     /// Pick up a changed profiles file.
     pub fn reload(&self, file: ProfilesFile) {
-        self.engine.reload(file);
+        let handled = self
+            .handle
+            .lock()
+            .ok()
+            .and_then(|g| g.as_ref().map(|h| h.reload().is_ok()))
+            .unwrap_or(false);
+        if !handled && file != self.engine.profiles() {
+            self.engine.reload(file);
+        }
     }
 
+    /// Stop serving and stop the engine; removes the agent file.
     pub async fn shutdown(&self) {
-        self.engine.shutdown().await;
+        let handle = self.handle.lock().ok().and_then(|mut g| g.take());
+        match handle {
+            Some(h) => h.shutdown().await,
+            None => self.engine.shutdown().await,
+        }
     }
 }

@@ -209,10 +209,24 @@ pub async fn copy_text(app: AppHandle, text: String) -> CmdResult<()> {
 }
 
 /// Show and focus the dashboard (used by the tray and a second launch too).
+/// The window is created on first use (not at a `--hidden` start).
 pub fn show_dashboard(app: &AppHandle) {
-    if let Some(w) = app.get_webview_window("main") {
-        let _ = w.unminimize();
-        let _ = w.show();
-        let _ = w.set_focus();
-    }
+    let w = match app.get_webview_window("main") {
+        Some(w) => w,
+        None => {
+            let Some(cfg) = app.config().app.windows.iter().find(|w| w.label == "main") else {
+                return;
+            };
+            match tauri::WebviewWindowBuilder::from_config(app, cfg).and_then(|b| b.build()) {
+                Ok(w) => w,
+                Err(e) => {
+                    tracing::warn!("cannot open the dashboard: {e}");
+                    return;
+                }
+            }
+        }
+    };
+    let _ = w.unminimize();
+    let _ = w.show();
+    let _ = w.set_focus();
 }

@@ -22,14 +22,7 @@ use tauri_plugin_clipboard_manager::ClipboardExt as _;
 pub const EVENT_NAME: &str = "alicred://event";
 
 pub fn run() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ALICRED_LOG")
-                .unwrap_or_else(|_| "warn,alicred=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
-
+    init_logging();
     let hidden = std::env::args().any(|a| a == "--hidden" || a == "--minimized");
     let result = tauri::Builder::default()
         // First: a second launch only focuses the running window.
@@ -78,8 +71,10 @@ pub fn run() {
             app.manage(state.clone());
             tray::create(app.handle())?;
             spawn_event_loop(app.handle().clone(), state);
-            if hidden && let Some(w) = app.get_webview_window("main") {
-                let _ = w.hide();
+            // With --hidden (start at login) only the tray runs: no webview
+            // until the dashboard is opened, which keeps memory low.
+            if !hidden {
+                commands::show_dashboard(app.handle());
             }
             Ok(())
         })
@@ -227,4 +222,29 @@ pub fn quit(app: &AppHandle) {
         }
         app.exit(0);
     });
+}
+
+/// Logs go to stderr, or to `ALICRED_LOG_FILE` (handy under tauri-driver);
+/// the level comes from `ALICRED_LOG`. Nothing logged carries a secret.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ALICRED_LOG")
+        .unwrap_or_else(|_| "warn,alicred=info".into());
+    let file = std::env::var_os("ALICRED_LOG_FILE").and_then(|p| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)
+            .ok()
+    });
+    let _ = match file {
+        Some(f) => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(f))
+            .try_init(),
+        None => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .try_init(),
+    };
 }

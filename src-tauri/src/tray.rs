@@ -445,7 +445,9 @@ mod tests {
             };
             alicred.add_profile(&input, Some(key), false).expect("add");
         }
-        let agent = Agent::start(&alicred).await.expect("agent");
+        let agent = Agent::start_on(&alicred, Some(([127, 0, 0, 1], 0).into()))
+            .await
+            .expect("agent");
         AppState::new(alicred, agent)
     }
 
@@ -501,14 +503,19 @@ mod tests {
         assert_eq!(tray_action(ID_QUIT, &state), TrayOutcome::Quit);
         assert_eq!(tray_action(ID_ROTATE_DUE, &state), TrayOutcome::Nothing);
         assert_eq!(tray_action("bogus", &state), TrayOutcome::Nothing);
-        match (tray_action(ID_COPY_URL, &state), state.endpoint_lines()) {
-            (TrayOutcome::Copy(url), Ok((u, _))) => assert_eq!(url, u),
-            (TrayOutcome::Failed(_), Err(_)) => {}
-            other => panic!("copy url: {other:?}"),
-        }
-        if let TrayOutcome::Copy(line) = tray_action(ID_COPY_EXPORT, &state) {
-            assert!(line.starts_with("export ALIBABA_CLOUD_CREDENTIALS_URI=http://127.0.0.1:"));
-        }
+        let (url, _) = state.endpoint_lines().expect("endpoint running");
+        assert!(
+            url.starts_with("http://127.0.0.1:") && url.ends_with("/v1/credentials"),
+            "{url}"
+        );
+        assert_eq!(
+            tray_action(ID_COPY_URL, &state),
+            TrayOutcome::Copy(url.clone())
+        );
+        assert_eq!(
+            tray_action(ID_COPY_EXPORT, &state),
+            TrayOutcome::Copy(format!("export ALIBABA_CLOUD_CREDENTIALS_URI={url}"))
+        );
         state.agent.shutdown().await;
     }
 }

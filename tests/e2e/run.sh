@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Desktop end-to-end test: the real alicred-desktop under Xvfb, driven by
+# tauri-driver + WebKitWebDriver, with a real Secret Service (gnome-keyring in
+# a private D-Bus session, see session.sh), dunst + dbus-monitor for
+# notifications, and the alicred-fakecloud emulator.
+#
+# Expects the builds scripts/test.sh makes:
+#   cargo build -p alicred-fakecloud
+#   (cd ui && npm run build) && cargo build -p alicred-desktop --features custom-protocol
+# Env: ALICRED_DESKTOP_BIN / ALICRED_FAKECLOUD_BIN override the binaries;
+#      E2E_SCREENSHOTS (default docs/screenshots); KEEP_SESSION=1 keeps logs.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+CACHE="${ALICRED_CACHE:-$HOME/.cache/alicred}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
+VENV="$CACHE/venv"
+export PATH="$HOME/.cargo/bin:$PATH"
+export ALICRED_DESKTOP_BIN="${ALICRED_DESKTOP_BIN:-$CARGO_TARGET_DIR/debug/alicred-desktop}"
+export ALICRED_FAKECLOUD_BIN="${ALICRED_FAKECLOUD_BIN:-$CARGO_TARGET_DIR/debug/alicred-fakecloud}"
+export E2E_SCREENSHOTS="${E2E_SCREENSHOTS:-$ROOT/docs/screenshots}"
+export E2E_PYTHON="$VENV/bin/python"
+
+for b in "$ALICRED_DESKTOP_BIN" "$ALICRED_FAKECLOUD_BIN"; do
+  [ -x "$b" ] || { echo "e2e: missing $b — build: cargo build -p alicred-fakecloud && cargo build -p alicred-desktop --features custom-protocol" >&2; exit 1; }
+done
+for t in tauri-driver WebKitWebDriver Xvfb dbus-run-session gnome-keyring-daemon dunst dbus-monitor; do
+  command -v "$t" >/dev/null || { echo "e2e: $t not found (scripts/setup.sh test installs it)" >&2; exit 1; }
+done
+if ! "$E2E_PYTHON" -c 'import selenium, pytest, requests' 2>/dev/null; then
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$HERE/requirements.txt"
+fi
+exec "$HERE/session.sh" bash -c 'cd "$0" && "$E2E_PYTHON" -m pytest -q -p no:cacheprovider -x test_desktop.py' "$HERE"
