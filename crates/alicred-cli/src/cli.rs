@@ -131,7 +131,7 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum ProfileCmd {
     /// Add a profile. Secrets come from --from-env or JSON on stdin, never from arguments.
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// List profiles.
     List {
         #[arg(long)]

@@ -31,15 +31,29 @@ pkill -P $$ gnome-keyring-d >/dev/null 2>&1 || true
         .env("BIN", &bin)
         .output()
         .expect("dbus-run-session (apt install dbus gnome-keyring libsecret-tools)");
-    let stdout = format!("{}\n--- stderr:\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let stdout = format!(
+        "{}\n--- stderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap_or_default();
     assert!(stdout.contains("creds=1"), "{stdout}");
     assert!(stdout.contains("add=1"), "{stdout}");
     for err in [read("creds.err"), read("add.err")] {
         assert!(err.contains("the keyring is locked"), "{err}");
-        assert_eq!(err.lines().filter(|l| l.starts_with("alicred:")).count(), 1, "{err}");
+        assert_eq!(
+            err.lines().filter(|l| l.starts_with("alicred:")).count(),
+            1,
+            "{err}"
+        );
     }
     assert!(!read("creds.out").contains("locked-test-secret"));
-    assert!(stdout.contains("same=yes"), "a failed add changed the profiles file: {stdout}");
-    assert!(stdout.contains("kept=yes"), "the stored key did not survive the lock: {stdout}");
+    assert!(
+        stdout.contains("same=yes"),
+        "a failed add changed the profiles file: {stdout}"
+    );
+    assert!(
+        stdout.contains("kept=yes"),
+        "the stored key did not survive the lock: {stdout}"
+    );
 }

@@ -16,16 +16,30 @@ pub fn demo(app: &Alicred, emulator: SocketAddr, with_agent: bool) -> CliResult 
         // The fixed port keeps demo profiles valid across restarts; fall back to any port.
         let cloud = match FakeCloud::start(FakeCloudConfig::demo().listen(emulator)).await {
             Ok(c) => c,
-            Err(_) => FakeCloud::start(FakeCloudConfig::demo()).await.map_err(|e| CliError::failed(format!("cannot start the emulator: {e}")))?,
+            Err(_) => FakeCloud::start(FakeCloudConfig::demo())
+                .await
+                .map_err(|e| CliError::failed(format!("cannot start the emulator: {e}")))?,
         };
         let bin = std::env::current_exe().ok();
         let names = demo::seed(app, &cloud, bin)?;
         eprintln!("emulator listening on {}", cloud.base_url());
-        eprintln!("demo profiles: {}", names.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", "));
+        eprintln!(
+            "demo profiles: {}",
+            names
+                .iter()
+                .map(|n| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         if with_agent {
-            let handle = alicred_core::server::Agent::start(app.agent_config()).await.map_err(|e| CliError::failed(e.to_string()))?;
+            let handle = alicred_core::server::Agent::start(app.agent_config())
+                .await
+                .map_err(|e| CliError::failed(e.to_string()))?;
             eprintln!("agent serving {}", handle.url_base());
-            eprintln!("try:  ALICRED_HOME={} alicred endpoint demo-admin", app.paths().base().display());
+            eprintln!(
+                "try:  ALICRED_HOME={} alicred endpoint demo-admin",
+                app.paths().base().display()
+            );
             super::agent::run_until_stopped(&handle).await?;
             handle.shutdown().await;
         } else {

@@ -5,9 +5,16 @@ use alicred_core::service::Alicred;
 
 /// The running agent's URL for `name` (`None`: the active-profile URL), if one runs.
 pub fn running_url(app: &Alicred, name: Option<&ProfileName>) -> CliResult<Option<String>> {
-    let Some(info) = agent_file::running_agent(app.paths()) else { return Ok(None) };
-    let t = token::load_or_create(app.secrets().as_ref()).map_err(|e| CliError::failed(format!("cannot read the endpoint token: {e}")))?;
-    Ok(Some(token::endpoint_url(&info.url_base, &t, name).expose().to_string()))
+    let Some(info) = agent_file::running_agent(app.paths()) else {
+        return Ok(None);
+    };
+    let t = token::load_or_create(app.secrets().as_ref())
+        .map_err(|e| CliError::failed(format!("cannot read the endpoint token: {e}")))?;
+    Ok(Some(
+        token::endpoint_url(&info.url_base, &t, name)
+            .expose()
+            .to_string(),
+    ))
 }
 
 /// `alicred endpoint [NAME] [--rotate-token]`
@@ -16,9 +23,12 @@ pub fn endpoint(app: &Alicred, name: Option<ProfileName>, rotate: bool) -> CliRe
         app.profiles()?.get(n)?;
     }
     if rotate {
-        token::rotate(app.secrets().as_ref()).map_err(|e| CliError::failed(format!("cannot rotate the endpoint token: {e}")))?;
+        token::rotate(app.secrets().as_ref())
+            .map_err(|e| CliError::failed(format!("cannot rotate the endpoint token: {e}")))?;
         if agent_file::notify_reload(app.paths()) {
-            eprintln!("endpoint token rotated; the running agent switched to it, old URLs stop working");
+            eprintln!(
+                "endpoint token rotated; the running agent switched to it, old URLs stop working"
+            );
         } else {
             eprintln!("endpoint token rotated");
         }
@@ -29,6 +39,8 @@ pub fn endpoint(app: &Alicred, name: Option<ProfileName>, rotate: bool) -> CliRe
             Ok(())
         }
         None if rotate => Ok(()),
-        None => Err(CliError::failed("no alicred agent is running; start one with `alicred agent` (or open the desktop app)")),
+        None => Err(CliError::failed(
+            "no alicred agent is running; start one with `alicred agent` (or open the desktop app)",
+        )),
     }
 }

@@ -6,7 +6,14 @@ use alicred_core::service::Alicred;
 use std::path::PathBuf;
 
 /// `alicred import aliyun-cli|ini [--file F] [--dry-run] [--replace]`
-pub fn import(app: &Alicred, from: ImportSource, file: Option<PathBuf>, dry_run: bool, replace: bool, json: bool) -> CliResult {
+pub fn import(
+    app: &Alicred,
+    from: ImportSource,
+    file: Option<PathBuf>,
+    dry_run: bool,
+    replace: bool,
+    json: bool,
+) -> CliResult {
     let path = match (file, from) {
         (Some(f), _) => f,
         (None, ImportSource::AliyunCli) => import::aliyun_cli::default_path().ok_or_else(|| CliError::usage("cannot find your home directory; pass --file"))?,
@@ -20,7 +27,9 @@ pub fn import(app: &Alicred, from: ImportSource, file: Option<PathBuf>, dry_run:
     .map_err(|e| CliError::failed(e.to_string()))?;
     let outcomes = import::apply(app, &plan, replace, dry_run)?;
     if json {
-        return print_json(&serde_json::json!({"dry_run": dry_run, "source": path, "profiles": outcomes, "skipped": plan.skipped}));
+        return print_json(
+            &serde_json::json!({"dry_run": dry_run, "source": path, "profiles": outcomes, "skipped": plan.skipped}),
+        );
     }
     let verb = |a: Action| match (a, dry_run) {
         (Action::Add, false) => "added",
@@ -30,19 +39,42 @@ pub fn import(app: &Alicred, from: ImportSource, file: Option<PathBuf>, dry_run:
         (Action::KeepExisting, _) => "kept existing",
         (Action::Failed, _) => "FAILED",
     };
-    println!("{} {}", if dry_run { "Dry run: nothing changes. From" } else { "Imported from" }, path.display());
+    println!(
+        "{} {}",
+        if dry_run {
+            "Dry run: nothing changes. From"
+        } else {
+            "Imported from"
+        },
+        path.display()
+    );
     for o in &outcomes {
-        let msg = o.message.as_deref().map(|m| format!(" — {m}")).unwrap_or_default();
-        println!("  {:<14} {:<24} {:<16} {}{msg}", verb(o.action), o.name, o.r#type, o.origin);
+        let msg = o
+            .message
+            .as_deref()
+            .map(|m| format!(" — {m}"))
+            .unwrap_or_default();
+        println!(
+            "  {:<14} {:<24} {:<16} {}{msg}",
+            verb(o.action),
+            o.name,
+            o.r#type,
+            o.origin
+        );
     }
     for s in &plan.skipped {
         println!("  {:<14} {:<24} {}", "not imported", s.name, s.reason);
     }
     if !dry_run {
-        println!("Secrets went to the keyring; {} was left as it was.", path.display());
+        println!(
+            "Secrets went to the keyring; {} was left as it was.",
+            path.display()
+        );
     }
     if outcomes.iter().any(|o| o.action == Action::Failed) {
-        return Err(CliError::failed("some profiles could not be imported (see above)"));
+        return Err(CliError::failed(
+            "some profiles could not be imported (see above)",
+        ));
     }
     Ok(())
 }

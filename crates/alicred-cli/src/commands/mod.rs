@@ -44,9 +44,20 @@ pub fn run(cli: Cli) -> CliResult<ExitCode> {
         } => exec::exec(&open()?, name, uri_only, command),
         Command::Env { name, shell } => done(env::env(&open()?, name, shell)),
         Command::Export { name, format } => done(export::export(&open()?, name, format)),
-        Command::Import { from, file, dry_run, replace, json } => done(import::import(&open()?, from, file, dry_run, replace, json)),
-        Command::Agent { listen, allow_non_loopback } => done(agent::agent(&open()?, listen, allow_non_loopback)),
-        Command::Endpoint { name, rotate_token } => done(endpoint::endpoint(&open()?, name, rotate_token)),
+        Command::Import {
+            from,
+            file,
+            dry_run,
+            replace,
+            json,
+        } => done(import::import(&open()?, from, file, dry_run, replace, json)),
+        Command::Agent {
+            listen,
+            allow_non_loopback,
+        } => done(agent::agent(&open()?, listen, allow_non_loopback)),
+        Command::Endpoint { name, rotate_token } => {
+            done(endpoint::endpoint(&open()?, name, rotate_token))
+        }
         Command::Demo { emulator, agent } => done(demo::demo(&open()?, emulator, agent)),
         Command::Rotate {
             name,

@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Read};
 
 pub fn run(app: &Alicred, cmd: ProfileCmd) -> CliResult {
     match cmd {
-        ProfileCmd::Add(args) => add(app, args),
+        ProfileCmd::Add(args) => add(app, *args),
         ProfileCmd::List { json } => list(app, json),
         ProfileCmd::Show { name, json } => {
             let file = app.profiles()?;

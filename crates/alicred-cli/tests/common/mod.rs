@@ -23,6 +23,12 @@ pub struct Home {
     pub backend: &'static str,
 }
 
+impl Default for Home {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Home {
     pub fn new() -> Self {
         Self::with_backend(backend())
