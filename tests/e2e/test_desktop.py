@@ -284,5 +284,7 @@ def test_08_small_window_and_dark_theme(driver):
     tid(d, "theme-toggle").click()  # system → light
     tid(d, "theme-toggle").click()  # light → dark
     wait(d, lambda: d.execute_script("return document.documentElement.dataset.theme") == "dark")
+    wait(d, lambda: "Dark" in tid(d, "theme-toggle").text)
+    time.sleep(0.3)
     shot(d, "08-dark-800x600")
     tid(d, "theme-toggle").click()  # back to system

@@ -247,3 +247,27 @@ describe('profile form', () => {
     expect((screen.getByTestId('secret-access_key_secret') as HTMLInputElement).value).toBe('');
   });
 });
+
+describe('settings', () => {
+  it('cycles the theme at once, even with slow saves', async () => {
+    const calls: Calls = [];
+    let release: (() => void) | undefined;
+    backend(calls, {
+      set_settings: (a: Record<string, unknown>) =>
+        new Promise((r) => {
+          release = () => r(a.settings);
+        }),
+    });
+    render(App);
+    await vi.waitFor(() => expect(screen.getByTestId('profile-row-dev')).toBeInTheDocument());
+    expect(screen.getByTestId('theme-toggle')).toHaveTextContent('System');
+    await fireEvent.click(screen.getByTestId('theme-toggle'));
+    await fireEvent.click(screen.getByTestId('theme-toggle'));
+    expect(screen.getByTestId('theme-toggle')).toHaveTextContent('Dark');
+    expect(document.documentElement.dataset.theme).toBe('dark');
+    release?.();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(screen.getByTestId('theme-toggle')).toHaveTextContent('Dark');
+    expect(calls.filter((c) => c.cmd === 'set_settings').map((c) => (c.args.settings as { theme: string }).theme)).toEqual(['light', 'dark']);
+  });
+});
