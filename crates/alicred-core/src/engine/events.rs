@@ -125,7 +125,12 @@ impl EventBus {
         let Ok(mut t) = self.timelines.lock() else {
             return;
         };
-        let q = t.entry(profile.to_owned()).or_default();
+        if !t.contains_key(profile) {
+            t.insert(profile.to_owned(), VecDeque::new());
+        }
+        let Some(q) = t.get_mut(profile) else {
+            return;
+        };
         while q.front().is_some_and(|b| b.start <= at - TIMELINE_SPAN) {
             q.pop_front();
         }

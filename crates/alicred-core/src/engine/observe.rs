@@ -1,7 +1,7 @@
 //! What the engine shows: status of every profile, events, timeline,
 //! counters, and the hand-out accounting the endpoint feeds.
 
-use super::status::{self, ProfileStatus};
+use super::status::{self, ProfileStatus, Usage};
 use super::{
     ConsumerId, Engine, EngineStats, Event, EventBus, EventKind, ProfileState, TimelineBucket,
     lock, read,
@@ -78,20 +78,14 @@ impl Engine {
     /// Count one hand-out of `name` (the endpoint calls this).
     pub fn record_handout(&self, name: &ProfileName) {
         let now = self.inner.ctx.clock.now();
-        lock(&self.inner.usage)
-            .entry(name.clone())
-            .or_default()
-            .handouts += 1;
+        self.with_usage(name, |u| u.handouts += 1);
         self.inner.bus.count_handout(name.as_str(), now);
     }
 
     /// Attribute a hand-out of `name` to a local process.
     pub fn note_consumer(&self, name: &ProfileName, who: &ConsumerId) {
         let now = self.inner.ctx.clock.now();
-        let new = lock(&self.inner.usage)
-            .entry(name.clone())
-            .or_default()
-            .note_consumer(who, now);
+        let new = self.with_usage(name, |u| u.note_consumer(who, now));
         if new {
             self.inner.bus.emit(
                 now,
@@ -100,5 +94,14 @@ impl Engine {
                 format!("handed out to {} (pid {})", who.exe, who.pid),
             );
         }
+    }
+
+    /// Hot path (every hand-out): no allocation once the profile has an entry.
+    fn with_usage<T>(&self, name: &ProfileName, f: impl FnOnce(&mut Usage) -> T) -> T {
+        let mut usage = lock(&self.inner.usage);
+        if let Some(u) = usage.get_mut(name) {
+            return f(u);
+        }
+        f(usage.entry(name.clone()).or_default())
     }
 }

@@ -177,6 +177,13 @@ async fn respond(
 /// open (a one-shot client closes right after reading), so wait for it a
 /// little; past that, finish it in the background.
 async fn attribute(st: &EndpointState, name: ProfileName, conn: ConnInfo) {
+    if let Some(known) = conn.who.get() {
+        // Later requests on a keep-alive connection: no timer, no task.
+        if let Some(who) = known {
+            st.engine.note_consumer(&name, who);
+        }
+        return;
+    }
     let init = || st.peers.resolve(conn.local, conn.peer);
     match tokio::time::timeout(ATTRIBUTION_WAIT, conn.who.get_or_init(init)).await {
         Ok(Some(who)) => st.engine.note_consumer(&name, who),
