@@ -295,6 +295,13 @@ impl CachedProvider {
         match result {
             Ok(cr) => {
                 let m = &mut c.meta;
+                // The same credentials again (a pasted token): their lifetime
+                // started when first seen, not now.
+                let mut cr = cr.clone();
+                if cr.expiration.is_some() && cr.expiration == m.expires {
+                    cr.issued_at = m.issued_at.unwrap_or(cr.issued_at).min(cr.issued_at);
+                }
+                let cr = &cr;
                 m.has_credentials = true;
                 m.issued_at = Some(cr.issued_at);
                 m.expires = cr.expiration;
