@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import urllib3
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
@@ -84,15 +85,16 @@ def driver(cloud):
                ALICRED_LISTEN=f"127.0.0.1:{free_port()}", ALICRED_LOG="info,alicred_core=debug",
                ALICRED_LOG_FILE=str(TMP / "app.log"))
     log = open(TMP / "tauri-driver.log", "w")
-    td = subprocess.Popen(["tauri-driver", "--port", "4444", "--native-port", "4445"], env=env,
-                          stdout=log, stderr=subprocess.STDOUT)
-    wait_port(4444, td)
+    port, native = free_port(), free_port()
+    td = subprocess.Popen(["tauri-driver", "--port", str(port), "--native-port", str(native)], env=env,
+                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    wait_port(port, td)
     d = None
     for attempt in range(3):
         try:
-            d = webdriver.Remote("http://127.0.0.1:4444", options=TauriOptions())
+            d = webdriver.Remote(f"http://127.0.0.1:{port}", options=TauriOptions())
             break
-        except WebDriverException:
+        except (WebDriverException, OSError, urllib3.exceptions.HTTPError):
             if attempt == 2:
                 raise
             time.sleep(2)
@@ -105,12 +107,25 @@ def driver(cloud):
     try:
         d.quit()
     finally:
-        td.terminate()
-        td.wait(10)
+        # tauri-driver and WebKitWebDriver share a process group of their own.
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(td.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                td.wait(5)
+                break
+            except subprocess.TimeoutExpired:
+                continue
 
 
 def shot(d, name):
     SHOTS.mkdir(parents=True, exist_ok=True)
+    # Let WebKit paint the latest state before grabbing it.
+    d.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 150)));")
     d.save_screenshot(str(SHOTS / f"{name}.png"))
 
 
@@ -138,8 +153,13 @@ def content(el):
 
 
 def type_into(el, text):
-    el.clear()
-    el.send_keys(text)
+    for _ in range(3):
+        el.clear()
+        el.send_keys(text)
+        if (el.get_attribute("value") or "") == text:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"could not type {text!r} into {el.get_attribute('data-testid')}")
 
 
 def fill_form(d, name, type_, fields=None, secret=None, advanced=None):
@@ -262,7 +282,11 @@ def test_06_fault_shows_error_and_notifies(driver, cloud):
     wait(d, lambda: "web" in tid(d, "attention").text or tid(d, "attention").is_displayed(), 10)
     wait(d, lambda: NOTIFY_LOG.exists() and "refreshing web is failing" in NOTIFY_LOG.read_text(errors="replace"),
          20, "no desktop notification seen")
+    tid(d, "toggle-admin").click()  # collapse, so the broken row is in view
     tid(d, "toggle-web").click()
+    wait(d, lambda: tid(d, "last-error-web").is_displayed(), 10)
+    assert "ServiceUnavailable" in tid(d, "last-error-web").text
+    d.execute_script("arguments[0].scrollIntoView({block: 'center'})", tid(d, "profile-row-web"))
     shot(d, "06-fault")
 
 
@@ -272,6 +296,8 @@ def test_07_repair_and_recover(driver, cloud):
     tid(d, "refresh-web").click()
     wait(d, lambda: state_of(d, "web") == "fresh", 60, f"web state {state_of(d, 'web')}")
     assert not d.find_elements(By.CSS_SELECTOR, '[data-testid="attention"]')
+    wait(d, lambda: NOTIFY_LOG.exists() and "web recovered" in NOTIFY_LOG.read_text(errors="replace"), 20)
+    tid(d, "toggle-web").click()
     shot(d, "07-recovered")
 
 

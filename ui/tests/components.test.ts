@@ -126,7 +126,7 @@ describe('dashboard', () => {
     await vi.waitFor(() => expect(calls.some((c) => c.cmd === 'set_active' && c.args.name === 'dev')).toBe(true));
     await fireEvent.click(screen.getByTestId('verify-dev'));
     await vi.waitFor(() => expect(screen.getByTestId('verify-result-dev')).toHaveTextContent('assumed-role/dev/s'));
-    await vi.waitFor(() => expect(screen.getByTestId('timeline-dev')).toHaveTextContent('1 refreshes'));
+    await vi.waitFor(() => expect(screen.getByTestId('timeline-dev')).toHaveTextContent('1 refresh ·'));
   });
 
   it('asks before removing', async () => {
