@@ -271,3 +271,30 @@ describe('settings', () => {
     expect(calls.filter((c) => c.cmd === 'set_settings').map((c) => (c.args.settings as { theme: string }).theme)).toEqual(['light', 'dark']);
   });
 });
+
+describe('form checks out of order', () => {
+  it('ignores a slow answer to an older check and re-checks on submit', async () => {
+    const calls: Calls = [];
+    backend(calls, {
+      check_profile: (a: Record<string, unknown>) => {
+        const name = (a.input as { name: string }).name;
+        // The check of the empty form answers last, and says the name is bad.
+        if (!name) return new Promise((r) => setTimeout(() => r([{ field: 'name', severity: 'error', message: 'is invalid' }]), 2000));
+        return [];
+      },
+      add_profile: () => [],
+    });
+    const onsaved = vi.fn();
+    render(ProfileForm, {
+      props: { mode: 'add', initial: { name: '', type: 'credentials-uri' }, guides, profileNames: [], onclose: vi.fn(), onsaved },
+    });
+    await vi.advanceTimersByTimeAsync(300); // the empty-form check is now in flight
+    await fireEvent.input(screen.getByTestId('field-name'), { target: { value: 'web' } });
+    await fireEvent.input(screen.getByTestId('field-uri'), { target: { value: 'http://127.0.0.1:1/uri' } });
+    await vi.advanceTimersByTimeAsync(300);
+    await vi.advanceTimersByTimeAsync(2000); // the stale answer arrives
+    expect(screen.queryByTestId('problem-name')).toBeNull();
+    await fireEvent.click(screen.getByTestId('form-submit'));
+    await vi.waitFor(() => expect(onsaved).toHaveBeenCalledWith('web', []));
+  });
+});
