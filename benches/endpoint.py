@@ -60,6 +60,7 @@ def wrk(url, seconds, conns):
 
 def main():
     home = pathlib.Path(tempfile.mkdtemp(prefix="alicred-bench-"))
+    home.chmod(0o755)  # nginx's worker runs as nobody and must read www/
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "OSS_"))}
     backend = "secret-service" if os.environ.get("DBUS_SESSION_BUS_ADDRESS") else "encrypted-file"
     env.update(ALICRED_HOME=str(home / "home"), ALICRED_KEYRING=backend, ALICRED_KEYRING_PASSPHRASE="bench")
@@ -114,6 +115,9 @@ def main():
     root = home / "www"
     (root / path.lstrip("/")).parent.mkdir(parents=True)
     (root / path.lstrip("/")).write_bytes(body)
+    for d in [root, *[p for p in (root / path.lstrip("/")).parents if str(p).startswith(str(root))]]:
+        d.chmod(0o755)
+    (root / path.lstrip("/")).chmod(0o644)
     nport = free_port()
     conf = home / "nginx.conf"
     conf.write_text(f"""worker_processes 1; daemon off; pid {home}/nginx.pid; error_log {home}/nginx.err;
