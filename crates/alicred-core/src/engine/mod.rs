@@ -84,6 +84,9 @@ struct Inner {
     usage: Mutex<HashMap<ProfileName, Usage>>,
     active: watch::Sender<Option<ProfileName>>,
     shut_down: AtomicBool,
+    /// The runtime the engine was started on: fetches run there, whichever
+    /// runtime asks (the endpoint has its own).
+    runtime: tokio::runtime::Handle,
 }
 
 /// Cheap to clone; all clones drive the same engine.
@@ -99,7 +102,7 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Start one task per profile. Needs a tokio runtime.
+    /// Start one task per profile on the current tokio runtime.
     pub fn start(
         profiles: ProfilesFile,
         ctx: ProviderContext,
@@ -126,6 +129,7 @@ impl Engine {
                 usage: Mutex::new(HashMap::new()),
                 active: watch::channel(None).0,
                 shut_down: AtomicBool::new(false),
+                runtime: tokio::runtime::Handle::current(),
             }),
         };
         engine.reload(profiles);
@@ -159,6 +163,18 @@ impl Engine {
                 }
             }
         })
+    }
+
+    /// [`Self::credentials`] as a task on the engine's runtime: it finishes
+    /// (and fills the cache) even if the caller stops waiting.
+    pub fn spawn_credentials(
+        &self,
+        name: &ProfileName,
+    ) -> tokio::task::JoinHandle<Result<Credentials, EngineError>> {
+        let (engine, name) = (self.clone(), name.clone());
+        self.inner
+            .runtime
+            .spawn(async move { engine.credentials(&name).await })
     }
 
     /// The active profile's name, if one is set.

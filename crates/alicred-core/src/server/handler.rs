@@ -123,10 +123,7 @@ async fn serve(st: &EndpointState, name: ProfileName, conn: Option<ConnInfo>) ->
 /// Fetch in its own task, so a client that gives up does not cancel a fetch
 /// that every other client is waiting for.
 async fn fetch(st: &EndpointState, name: &ProfileName) -> Result<Credentials, Response> {
-    let fetch = {
-        let (engine, name) = (st.engine.clone(), name.clone());
-        tokio::spawn(async move { engine.credentials(&name).await })
-    };
+    let fetch = st.engine.spawn_credentials(name);
     match tokio::time::timeout(FETCH_TIMEOUT, fetch).await {
         Ok(Ok(Ok(c))) => Ok(c),
         Ok(Ok(Err(e))) => Err(engine_error(&e)),
