@@ -7,6 +7,7 @@ use super::events::EventBus;
 use super::persist::SessionStore;
 use super::policy;
 use super::state::EventKind;
+pub use super::status::key_hint;
 use crate::clock::Clock;
 use crate::credentials::{Credentials, format_expiration};
 use crate::providers::{Provider, ProviderError};
@@ -75,19 +76,6 @@ impl std::fmt::Debug for CachedProvider {
             .field("name", &self.name)
             .field("inner", &self.inner)
             .finish_non_exhaustive()
-    }
-}
-
-/// `LTAI…abcd`: enough to recognise a key, too little to matter.
-pub fn key_hint(id: &str) -> String {
-    let chars: Vec<char> = id.chars().collect();
-    if chars.len() >= 12 {
-        let head: String = chars[..4].iter().collect();
-        let tail: String = chars[chars.len() - 4..].iter().collect();
-        format!("{head}…{tail}")
-    } else {
-        let head: String = chars.iter().take(2).collect();
-        format!("{head}…")
     }
 }
 
@@ -208,6 +196,7 @@ impl CachedProvider {
             };
         }
         if let Some(store) = self.persist.clone() {
+            store.bump();
             background(move || store.forget());
         }
         self.changed.send_modify(|v| *v += 1);
@@ -245,6 +234,7 @@ impl CachedProvider {
             c.epoch
         };
         self.changed.send_modify(|v| *v += 1);
+        let generation = self.persist.as_ref().map(SessionStore::generation);
         let mut in_flight = InFlight {
             owner: self,
             armed: true,
@@ -273,9 +263,11 @@ impl CachedProvider {
             }
         };
         self.changed.send_modify(|v| *v += 1);
-        if let (Some(_), Ok(cr), Some(store)) = (&event, &result, self.persist.clone()) {
+        if let (Some(_), Ok(cr), Some(store), Some(g)) =
+            (&event, &result, self.persist.clone(), generation)
+        {
             let cr = cr.clone();
-            background(move || store.save(&cr));
+            background(move || store.save(&cr, g));
         }
         if let (Some((kind, msg)), Some(bus)) = (event, &self.bus) {
             bus.emit(now, Some(&self.name), kind, msg);

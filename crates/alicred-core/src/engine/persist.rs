@@ -10,7 +10,8 @@ use crate::store::secrets::{SecretKey, SecretStore};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Sessions of these types cost an API call each: worth keeping.
 pub fn worth_keeping(t: ProfileType) -> bool {
@@ -22,6 +23,10 @@ pub struct SessionStore {
     secrets: Arc<dyn SecretStore>,
     key: SecretKey,
     fingerprint: String,
+    /// Bumped when the sessions are dropped; a save from before is skipped.
+    generation: Arc<AtomicU64>,
+    /// Keyring writes of this profile, one at a time.
+    writes: Arc<Mutex<()>>,
 }
 
 impl std::fmt::Debug for SessionStore {
@@ -56,6 +61,8 @@ impl SessionStore {
             secrets,
             key: SecretKey::Session(name.clone()),
             fingerprint: fingerprint(name, profiles),
+            generation: Arc::new(AtomicU64::new(0)),
+            writes: Arc::new(Mutex::new(())),
         })
     }
 
@@ -71,8 +78,18 @@ impl SessionStore {
         })
     }
 
-    /// Keep temporary credentials (errors are ignored: this is a cache). Blocking.
-    pub fn save(&self, c: &Credentials) {
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Mark every save scheduled before as stale (call before [`Self::forget`]).
+    pub fn bump(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Keep temporary credentials fetched in `generation` (skipped if the
+    /// sessions were dropped since; errors are ignored: this is a cache). Blocking.
+    pub fn save(&self, c: &Credentials, generation: u64) {
         let Some(expiration) = c.expiration else {
             return;
         };
@@ -84,11 +101,15 @@ impl SessionStore {
             expiration,
             issued_at: c.issued_at,
         };
-        let _ = self.secrets.set_json(&self.key, &saved);
+        let _turn = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        if self.generation() == generation {
+            let _ = self.secrets.set_json(&self.key, &saved);
+        }
     }
 
     /// Blocking.
     pub fn forget(&self) {
+        let _turn = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         let _ = self.secrets.delete(&self.key);
     }
 }

@@ -106,6 +106,19 @@ impl Usage {
     }
 }
 
+/// `LTAI…abcd`: enough to recognise a key, too little to matter.
+pub fn key_hint(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() >= 12 {
+        let head: String = chars[..4].iter().collect();
+        let tail: String = chars[chars.len() - 4..].iter().collect();
+        format!("{head}…{tail}")
+    } else {
+        let head: String = chars.iter().take(2).collect();
+        format!("{head}…")
+    }
+}
+
 /// The source chain of `name`, root first, `name` last (cycles cut).
 pub fn chain_of(name: &ProfileName, profiles: &ProfilesFile) -> Vec<ChainLink> {
     let mut out = Vec::new();
