@@ -218,7 +218,10 @@ pub fn show_dashboard(app: &AppHandle) {
                 return;
             };
             match tauri::WebviewWindowBuilder::from_config(app, cfg).and_then(|b| b.build()) {
-                Ok(w) => w,
+                Ok(w) => {
+                    tune_webview(&w);
+                    w
+                }
                 Err(e) => {
                     tracing::warn!("cannot open the dashboard: {e}");
                     return;
@@ -229,4 +232,27 @@ pub fn show_dashboard(app: &AppHandle) {
     let _ = w.unminimize();
     let _ = w.show();
     let _ = w.set_focus();
+}
+
+/// The dashboard is a small document: no GPU compositing (under a software
+/// GL that alone costs ~100 MB in the web process) and document-sized caches.
+/// `ALICRED_WEBVIEW_ACCEL=1` keeps WebKit's defaults.
+fn tune_webview(w: &tauri::WebviewWindow) {
+    if std::env::var_os("ALICRED_WEBVIEW_ACCEL").is_some_and(|v| v == "1") {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    let _ = w.with_webview(|wv| {
+        use webkit2gtk::{SettingsExt, WebContextExt, WebViewExt};
+        let view = wv.inner();
+        if let Some(settings) = view.settings() {
+            settings
+                .set_hardware_acceleration_policy(webkit2gtk::HardwareAccelerationPolicy::Never);
+        }
+        if let Some(ctx) = view.context() {
+            ctx.set_cache_model(webkit2gtk::CacheModel::DocumentViewer);
+        }
+    });
+    #[cfg(not(target_os = "linux"))]
+    let _ = w;
 }

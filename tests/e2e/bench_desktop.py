@@ -100,8 +100,10 @@ def until_serving(port, p, url=None, timeout=30):
                 answered = time.perf_counter() - t0
             if url is None:
                 return answered, None
-        except (urllib.error.URLError, OSError):
-            pass
+        except (urllib.error.URLError, OSError) as e:
+            if os.environ.get("BENCH_DEBUG") and time.perf_counter() - t0 > 5:
+                print("not yet:", repr(e)[:200], file=sys.stderr)
+                time.sleep(1)
         time.sleep(0.005)
     raise TimeoutError("endpoint did not serve")
 
@@ -110,14 +112,19 @@ def endpoint_token(home):
     """The endpoint URL's token, read from the keyring like `alicred endpoint` would."""
     out = subprocess.run(["secret-tool", "search", "--all", "--unlock", "service", f"alicred:{home}"],
                          capture_output=True, text=True, timeout=10)
-    lines = out.stdout.splitlines() + out.stderr.splitlines()
+    blocks, cur = [], {}
+    for line in (out.stdout + "\n" + out.stderr).splitlines():
+        if line.startswith("[/"):
+            cur = {}
+            blocks.append(cur)
+        elif " = " in line:
+            k, v = line.split(" = ", 1)
+            cur[k.strip()] = v.strip()
+    for b in blocks:
+        if b.get("attribute.username") == "endpoint-token" and b.get("secret"):
+            return b["secret"]
     if os.environ.get("BENCH_DEBUG"):
-        print("\n".join(l for l in lines if not l.startswith("secret =")), file=sys.stderr)
-    for i, line in enumerate(lines):
-        if "endpoint-token" in line:
-            for l2 in lines[max(0, i - 8):i + 8]:
-                if l2.startswith("secret = "):
-                    return l2.split(" = ", 1)[1].strip()
+        print("no endpoint token among", [b.get("attribute.username") for b in blocks], file=sys.stderr)
     return None
 
 
@@ -141,7 +148,8 @@ def main():
     for _ in range(RUNS):
         port = free_port()
         p = start(home, port, demo=False)
-        url = f"http://127.0.0.1:{port}/{token}/v1/credentials" if token else None
+        # demo-alice is an access-key profile: served without any network call.
+        url = f"http://127.0.0.1:{port}/{token}/v1/credentials/demo-alice" if token else None
         a, s = until_serving(port, p, url)
         answers.append(a)
         if s is not None:
@@ -149,7 +157,7 @@ def main():
         stop(p)
     rows.append((f"Cold start to endpoint answering (8 profiles, median of {RUNS})", f"{statistics.median(answers) * 1000:.0f} ms"))
     if serves:
-        rows.append((f"Cold start to active profile's credentials served, HTTP 200 (median of {RUNS})", f"{statistics.median(serves) * 1000:.0f} ms"))
+        rows.append((f"Cold start to a profile's credentials served (HTTP 200, access-key profile) (median of {RUNS})", f"{statistics.median(serves) * 1000:.0f} ms"))
 
     # Memory with the dashboard open (8 profiles, fresh) and with only the tray.
     samples = {"dash": [], "tray": []}

@@ -83,7 +83,10 @@ def driver(cloud):
     home.mkdir(exist_ok=True)
     env = dict(os.environ, ALICRED_HOME=str(home), ALICRED_NO_DEMO="1",
                ALICRED_LISTEN=f"127.0.0.1:{free_port()}", ALICRED_LOG="info,alicred_core=debug",
-               ALICRED_LOG_FILE=str(TMP / "app.log"))
+               ALICRED_LOG_FILE=str(TMP / "app.log"),
+               # WebKitWebDriver screenshots need WebKit's GPU compositing, which
+               # the app turns off by default to save memory.
+               ALICRED_WEBVIEW_ACCEL="1")
     log = open(TMP / "tauri-driver.log", "w")
     port, native = free_port(), free_port()
     td = subprocess.Popen(["tauri-driver", "--port", str(port), "--native-port", str(native)], env=env,
