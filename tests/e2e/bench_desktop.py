@@ -110,22 +110,10 @@ def until_serving(port, p, url=None, timeout=30):
 
 def endpoint_token(home):
     """The endpoint URL's token, read from the keyring like `alicred endpoint` would."""
-    out = subprocess.run(["secret-tool", "search", "--all", "--unlock", "service", f"alicred:{home}"],
+    out = subprocess.run(["secret-tool", "lookup", "service", f"alicred:{home}", "username", "endpoint-token"],
                          capture_output=True, text=True, timeout=10)
-    blocks, cur = [], {}
-    for line in (out.stdout + "\n" + out.stderr).splitlines():
-        if line.startswith("[/"):
-            cur = {}
-            blocks.append(cur)
-        elif " = " in line:
-            k, v = line.split(" = ", 1)
-            cur[k.strip()] = v.strip()
-    for b in blocks:
-        if b.get("attribute.username") == "endpoint-token" and b.get("secret"):
-            return b["secret"]
-    if os.environ.get("BENCH_DEBUG"):
-        print("no endpoint token among", [b.get("attribute.username") for b in blocks], file=sys.stderr)
-    return None
+    token = out.stdout.strip()
+    return token or None
 
 
 def main():
