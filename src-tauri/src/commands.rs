@@ -152,6 +152,54 @@ pub async fn verify(state: AppStateRef<'_>, name: String) -> CmdResult<sts::Call
     Ok(sts::verify(provider.as_ref(), ctx, &endpoint).await?)
 }
 
+fn rotator(state: &AppState) -> alicred_core::rotation::Rotator {
+    let engine = state.agent.engine();
+    alicred_core::rotation::Rotator::with_context(
+        state.alicred.clone(),
+        state.agent.ctx().clone(),
+        Arc::new(engine.clone()),
+    )
+    .with_events(engine.bus().clone())
+}
+
+/// Rotate an access-key profile's AccessKey (design §6). `delete_inactive`
+/// is the user's consent to delete an inactive second key first.
+#[tauri::command]
+pub async fn rotate(
+    app: AppHandle,
+    state: AppStateRef<'_>,
+    name: String,
+    delete_inactive: bool,
+) -> CmdResult<alicred_core::rotation::RotationReport> {
+    let name = parse_name(&name)?;
+    let opts = alicred_core::rotation::RotateOptions {
+        delete_inactive,
+        ..Default::default()
+    };
+    let mut progress = |_p: alicred_core::rotation::RotationProgress| {};
+    let report = rotator(&state)
+        .rotate(&name, opts, &mut progress)
+        .await
+        .map_err(|e| CommandError::msg(e.to_string()))?;
+    let s = state.inner().clone();
+    blocking(&s, |s| Ok(s.reload()?)).await?;
+    crate::tray::request_rebuild(&app);
+    Ok(report)
+}
+
+/// Key age, last rotation and pending step of an access-key profile.
+#[tauri::command]
+pub async fn rotation_status(
+    state: AppStateRef<'_>,
+    name: String,
+) -> CmdResult<alicred_core::rotation::RotationStatus> {
+    let name = parse_name(&name)?;
+    rotator(&state)
+        .key_status(&name)
+        .await
+        .map_err(|e| CommandError::msg(e.to_string()))
+}
+
 #[derive(Serialize)]
 pub struct EndpointInfo {
     url: Option<String>,

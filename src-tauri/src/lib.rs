@@ -50,6 +50,8 @@ pub fn run() {
             commands::get_settings,
             commands::set_settings,
             commands::copy_text,
+            commands::rotate,
+            commands::rotation_status,
         ])
         .setup(move |app| {
             let state = tauri::async_runtime::block_on(start_state()).map_err(

@@ -115,10 +115,14 @@ pub fn tray_model(
         label: "Refresh all".into(),
         enabled: !statuses.is_empty(),
     });
+    // Rotation asks for confirmation, so it happens in the dashboard.
+    let rotatable = statuses
+        .iter()
+        .any(|p| p.r#type == alicred_core::profile::ProfileType::AccessKey);
     out.push(TrayItem::Action {
         id: ID_ROTATE_DUE,
-        label: "Rotate due key… (coming soon)".into(),
-        enabled: false,
+        label: "Rotate an AccessKey…".into(),
+        enabled: rotatable,
     });
     out.push(TrayItem::Separator);
     out.push(TrayItem::Action {
@@ -189,7 +193,7 @@ pub fn tray_action(id: &str, state: &AppState) -> TrayOutcome {
             Ok((_, export)) => TrayOutcome::Copy(export),
             Err(e) => TrayOutcome::Failed(e),
         },
-        ID_OPEN => TrayOutcome::OpenDashboard,
+        ID_OPEN | ID_ROTATE_DUE => TrayOutcome::OpenDashboard,
         ID_QUIT => TrayOutcome::Quit,
         _ => TrayOutcome::Nothing,
     }
@@ -381,7 +385,7 @@ mod tests {
             actions,
             vec![
                 (ID_REFRESH_ALL, true),
-                (ID_ROTATE_DUE, false),
+                (ID_ROTATE_DUE, false), // no access-key profile here
                 (ID_COPY_URL, true),
                 (ID_COPY_EXPORT, true),
                 (ID_OPEN, true),
@@ -501,7 +505,16 @@ mod tests {
         assert_eq!(tray_action(ID_REFRESH_ALL, &state), TrayOutcome::Changed);
         assert_eq!(tray_action(ID_OPEN, &state), TrayOutcome::OpenDashboard);
         assert_eq!(tray_action(ID_QUIT, &state), TrayOutcome::Quit);
-        assert_eq!(tray_action(ID_ROTATE_DUE, &state), TrayOutcome::Nothing);
+        assert_eq!(
+            tray_action(ID_ROTATE_DUE, &state),
+            TrayOutcome::OpenDashboard
+        );
+        let model = tray_model(&state.agent.engine().snapshot(), None, Utc::now());
+        assert!(model.contains(&TrayItem::Action {
+            id: ID_ROTATE_DUE,
+            label: "Rotate an AccessKey…".into(),
+            enabled: true
+        }));
         assert_eq!(tray_action("bogus", &state), TrayOutcome::Nothing);
         let (url, _) = state.endpoint_lines().expect("endpoint running");
         assert!(

@@ -146,6 +146,13 @@ def wait(d, cond, timeout=30, msg=""):
         raise
 
 
+def click(d, testid):
+    el = tid(d, testid)
+    d.execute_script("arguments[0].scrollIntoView({block: 'center'})", el)
+    wait(d, lambda: el.is_displayed() and el.is_enabled(), 10, f"{testid} not clickable")
+    el.click()
+
+
 def state_of(d, name):
     return tid(d, f"profile-row-{name}").get_attribute("data-state")
 
@@ -253,7 +260,7 @@ def test_04_profiles_become_fresh_with_countdown(driver):
     assert tid(d, "countdown-base").text == "never"
     assert "role/admin" in tid(d, "chain-admin").text
     assert tid(d, "rotation-admin").text == "—"
-    tid(d, "toggle-admin").click()
+    click(d, "toggle-admin")
     wait(d, lambda: tid(d, "timeline-admin").is_displayed())
     shot(d, "04-fresh")
 
@@ -271,22 +278,41 @@ def test_05_switch_active_and_endpoint_serves_it(driver):
         s, b = get_json(url)
         return s == 200 and b["AccessKeyId"].startswith("STS.") and b["SecurityToken"]
     wait(d, serves_admin, 15, "endpoint did not switch to admin")
-    tid(d, "verify-admin").click()
+    click(d, "verify-admin")
     wait(d, lambda: "Verified" in tid(d, "verify-result-admin").text, 20)
     shot(d, "05-switched-active")
+
+
+def test_05b_rotate_access_key(driver, cloud):
+    d = driver
+    wait(d, lambda: "key" in tid(d, "rotation-base").text, 30, "no key age shown")
+    url = content(tid(d, "endpoint-url")).rstrip("/") + "/base"
+    _, before = get_json(url)
+    click(d, "rotate-base")
+    wait(d, lambda: tid(d, "confirm-dialog").is_displayed())
+    click(d, "confirm-ok")
+    wait(d, lambda: d.find_elements(By.CSS_SELECTOR, '[data-testid="toast"]') and "rotat" in tid(d, "toast").text.lower(), 60,
+         "no rotation result")
+    assert "did not run" not in tid(d, "toast").text, tid(d, "toast").text
+
+    def new_key():
+        s, b = get_json(url)
+        return s == 200 and b["AccessKeyId"] != before["AccessKeyId"]
+    wait(d, new_key, 30, "endpoint still serves the old key")
+    shot(d, "05b-rotated")
 
 
 def test_06_fault_shows_error_and_notifies(driver, cloud):
     d, base = driver, cloud["base"]
     r = requests.post(f"{base}/_admin/faults", json={"service": "uri", "kind": "service_unavailable"}, timeout=5)
     assert r.ok, r.text
-    tid(d, "refresh-web").click()
+    click(d, "refresh-web")
     wait(d, lambda: state_of(d, "web") in ("degraded", "expired"), 30, f"web state {state_of(d, 'web')}")
     wait(d, lambda: "web" in tid(d, "attention").text or tid(d, "attention").is_displayed(), 10)
     wait(d, lambda: NOTIFY_LOG.exists() and "refreshing web is failing" in NOTIFY_LOG.read_text(errors="replace"),
          20, "no desktop notification seen")
-    tid(d, "toggle-admin").click()  # collapse, so the broken row is in view
-    tid(d, "toggle-web").click()
+    click(d, "toggle-admin")  # collapse, so the broken row is in view
+    click(d, "toggle-web")
     wait(d, lambda: tid(d, "last-error-web").is_displayed(), 10)
     assert "ServiceUnavailable" in tid(d, "last-error-web").text
     d.execute_script("arguments[0].scrollIntoView({block: 'center'})", tid(d, "profile-row-web"))
@@ -296,11 +322,11 @@ def test_06_fault_shows_error_and_notifies(driver, cloud):
 def test_07_repair_and_recover(driver, cloud):
     d, base = driver, cloud["base"]
     assert requests.delete(f"{base}/_admin/faults", timeout=5).ok
-    tid(d, "refresh-web").click()
+    click(d, "refresh-web")
     wait(d, lambda: state_of(d, "web") == "fresh", 60, f"web state {state_of(d, 'web')}")
     assert not d.find_elements(By.CSS_SELECTOR, '[data-testid="attention"]')
     wait(d, lambda: NOTIFY_LOG.exists() and "web recovered" in NOTIFY_LOG.read_text(errors="replace"), 20)
-    tid(d, "toggle-web").click()
+    click(d, "toggle-web")
     shot(d, "07-recovered")
 
 

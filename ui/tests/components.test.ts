@@ -78,6 +78,10 @@ function backend(calls: Calls, overrides: Record<string, (args: Record<string, u
         return [{ start: iso(NOW - 600_000), refreshes: 1, failures: 1, handouts: 4 }];
       case 'plugin:event|listen':
         return 1;
+      case 'rotation_status':
+        return { profile: 'base', age_days: 12, max_age_days: 90, due: false };
+      case 'rotate':
+        return { profile: 'base', step: 'awaiting-delete', old_key_id: 'LTAIold', new_key_id: 'LTAInew', message: 'rotated base: new key LTAInew' };
       default:
         return null;
     }
@@ -127,6 +131,20 @@ describe('dashboard', () => {
     await fireEvent.click(screen.getByTestId('verify-dev'));
     await vi.waitFor(() => expect(screen.getByTestId('verify-result-dev')).toHaveTextContent('assumed-role/dev/s'));
     await vi.waitFor(() => expect(screen.getByTestId('timeline-dev')).toHaveTextContent('1 refresh ·'));
+  });
+
+  it('rotates access-key profiles after asking, shows key age', async () => {
+    const calls: Calls = [];
+    backend(calls);
+    render(App);
+    await vi.waitFor(() => expect(screen.getByTestId('rotation-base')).toHaveTextContent('key 12 d old'));
+    expect(screen.getByTestId('rotation-dev')).toHaveTextContent('—');
+    expect(screen.getByTestId('rotate-base')).toBeEnabled();
+    await fireEvent.click(screen.getByTestId('rotate-base'));
+    expect(screen.getByTestId('confirm-dialog')).toHaveTextContent('Rotate the AccessKey of base?');
+    await fireEvent.click(screen.getByTestId('confirm-ok'));
+    await vi.waitFor(() => expect(calls.some((c) => c.cmd === 'rotate' && c.args.name === 'base' && c.args.deleteInactive === false)).toBe(true));
+    await vi.waitFor(() => expect(screen.getByTestId('toast')).toHaveTextContent('new key LTAInew'));
   });
 
   it('asks before removing', async () => {

@@ -121,9 +121,10 @@ describe('chain, rotation and consumers', () => {
     expect(t).toBe('base → role/admin (s1, 1 h) → role/dev (s2, 15 min, policy)');
     expect(chainText([{ name: 'ak', type: 'access-key', policy: false }])).toBe('—');
   });
-  it('rotation shows a dash until the module reports', () => {
+  it('rotation shows a dash until there is a status', () => {
     expect(rotationText(base, T0)).toBe('—');
-    expect(rotationText({ ...base, rotation: { key_age_days: 100, pending_step: 'verify' } }, T0)).toBe('key 100 d old · pending: verify');
+    expect(rotationText({ ...base, rotation: { age_days: 100, due: true, pending_step: 'verify' } }, T0)).toBe('key 100 d old — rotate now · pending: verify');
+    expect(rotationText({ ...base, rotation: { error: 'RAM unreachable' } }, T0)).toBe('key age unknown');
   });
   it('consumers name the processes', () => {
     expect(consumersText(base)).toBe('0 hand-outs');

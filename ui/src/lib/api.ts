@@ -9,6 +9,8 @@ import type {
   Problem,
   ProfileInput,
   ProfileStatus,
+  RotationReport,
+  RotationStatus,
   SecretInput,
   Settings,
   TimelineBucket,
@@ -51,6 +53,8 @@ export const api = {
   getSettings: () => call<Settings>('get_settings'),
   setSettings: (settings: Settings) => call<Settings>('set_settings', { settings }),
   copyText: (text: string) => call<void>('copy_text', { text }),
+  rotate: (name: string, deleteInactive = false) => call<RotationReport>('rotate', { name, deleteInactive }),
+  rotationStatus: (name: string) => call<RotationStatus>('rotation_status', { name }),
 };
 
 /** Engine events pushed by the backend (`alicred://event`). */

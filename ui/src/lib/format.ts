@@ -178,16 +178,22 @@ export function chainText(chain: ChainLink[]): string {
   return chain.map((l, i) => (i === 0 ? l.name : chainLinkText(l))).join(' → ');
 }
 
-/** "—" until the rotation module reports something. */
+/** Key age, last rotation, pending step, KMS next rotation; "—" when unknown. */
 export function rotationText(p: ProfileStatus, now: number): string {
   const r = p.rotation;
   if (!r) return '—';
   const parts: string[] = [];
-  if (r.key_age_days != null) parts.push(`key ${r.key_age_days} d old`);
+  if (r.age_days != null) parts.push(`key ${r.age_days} d old${r.due ? ' — rotate now' : ''}`);
   if (r.pending_step) parts.push(`pending: ${r.pending_step}`);
   if (r.last_rotation) parts.push(`rotated ${formatRelative(r.last_rotation, now)}`);
   if (r.kms_next_rotation) parts.push(`KMS next ${formatRelative(r.kms_next_rotation, now)}`);
+  if (!parts.length && r.error) parts.push('key age unknown');
   return parts.length ? parts.join(' · ') : '—';
+}
+
+/** Which profiles the dashboard can rotate. */
+export function canRotate(type: string): boolean {
+  return type === 'access-key';
 }
 
 /** "3 hand-outs · 2 processes" */

@@ -27,13 +27,29 @@ export interface Consumer {
   last_seen: string;
 }
 
-/** Rotation status: filled in once the rotation module lands. */
+/** `alicred_core::rotation::RotationStatus` (access-key profiles). */
 export interface RotationStatus {
-  key_age_days?: number | null;
+  profile?: string;
+  key_id_hint?: string | null;
+  created?: string | null;
+  age_days?: number | null;
+  max_age_days?: number;
+  due?: boolean;
   last_rotation?: string | null;
   pending_step?: string | null;
+  delete_after?: string | null;
+  error?: string | null;
+  /** kms-secret profiles (not reported yet). */
   kms_next_rotation?: string | null;
-  due?: boolean;
+}
+
+export interface RotationReport {
+  profile: string;
+  step: string;
+  old_key_id: string;
+  new_key_id?: string | null;
+  delete_after?: string | null;
+  message: string;
 }
 
 export interface ProfileStatus {
