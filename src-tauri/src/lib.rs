@@ -73,6 +73,7 @@ pub fn run() {
             app.manage(state.clone());
             tray::create(app.handle())?;
             spawn_event_loop(app.handle().clone(), state);
+            spawn_signal_handler(app.handle().clone());
             // With --hidden (start at login) only the tray runs: no webview
             // until the dashboard is opened, which keeps memory low.
             if !hidden {
@@ -210,6 +211,31 @@ pub fn set_autostart(app: &AppHandle, on: bool) -> Result<(), String> {
     }
     if on { l.enable() } else { l.disable() }
         .map_err(|e| format!("could not change start at login: {e}"))
+}
+
+/// SIGTERM / SIGINT (logout, `kill`, Ctrl-C) quit as cleanly as the menu's Quit.
+fn spawn_signal_handler(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut term), Ok(mut int)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) else {
+                return;
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        quit(&app);
+    });
 }
 
 /// Quit: stop the agent (and the demo emulator) cleanly, then exit.
