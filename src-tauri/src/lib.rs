@@ -114,39 +114,32 @@ async fn start_state() -> Result<AppState, String> {
     Ok(state)
 }
 
-/// First run: no profiles yet, and the demo not switched off.
+/// No profiles of the user's own (none, or only the demo's), and the demo not
+/// switched off: start the emulator and (re)seed the sample profiles.
 fn wants_demo(alicred: &Alicred) -> bool {
     if std::env::var_os("ALICRED_NO_DEMO").is_some_and(|v| !v.is_empty()) {
         return false;
     }
-    alicred
-        .profiles()
-        .map(|f| f.profiles.is_empty())
-        .unwrap_or(false)
+    alicred_core::demo::may_seed(alicred).unwrap_or(false)
 }
 
 async fn start_demo(alicred: &Alicred) -> Result<alicred_fakecloud::FakeCloudHandle, String> {
-    let cloud = alicred_fakecloud::FakeCloud::start(alicred_fakecloud::FakeCloudConfig::demo())
-        .await
-        .map_err(|e| e.to_string())?;
     // The `external` sample runs the CLI, when it is installed beside us.
     let cli = std::env::current_exe()
         .ok()
         .and_then(|p| p.parent().map(|d| d.join("alicred")))
         .filter(|p| p.is_file());
-    let a = alicred.clone();
-    let cloud = tauri::async_runtime::spawn_blocking(move || {
-        alicred_core::demo::seed(&a, &cloud, cli)
-            .map(|names| (cloud, names))
-            .map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|e| e.to_string())??;
+    let addr = alicred_core::demo::DEMO_EMULATOR_ADDR
+        .parse()
+        .map_err(|e| format!("{e}"))?;
+    let (cloud, names) = alicred_core::demo::start(alicred, addr, cli)
+        .await
+        .map_err(|e| e.to_string())?;
     tracing::info!(
         "demo: seeded {} profiles against the local emulator",
-        cloud.1.len()
+        names.len()
     );
-    Ok(cloud.0)
+    Ok(cloud)
 }
 
 /// Engine events → the dashboard, the notifier and the tray.

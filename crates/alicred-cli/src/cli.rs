@@ -112,7 +112,7 @@ pub enum Command {
     /// Start the local emulator with sample profiles (no cloud account needed).
     Demo {
         /// Where the emulator listens.
-        #[arg(long, default_value = "127.0.0.1:47920")]
+        #[arg(long, default_value = alicred_core::demo::DEMO_EMULATOR_ADDR)]
         emulator: SocketAddr,
         /// Also run the agent (refresh loops + endpoint).
         #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]

@@ -6,8 +6,36 @@ use crate::profile::{ProfileInput, ProfileName};
 use crate::sensitive::Sensitive;
 use crate::service::{Alicred, ServiceError};
 use crate::store::secrets::StoredKey;
-use alicred_fakecloud::{DemoSeed, FakeCloudHandle};
+use alicred_fakecloud::{DemoSeed, FakeCloud, FakeCloudConfig, FakeCloudHandle};
+use std::net::SocketAddr;
 use std::path::PathBuf;
+
+/// Where the demo emulator listens when it can: a fixed port keeps the demo
+/// profiles' endpoints valid from one run to the next.
+pub const DEMO_EMULATOR_ADDR: &str = "127.0.0.1:47920";
+
+/// Start the emulator with its demo world (on `addr`, else any free loopback
+/// port) and (re)write the demo profiles against it. The emulator keeps its
+/// state in memory, so every run re-seeds the keys it issued.
+pub async fn start(
+    app: &Alicred,
+    addr: SocketAddr,
+    alicred_bin: Option<PathBuf>,
+) -> Result<(FakeCloudHandle, Vec<ProfileName>), ServiceError> {
+    let cloud = match FakeCloud::start(FakeCloudConfig::demo().listen(addr)).await {
+        Ok(c) => c,
+        Err(_) => FakeCloud::start(FakeCloudConfig::demo())
+            .await
+            .map_err(|e| {
+                ServiceError::BadSecretInput(format!("cannot start the demo emulator: {e}"))
+            })?,
+    };
+    let a = app.clone();
+    // Seeding writes the keyring and the profiles file: blocking work.
+    tokio::task::spawn_blocking(move || seed(&a, &cloud, alicred_bin).map(|names| (cloud, names)))
+        .await
+        .map_err(|e| ServiceError::BadSecretInput(format!("demo seeding stopped: {e}")))?
+}
 
 /// Marks a profile as the demo's own, so a later run may rewrite it.
 pub const DEMO_DESCRIPTION: &str = "Demo profile (local emulator)";
@@ -18,7 +46,8 @@ const CLIENT_KEY_JSON: &str = include_str!("../../../tests/fixtures/clientkey/cl
 const CLIENT_KEY_PASSWORD: &str =
     include_str!("../../../tests/fixtures/clientkey/clientKey_demo_password.txt");
 
-/// Does this home hold only demo profiles (or none), so the demo may (re)seed it?
+/// Does this home hold only demo profiles (or none), so the demo may (re)seed
+/// it? Profiles of the user's own are never touched.
 pub fn may_seed(app: &Alicred) -> Result<bool, ServiceError> {
     let file = app.profiles()?;
     Ok(file

@@ -1,7 +1,6 @@
 use crate::error::{CliError, CliResult};
 use alicred_core::demo;
 use alicred_core::service::Alicred;
-use alicred_fakecloud::{FakeCloud, FakeCloudConfig};
 use std::net::SocketAddr;
 
 /// `alicred demo`: the emulator with sample profiles (and the agent), so
@@ -13,15 +12,7 @@ pub fn demo(app: &Alicred, emulator: SocketAddr, with_agent: bool) -> CliResult 
         ));
     }
     super::runtime()?.block_on(async {
-        // The fixed port keeps demo profiles valid across restarts; fall back to any port.
-        let cloud = match FakeCloud::start(FakeCloudConfig::demo().listen(emulator)).await {
-            Ok(c) => c,
-            Err(_) => FakeCloud::start(FakeCloudConfig::demo())
-                .await
-                .map_err(|e| CliError::failed(format!("cannot start the emulator: {e}")))?,
-        };
-        let bin = std::env::current_exe().ok();
-        let names = demo::seed(app, &cloud, bin)?;
+        let (cloud, names) = demo::start(app, emulator, std::env::current_exe().ok()).await?;
         eprintln!("emulator listening on {}", cloud.base_url());
         eprintln!(
             "demo profiles: {}",
