@@ -218,8 +218,16 @@ impl Alicred {
     /// Everything the agent needs, with the real provider builder, the
     /// system clock and this process's environment.
     pub fn agent_config(&self) -> crate::server::AgentConfig {
-        let ctx = crate::providers::ProviderContext::new(self.secrets.clone(), Arc::new(crate::clock::SystemClock));
-        crate::server::AgentConfig::new(self.paths().clone(), self.secrets.clone(), ctx, Arc::new(crate::engine::StandardFactory))
+        let ctx = crate::providers::ProviderContext::new(
+            self.secrets.clone(),
+            Arc::new(crate::clock::SystemClock),
+        );
+        crate::server::AgentConfig::new(
+            self.paths().clone(),
+            self.secrets.clone(),
+            ctx,
+            Arc::new(crate::engine::StandardFactory),
+        )
     }
 
     /// The active profile, or `name` when given.

@@ -174,7 +174,10 @@ fn every_type_builds() {
     );
     let file = profiles(vec![
         ak("ak"),
-        profile("env", ProfileKind::Environment(EnvironmentProfile::default())),
+        profile(
+            "env",
+            ProfileKind::Environment(EnvironmentProfile::default()),
+        ),
         profile(
             "ecs",
             ProfileKind::EcsRamRole(EcsRamRoleProfile {

@@ -62,7 +62,7 @@ impl MetadataClient {
         let status = resp.status();
         let body = resp.text().await.map_err(|e| network(&self.label(), e))?;
         if !status.is_success() {
-            return Err(self.http_error(status, "token"));
+            return Err(self.http_error(status, "token", &body));
         }
         let token = body.trim();
         if token.is_empty() {
@@ -74,7 +74,20 @@ impl MetadataClient {
         Ok(Sensitive::new(token))
     }
 
-    fn http_error(&self, status: StatusCode, what: &str) -> ProviderError {
+    /// A non-2xx answer, told by what it says: throttling (429, or an error
+    /// body whose `Code` mentions it) is retried later; a JSON `Code` is named.
+    fn http_error(&self, status: StatusCode, what: &str, body: &str) -> ProviderError {
+        let code = serde_json::from_str::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v.get("Code").and_then(|c| c.as_str()).map(str::to_string))
+            .map(|c| c.chars().take(64).collect::<String>());
+        if status.as_u16() == 429 || code.as_deref().is_some_and(|c| c.contains("Throttling")) {
+            return ProviderError::Throttled {
+                service: SERVICE.into(),
+                code: code.unwrap_or_else(|| "HTTP429".into()),
+                retry_after: None,
+            };
+        }
         let message = match status.as_u16() {
             401 | 403 => format!(
                 "{what} request refused: the instance requires an IMDSv2 token (hardened mode) and none was accepted"
@@ -84,7 +97,7 @@ impl MetadataClient {
         ProviderError::Upstream {
             service: SERVICE.into(),
             status: status.as_u16(),
-            code: format!("HTTP{}", status.as_u16()),
+            code: code.unwrap_or_else(|| format!("HTTP{}", status.as_u16())),
             message,
         }
     }
@@ -119,7 +132,7 @@ impl MetadataClient {
             ));
         }
         if !status.is_success() {
-            return Err(self.http_error(status, "role listing"));
+            return Err(self.http_error(status, "role listing", &body));
         }
         let role = body.lines().next().unwrap_or("").trim().to_string();
         if role.is_empty() {
@@ -147,7 +160,7 @@ impl MetadataClient {
             )));
         }
         if !status.is_success() {
-            return Err(self.http_error(status, "credentials"));
+            return Err(self.http_error(status, "credentials", &body));
         }
         let w: CredsWire = serde_json::from_str(&body).map_err(|e| ProviderError::Malformed {
             service: SERVICE.into(),

@@ -67,18 +67,46 @@ fn map_profile(p: CliProfile, plan: &mut ImportPlan) {
         name: name.clone(),
         region: opt(&p.region_id),
         description: Some(format!("imported from aliyun CLI ({})", p.mode)),
-        sts_endpoint: opt(&p.sts_endpoint).map(|e| if e.contains("://") { e } else { format!("https://{e}") }),
+        sts_endpoint: opt(&p.sts_endpoint).map(|e| {
+            if e.contains("://") {
+                e
+            } else {
+                format!("https://{e}")
+            }
+        }),
         ..Default::default()
     };
     let key = |with_token: bool| -> Result<StoredKey, String> {
-        let secret = p.access_key_secret.clone().filter(|s| !s.is_empty()).ok_or("access_key_secret is empty")?;
+        let secret = p
+            .access_key_secret
+            .clone()
+            .filter(|s| !s.is_empty())
+            .ok_or("access_key_secret is empty")?;
         if p.access_key_id.trim().is_empty() {
             return Err("access_key_id is empty".into());
         }
-        let token = if with_token { Some(p.sts_token.clone().filter(|s| !s.is_empty()).ok_or("sts_token is empty")?) } else { None };
-        Ok(StoredKey { access_key_id: p.access_key_id.trim().to_string(), access_key_secret: secret, security_token: token })
+        let token = if with_token {
+            Some(
+                p.sts_token
+                    .clone()
+                    .filter(|s| !s.is_empty())
+                    .ok_or("sts_token is empty")?,
+            )
+        } else {
+            None
+        };
+        Ok(StoredKey {
+            access_key_id: p.access_key_id.trim().to_string(),
+            access_key_secret: secret,
+            security_token: token,
+        })
     };
-    let mut skip = |reason: String| plan.skipped.push(Skipped { name: p.name.clone(), reason });
+    let mut skip = |reason: String| {
+        plan.skipped.push(Skipped {
+            name: p.name.clone(),
+            reason,
+        })
+    };
     let role = |source: String| ProfileInput {
         r#type: "ram-role-arn".into(),
         source: Some(source),
@@ -137,6 +165,10 @@ fn map_profile(p: CliProfile, plan: &mut ImportPlan) {
         other => return skip(format!("unknown mode {other:?}")),
     };
     for (input, secret) in planned {
-        plan.profiles.push(Planned { input, secret, origin: origin.clone() });
+        plan.profiles.push(Planned {
+            input,
+            secret,
+            origin: origin.clone(),
+        });
     }
 }

@@ -15,7 +15,9 @@ pub fn default_path() -> Option<PathBuf> {
         return Some(PathBuf::from(f));
     }
     let dir = dirs::home_dir()?.join(".alibabacloud");
-    [dir.join("credentials.ini"), dir.join("credentials")].into_iter().find(|p| p.exists())
+    [dir.join("credentials.ini"), dir.join("credentials")]
+        .into_iter()
+        .find(|p| p.exists())
 }
 
 type Section = BTreeMap<String, String>;
@@ -30,25 +32,41 @@ pub fn parse(text: &str) -> Result<Vec<(String, Section)>, String> {
             continue;
         }
         if let Some(rest) = line.strip_prefix('[') {
-            let name = rest.strip_suffix(']').ok_or(format!("line {}: section header without ']'", i + 1))?.trim();
+            let name = rest
+                .strip_suffix(']')
+                .ok_or(format!("line {}: section header without ']'", i + 1))?
+                .trim();
             if name.is_empty() {
                 return Err(format!("line {}: empty section name", i + 1));
             }
             out.push((name.to_string(), Section::new()));
             continue;
         }
-        let (k, v) = line.split_once('=').ok_or(format!("line {}: expected key = value", i + 1))?;
-        let section = out.last_mut().ok_or(format!("line {}: key outside any [section]", i + 1))?;
+        let (k, v) = line
+            .split_once('=')
+            .ok_or(format!("line {}: expected key = value", i + 1))?;
+        let section = out
+            .last_mut()
+            .ok_or(format!("line {}: key outside any [section]", i + 1))?;
         let v = v.trim();
-        let v = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v);
-        section.1.insert(k.trim().to_ascii_lowercase(), v.to_string());
+        let v = v
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or(v);
+        section
+            .1
+            .insert(k.trim().to_ascii_lowercase(), v.to_string());
     }
     Ok(out)
 }
 
 pub fn plan(path: &Path) -> Result<ImportPlan, ImportError> {
     let text = read(path)?;
-    let sections = parse(&text).map_err(|reason| ImportError::Malformed { path: path.to_owned(), format: "INI", reason })?;
+    let sections = parse(&text).map_err(|reason| ImportError::Malformed {
+        path: path.to_owned(),
+        format: "INI",
+        reason,
+    })?;
     let mut plan = ImportPlan::default();
     for (name, s) in sections {
         map_section(&name, &s, &mut plan);
@@ -57,18 +75,37 @@ pub fn plan(path: &Path) -> Result<ImportPlan, ImportError> {
 }
 
 fn map_section(raw_name: &str, s: &Section, plan: &mut ImportPlan) {
-    let get = |k: &str| s.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let get = |k: &str| {
+        s.get(k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
     let name = clean_name(raw_name);
     let ty = get("type").unwrap_or_default();
     let origin = format!("credentials file section [{raw_name}] (type {ty})");
-    let base = ProfileInput { name: name.clone(), description: Some(format!("imported from credentials file ({ty})")), region: get("region_id"), ..Default::default() };
+    let base = ProfileInput {
+        name: name.clone(),
+        description: Some(format!("imported from credentials file ({ty})")),
+        region: get("region_id"),
+        ..Default::default()
+    };
     let key = || -> Result<StoredKey, String> {
         match (get("access_key_id"), get("access_key_secret")) {
-            (Some(id), Some(secret)) => Ok(StoredKey { access_key_id: id, access_key_secret: Sensitive::new(secret), security_token: None }),
+            (Some(id), Some(secret)) => Ok(StoredKey {
+                access_key_id: id,
+                access_key_secret: Sensitive::new(secret),
+                security_token: None,
+            }),
             _ => Err("access_key_id and access_key_secret are required".into()),
         }
     };
-    let mut push = |input: ProfileInput, secret: Option<StoredKey>| plan.profiles.push(Planned { input, secret, origin: origin.clone() });
+    let mut push = |input: ProfileInput, secret: Option<StoredKey>| {
+        plan.profiles.push(Planned {
+            input,
+            secret,
+            origin: origin.clone(),
+        })
+    };
     let planned: Result<(), String> = match ty.as_str() {
         "access_key" => key().map(|k| push(ProfileInput { r#type: "access-key".into(), ..base.clone() }, Some(k))),
         "ram_role_arn" => key().map(|k| {
@@ -110,7 +147,10 @@ fn map_section(raw_name: &str, s: &Section, plan: &mut ImportPlan) {
         other => Err(format!("unknown type {other:?}")),
     };
     if let Err(reason) = planned {
-        plan.skipped.push(Skipped { name: raw_name.to_string(), reason });
+        plan.skipped.push(Skipped {
+            name: raw_name.to_string(),
+            reason,
+        });
     }
 }
 

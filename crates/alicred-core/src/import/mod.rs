@@ -19,7 +19,11 @@ pub enum ImportError {
     #[error("cannot read {path}: {reason}")]
     Read { path: PathBuf, reason: String },
     #[error("{path} is not valid {format}: {reason}")]
-    Malformed { path: PathBuf, format: &'static str, reason: String },
+    Malformed {
+        path: PathBuf,
+        format: &'static str,
+        reason: String,
+    },
 }
 
 /// One profile to import. The secret never reaches the plan's `Serialize`.
@@ -64,24 +68,38 @@ pub enum Action {
 }
 
 pub(crate) fn read(path: &Path) -> Result<String, ImportError> {
-    std::fs::read_to_string(path).map_err(|e| ImportError::Read { path: path.to_owned(), reason: e.to_string() })
+    std::fs::read_to_string(path).map_err(|e| ImportError::Read {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })
 }
 
 /// Write the plan. Sources go before the roles that chain on them; a profile
 /// that fails validation is reported and the rest still import.
-pub fn apply(app: &Alicred, plan: &ImportPlan, replace: bool, dry_run: bool) -> Result<Vec<Outcome>, ServiceError> {
+pub fn apply(
+    app: &Alicred,
+    plan: &ImportPlan,
+    replace: bool,
+    dry_run: bool,
+) -> Result<Vec<Outcome>, ServiceError> {
     let existing = app.profiles()?;
     let mut pending: Vec<&Planned> = plan.profiles.iter().collect();
     let mut done: Vec<String> = existing.profiles.keys().map(|k| k.to_string()).collect();
     let mut out = Vec::new();
     // Repeatedly take the profiles whose source is already there.
     while !pending.is_empty() {
-        let (ready, rest): (Vec<&Planned>, Vec<&Planned>) = pending
-            .into_iter()
-            .partition(|p| p.input.source.as_ref().is_none_or(|s| done.contains(s) || !plan.profiles.iter().any(|q| &q.input.name == s)));
+        let (ready, rest): (Vec<&Planned>, Vec<&Planned>) = pending.into_iter().partition(|p| {
+            p.input.source.as_ref().is_none_or(|s| {
+                done.contains(s) || !plan.profiles.iter().any(|q| &q.input.name == s)
+            })
+        });
         if ready.is_empty() {
             for p in rest {
-                out.push(outcome(p, Action::Failed, Some("its source chain has a cycle".into())));
+                out.push(outcome(
+                    p,
+                    Action::Failed,
+                    Some("its source chain has a cycle".into()),
+                ));
             }
             break;
         }
@@ -94,13 +112,21 @@ pub fn apply(app: &Alicred, plan: &ImportPlan, replace: bool, dry_run: bool) -> 
             };
             let mut result = outcome(p, action, None);
             if action == Action::KeepExisting {
-                result.message = Some("a profile of that name exists; pass --replace to overwrite".into());
+                result.message =
+                    Some("a profile of that name exists; pass --replace to overwrite".into());
             } else if dry_run {
                 match app.check(&p.input) {
                     Ok(problems) => {
-                        let errors: Vec<String> = problems.iter().filter(|x| x.severity == crate::profile::validate::Severity::Error).map(|x| x.to_string()).collect();
+                        let errors: Vec<String> = problems
+                            .iter()
+                            .filter(|x| x.severity == crate::profile::validate::Severity::Error)
+                            .map(|x| x.to_string())
+                            .collect();
                         // Sources planned in this same import do not exist yet: not an error in a dry run.
-                        let errors: Vec<String> = errors.into_iter().filter(|e| !e.contains("does not exist; add it first")).collect();
+                        let errors: Vec<String> = errors
+                            .into_iter()
+                            .filter(|e| !e.contains("does not exist; add it first"))
+                            .collect();
                         if !errors.is_empty() {
                             result.action = Action::Failed;
                             result.message = Some(errors.join("; "));
@@ -126,12 +152,31 @@ pub fn apply(app: &Alicred, plan: &ImportPlan, replace: bool, dry_run: bool) -> 
 }
 
 fn outcome(p: &Planned, action: Action, message: Option<String>) -> Outcome {
-    Outcome { name: p.input.name.clone(), r#type: p.input.r#type.clone(), origin: p.origin.clone(), action, message }
+    Outcome {
+        name: p.input.name.clone(),
+        r#type: p.input.r#type.clone(),
+        origin: p.origin.clone(),
+        action,
+        message,
+    }
 }
 
 /// Profile names must fit ours; anything else is replaced by '-'.
 pub(crate) fn clean_name(raw: &str) -> String {
-    let s: String = raw.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' }).collect();
+    let s: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
     let s = s.trim_start_matches(['-', '.']).to_string();
-    if s.is_empty() { "imported".into() } else { s.chars().take(64).collect() }
+    if s.is_empty() {
+        "imported".into()
+    } else {
+        s.chars().take(64).collect()
+    }
 }
