@@ -5,10 +5,11 @@
 //!
 //!     cargo run --release -p alicred-core --example engine_load -- --minutes 5 [--profiles 1000]
 //!
-//! The emulator runs in this process on its own thread; the engine runs on a
+//! The emulator runs as a separate process (or, without its binary, in this
+//! process on its own thread); the engine runs on a
 //! runtime whose threads are named `engine`, and CPU is summed over those
 //! threads only (from /proc/self/task/*/stat), so the emulator's work is not
-//! counted. Peak RSS (VmHWM) is the whole process, emulator included.
+//! counted. Peak RSS (VmHWM) is this process's.
 
 use alicred_core::clock::{Clock, SystemClock};
 use alicred_core::engine::{Engine, StandardFactory};
@@ -82,27 +83,29 @@ fn machine() -> String {
 fn main() {
     let minutes = arg("--minutes", 5);
     let count = arg("--profiles", 1000) as usize;
-    let cloud = FakeCloud::start_background(FakeCloudConfig::demo().lifetime_seconds(60))
-        .expect("emulator starts");
+    // The emulator runs as its own process when its binary is built beside
+    // this example, so the peak RSS below is the engine's alone.
+    let emulator = Emulator::start();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("engine")
         .enable_all()
         .build()
         .expect("runtime");
-    let seed = cloud.demo().expect("demo seed").clone();
     let endpoints = Endpoints {
-        sts: Some(cloud.sts_url().parse().expect("url")),
+        sts: Some(emulator.sts_url().parse().expect("url")),
         ..Endpoints::default()
     };
+    let (alice_id, alice_secret) = rt.block_on(emulator.alice());
+    let where_emu = emulator.placement();
     let secrets: Arc<dyn SecretStore> = Arc::new(MemoryStore::default());
     let base: ProfileName = "base".parse().expect("name");
     secrets
         .set_json(
             &SecretKey::Profile(base.clone()),
             &StoredKey {
-                access_key_id: seed.alice.access_key_id.clone(),
-                access_key_secret: Sensitive::new(seed.alice.access_key_secret.clone()),
+                access_key_id: alice_id.clone(),
+                access_key_secret: Sensitive::new(alice_secret.clone()),
                 security_token: None,
             },
         )
@@ -119,7 +122,7 @@ fn main() {
             }),
         ),
     );
-    let role_arn = seed.role_arn("admin").expect("admin").to_string();
+    let role_arn = format!("acs:ram::{}:role/admin", alicred_fakecloud::DEMO_ACCOUNT_ID);
     let names: Vec<ProfileName> = (0..count)
         .map(|i| format!("role-{i:04}").parse().expect("name"))
         .collect();
@@ -200,18 +203,113 @@ fn main() {
              | refreshes (AssumeRole) | {s_fetches} (one per profile every ~30 s) |\n\
              | timer wake-ups / idle wake-ups (nothing due) | {wakeups} / **{idle}** |\n\
              | engine CPU (engine threads only) | {cpu_pct:.1} % of one core ({cpu:.1} s over {wall:.0} s) |\n\
-             | peak RSS (VmHWM, whole process incl. emulator) | {hwm:.1} MiB |\n\
+             | peak RSS of the engine's process (VmHWM; {where_emu}) | {hwm:.1} MiB |\n\
              | first fetch of all profiles at start | {warm:.1} s |\n",
-            machine()
+            machine(),
         )
     });
     println!("{report}");
-    let issued = cloud
-        .counters()
-        .issued
-        .get("AssumeRole")
-        .copied()
-        .unwrap_or(0);
-    println!("\nEmulator: AssumeRole issued {issued} credentials in total.");
-    cloud.shutdown_blocking();
+    emulator.stop();
+}
+
+/// The demo emulator with 60-second sessions: a child process when the
+/// `alicred-fakecloud` binary sits next to this example's directory, else
+/// in this process (then its memory counts in the peak RSS).
+enum Emulator {
+    Process {
+        child: std::process::Child,
+        base: String,
+    },
+    InProcess(alicred_fakecloud::FakeCloudHandle),
+}
+
+impl Emulator {
+    fn start() -> Self {
+        let bin = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.parent()?.parent().map(|d| d.join("alicred-fakecloud")))
+            .filter(|p| p.is_file());
+        if let Some(bin) = bin {
+            use std::io::BufRead;
+            let mut child = std::process::Command::new(bin)
+                .args([
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--demo",
+                    "--lifetime-seconds",
+                    "60",
+                ])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("emulator starts");
+            let mut line = String::new();
+            if let Some(out) = child.stdout.take() {
+                let _ = std::io::BufReader::new(out).read_line(&mut line);
+            }
+            let base = line
+                .trim()
+                .rsplit(' ')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            return Emulator::Process { child, base };
+        }
+        Emulator::InProcess(
+            FakeCloud::start_background(FakeCloudConfig::demo().lifetime_seconds(60))
+                .expect("emulator starts"),
+        )
+    }
+
+    fn sts_url(&self) -> String {
+        match self {
+            Emulator::Process { base, .. } => format!("{base}/sts"),
+            Emulator::InProcess(h) => h.sts_url(),
+        }
+    }
+
+    /// alice's AccessKey from the demo seed.
+    async fn alice(&self) -> (String, String) {
+        match self {
+            Emulator::Process { base, .. } => {
+                let v: serde_json::Value = reqwest::Client::builder()
+                    .no_proxy()
+                    .build()
+                    .expect("client")
+                    .get(format!("{base}/_admin/demo"))
+                    .send()
+                    .await
+                    .expect("admin")
+                    .json()
+                    .await
+                    .expect("demo seed");
+                let s = |k: &str| v["alice"][k].as_str().unwrap_or_default().to_string();
+                (s("access_key_id"), s("access_key_secret"))
+            }
+            Emulator::InProcess(h) => {
+                let seed = h.demo().expect("demo seed");
+                (
+                    seed.alice.access_key_id.clone(),
+                    seed.alice.access_key_secret.clone(),
+                )
+            }
+        }
+    }
+
+    fn placement(&self) -> &'static str {
+        match self {
+            Emulator::Process { .. } => "the emulator runs as a separate process",
+            Emulator::InProcess(_) => "emulator included, it ran in-process",
+        }
+    }
+
+    fn stop(self) {
+        match self {
+            Emulator::Process { mut child, .. } => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            Emulator::InProcess(h) => h.shutdown_blocking(),
+        }
+    }
 }
