@@ -7,7 +7,7 @@ what="${1:-test}"
 
 APT_APP=(pkg-config build-essential libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev
   libayatana-appindicator3-dev librsvg2-dev libxdo-dev gnome-keyring dbus-x11 libsecret-tools)
-APT_TEST=(webkit2gtk-driver xvfb dunst wrk nginx-light imagemagick procps psmisc curl)
+APT_TEST=(webkit2gtk-driver xvfb dunst wrk nginx-light imagemagick procps psmisc curl keyutils)
 
 need_apt=()
 pkgs=("${APT_APP[@]}")
