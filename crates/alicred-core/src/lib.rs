@@ -9,6 +9,7 @@ pub mod credentials;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod engine;
+pub mod env_vars;
 pub mod import;
 pub mod paths;
 pub mod profile;

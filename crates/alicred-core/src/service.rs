@@ -324,17 +324,9 @@ pub fn secret_from_json(text: &str) -> Result<StoredKey, ServiceError> {
 
 /// Read the secret from `ALIBABA_CLOUD_*`, falling back to `OSS_*`.
 pub fn secret_from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<StoredKey, ServiceError> {
-    let get = |a: &str, b: &str| {
-        env(a)
-            .filter(|v| !v.is_empty())
-            .or_else(|| env(b).filter(|v| !v.is_empty()))
-    };
-    let id = get("ALIBABA_CLOUD_ACCESS_KEY_ID", "OSS_ACCESS_KEY_ID");
-    let secret = get("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "OSS_ACCESS_KEY_SECRET");
-    let token = get("ALIBABA_CLOUD_SECURITY_TOKEN", "OSS_SESSION_TOKEN");
-    match (id, secret) {
-        (Some(id), Some(secret)) => Ok(StoredKey { access_key_id: id, access_key_secret: Sensitive::new(secret), security_token: token.map(Sensitive::new) }),
-        _ => Err(ServiceError::BadSecretInput(
+    match crate::env_vars::read_key(env) {
+        Some((id, secret, token)) => Ok(StoredKey { access_key_id: id, access_key_secret: secret, security_token: token }),
+        None => Err(ServiceError::BadSecretInput(
             "--from-env needs ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (or OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET) set".into(),
         )),
     }

@@ -1,8 +1,8 @@
 use super::endpoint;
-use super::exec::variables;
 use super::resolve;
 use crate::cli::Shell;
 use crate::error::CliResult;
+use alicred_core::env_vars;
 use alicred_core::profile::ProfileName;
 use alicred_core::service::Alicred;
 
@@ -11,7 +11,7 @@ pub fn env(app: &Alicred, name: Option<ProfileName>, shell: Shell) -> CliResult 
     let name = app.resolve_name(name.as_ref())?;
     let creds = resolve::credentials(app, &name)?;
     let uri = endpoint::running_url(app, Some(&name))?;
-    for line in render(shell, &variables(Some(&creds), uri.as_deref())) {
+    for line in render(shell, &env_vars::for_tool(Some(&creds), uri.as_deref())) {
         println!("{line}");
     }
     Ok(())

@@ -1,10 +1,10 @@
 use super::env::render;
-use super::exec::variables;
 use super::profile::print_json;
 use super::resolve;
 use crate::cli::{ExportFormat, Shell};
 use crate::error::CliResult;
 use alicred_core::credentials::format_expiration;
+use alicred_core::env_vars;
 use alicred_core::profile::ProfileName;
 use alicred_core::service::Alicred;
 use chrono::Utc;
@@ -35,7 +35,7 @@ pub fn export(app: &Alicred, name: ProfileName, format: ExportFormat) -> CliResu
             print_json(&c.to_uri_response(exp, c.issued_at))
         }
         ExportFormat::Env => {
-            for line in render(Shell::Bash, &variables(Some(&c), None)) {
+            for line in render(Shell::Bash, &env_vars::for_tool(Some(&c), None)) {
                 println!("{line}");
             }
             Ok(())
