@@ -45,6 +45,17 @@ impl Credentials {
         self.expiration.map(|e| e - now)
     }
 
+    /// What a client is handed at `now`: the real expiry for temporary
+    /// credentials; for long-term keys a rolling [`ROLLING_EXPIRATION`], so
+    /// clients re-read (and pick up a rotated key) without treating the key as
+    /// expiring. Used by the endpoint and by `alicred creds`/`export`.
+    pub fn served_at(&self, now: DateTime<Utc>) -> UriResponse {
+        match self.expiration {
+            Some(e) => self.to_uri_response(e, self.issued_at.min(now)),
+            None => self.to_uri_response(now + ROLLING_EXPIRATION, now),
+        }
+    }
+
     /// The credentials-URI JSON (protocols §6) plus `LastUpdated` for oss2.
     /// `expiration` is what the client is told: the real one for STS, a
     /// rolling one for long-term keys.
@@ -66,6 +77,9 @@ impl Credentials {
         }
     }
 }
+
+/// How far ahead a long-term key's served `Expiration` lies.
+pub const ROLLING_EXPIRATION: chrono::Duration = chrono::Duration::hours(1);
 
 /// Exactly what the SDKs accept: `YYYY-MM-DDThh:mm:ssZ`, UTC, whole seconds.
 pub fn format_expiration(t: DateTime<Utc>) -> String {

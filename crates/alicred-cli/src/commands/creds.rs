@@ -13,9 +13,8 @@ pub fn creds(app: &Alicred, name: Option<ProfileName>, json: bool) -> CliResult 
     let c = resolve::credentials(app, &name)?;
     let now = Utc::now();
     if json || !std::io::stdout().is_terminal() {
-        // Long-term keys get the same rolling hour the endpoint gives them.
-        let exp = c.expiration.unwrap_or(now + chrono::Duration::hours(1));
-        return print_json(&c.to_uri_response(exp, c.issued_at));
+        // Exactly what the endpoint would hand out now.
+        return print_json(&c.served_at(now));
     }
     // On a terminal, show what it is without printing the secret.
     println!("profile:        {name}");

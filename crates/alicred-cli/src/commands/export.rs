@@ -28,12 +28,7 @@ pub fn export(app: &Alicred, name: ProfileName, format: ExportFormat) -> CliResu
             }
             print_json(&v)
         }
-        ExportFormat::Json => {
-            let exp = c
-                .expiration
-                .unwrap_or(Utc::now() + chrono::Duration::hours(1));
-            print_json(&c.to_uri_response(exp, c.issued_at))
-        }
+        ExportFormat::Json => print_json(&c.served_at(Utc::now())),
         ExportFormat::Env => {
             for line in render(Shell::Bash, &env_vars::for_tool(Some(&c), None)) {
                 println!("{line}");

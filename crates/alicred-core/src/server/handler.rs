@@ -25,7 +25,7 @@ pub const FETCH_TIMEOUT: Duration = Duration::from_secs(8);
 /// process to be identified.
 pub const ATTRIBUTION_WAIT: Duration = Duration::from_millis(100);
 /// Long-term keys are served with `Expiration` = now + this, so clients re-read.
-pub const ROLLING_EXPIRATION: chrono::Duration = chrono::Duration::hours(1);
+pub use crate::credentials::ROLLING_EXPIRATION;
 
 #[derive(Clone)]
 pub struct EndpointState {
@@ -148,11 +148,7 @@ async fn respond(
             reason: "only expired credentials were available".into(),
         });
     }
-    let (expiration, last_updated) = match creds.expiration {
-        Some(e) => (e, creds.issued_at.min(now)),
-        None => (now + ROLLING_EXPIRATION, now),
-    };
-    let body = match serde_json::to_vec(&creds.to_uri_response(expiration, last_updated)) {
+    let body = match serde_json::to_vec(&creds.served_at(now)) {
         Ok(b) => b,
         Err(_) => {
             return error(
