@@ -113,6 +113,25 @@ pub struct AssumedRole {
     pub request_id: Option<String>,
 }
 
+impl AssumedRole {
+    /// The credentials, noting in `slot` who STS says they belong to (the
+    /// dashboard shows the assumed role's ARN).
+    pub fn remember_user(
+        self,
+        slot: &std::sync::Mutex<Option<crate::providers::ProviderInfo>>,
+    ) -> Credentials {
+        if let Some(u) = self.assumed_role_user
+            && let Ok(mut s) = slot.lock()
+        {
+            *s = Some(crate::providers::ProviderInfo::AssumedRole {
+                arn: u.arn,
+                assumed_role_id: u.assumed_role_id,
+            });
+        }
+        self.credentials
+    }
+}
+
 #[derive(Deserialize)]
 struct AssumeRoleWire {
     #[serde(rename = "Credentials")]

@@ -73,15 +73,7 @@ impl Provider for OidcRoleArnProvider {
             policy: self.profile.policy.clone(),
         };
         let out = assume_role_with_oidc(&self.ctx, &self.sts_endpoint, &req).await?;
-        if let Some(u) = out.assumed_role_user
-            && let Ok(mut slot) = self.last_user.lock()
-        {
-            *slot = Some(ProviderInfo::AssumedRole {
-                arn: u.arn,
-                assumed_role_id: u.assumed_role_id,
-            });
-        }
-        Ok(out.credentials)
+        Ok(out.remember_user(&self.last_user))
     }
 
     fn describe(&self) -> String {

@@ -55,15 +55,7 @@ impl Provider for RamRoleArnProvider {
     async fn retrieve(&self) -> Result<Credentials, ProviderError> {
         let source = self.source.retrieve().await?;
         let out = assume_role(&self.ctx, &self.sts_endpoint, &source, &self.request).await?;
-        if let Some(u) = out.assumed_role_user
-            && let Ok(mut slot) = self.last_user.lock()
-        {
-            *slot = Some(ProviderInfo::AssumedRole {
-                arn: u.arn,
-                assumed_role_id: u.assumed_role_id,
-            });
-        }
-        Ok(out.credentials)
+        Ok(out.remember_user(&self.last_user))
     }
 
     fn describe(&self) -> String {
