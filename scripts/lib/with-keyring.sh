@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run "$@" in a private D-Bus session with a real, unlocked GNOME Keyring
 # (Secret Service), in throwaway directories: the tests never touch the
-# user's own keyring.
+# user's own keyring, and only the daemon started here is stopped.
 set -euo pipefail
 if [ -z "${ALICRED_KEYRING_SESSION:-}" ]; then
   exec dbus-run-session -- env ALICRED_KEYRING_SESSION=1 "$0" "$@"
@@ -11,9 +11,13 @@ export XDG_DATA_HOME="$kr_tmp/data" XDG_RUNTIME_DIR="$kr_tmp/run"
 mkdir -p "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR"; chmod 700 "$XDG_RUNTIME_DIR"
 eval "$(printf 'alicred-test-keyring' | gnome-keyring-daemon --unlock --components=secrets --daemonize)"
 export GNOME_KEYRING_CONTROL
+# The daemon that owns the Secret Service name on *this* private bus is ours;
+# ask the bus for its pid rather than matching process names, which would also
+# hit a developer's own keyring daemon.
+kr_pid="$("$(dirname "$0")/keyring-pid.sh" || true)"
 set +e
 "$@"
 rc=$?
-pkill -u "$(id -u)" -f "gnome-keyring-daemon.*--components=secrets" >/dev/null 2>&1 || true
+[ -n "$kr_pid" ] && kill "$kr_pid" >/dev/null 2>&1
 rm -rf "$kr_tmp"
 exit $rc

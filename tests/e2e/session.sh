@@ -32,6 +32,8 @@ shift
 export NO_AT_BRIDGE=1 GDK_BACKEND=x11 ${E2E_EXTRA_ENV:-}
 eval "$(printf 'alicred-e2e' | gnome-keyring-daemon --unlock --components=secrets --daemonize)"
 export GNOME_KEYRING_CONTROL
+# Ours is the daemon owning the Secret Service name on this private bus.
+KEYRING="$("$(dirname "$0")/../../scripts/lib/keyring-pid.sh" || true)"
 d=90
 while [ -e "/tmp/.X11-unix/X$d" ] || [ -e "/tmp/.X$d-lock" ]; do d=$((d + 1)); done
 Xvfb ":$d" -screen 0 1280x800x24 -nolisten tcp >"$SESSION_TMP/xvfb.log" 2>&1 &
@@ -43,7 +45,7 @@ DUNST=$!
 export E2E_NOTIFY_LOG="$SESSION_TMP/notifications.log"
 dbus-monitor "interface='org.freedesktop.Notifications',member='Notify'" >"$E2E_NOTIFY_LOG" 2>&1 &
 MON=$!
-stop() { kill "$MON" "$DUNST" "$XVFB" 2>/dev/null || true; }
+stop() { kill "$MON" "$DUNST" "$XVFB" $KEYRING 2>/dev/null || true; }
 trap stop EXIT
 rc=0
 "$@" || rc=$?
