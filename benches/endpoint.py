@@ -75,11 +75,12 @@ def main():
     run("profile", "add", "admin", "--type", "ram-role-arn", "--source", "alice", "--role-arn", "acs:ram::1234567890123456:role/admin", "--sts-endpoint", f"{base}/sts")
     run("use", "admin")
 
-    # The token is stable across restarts (it lives in the keyring): learn it once.
+    # The token is stable across restarts (it lives in the keyring): learn each
+    # profile's capability (its URL's first path segment) once.
     port = free_port()
     agent = subprocess.Popen([str(BIN / "alicred"), "agent", "--listen", f"127.0.0.1:{port}"], env=env, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
-    token = run("endpoint").stdout.strip().split("/")[3]
+    caps = {p: run("endpoint", p).stdout.strip().split("/")[3] for p in ("alice", "admin")}
     agent.terminate()
     agent.wait(timeout=10)
 
@@ -89,7 +90,7 @@ def main():
         times = []
         for _ in range(10):
             port = free_port()
-            url = f"http://127.0.0.1:{port}/{token}/v1/credentials/{profile}"
+            url = f"http://127.0.0.1:{port}/{caps[profile]}/v1/credentials/{profile}"
             t0 = time.perf_counter()
             agent = subprocess.Popen([str(BIN / "alicred"), "agent", "--listen", f"127.0.0.1:{port}"], env=env, stderr=subprocess.DEVNULL)
             while time.perf_counter() - t0 < 20:

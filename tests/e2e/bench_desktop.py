@@ -109,11 +109,17 @@ def until_serving(port, p, url=None, timeout=30):
 
 
 def endpoint_token(home):
-    """The endpoint URL's token, read from the keyring like `alicred endpoint` would."""
+    """demo-alice's URL capability, from the token in the keyring, as `alicred endpoint` derives it."""
     out = subprocess.run(["secret-tool", "lookup", "service", f"alicred:{home}", "username", "endpoint-token"],
                          capture_output=True, text=True, timeout=10)
     token = out.stdout.strip()
-    return token or None
+    if not token:
+        return None
+    # A profile URL carries its own capability, derived as the core's
+    # server::token::capability_for does (README, "one URL, one profile").
+    import hashlib
+    import hmac
+    return hmac.new(token.encode(), b"alicred-endpoint-v1\0profile\0demo-alice", hashlib.sha256).hexdigest()[:32]
 
 
 def main():

@@ -286,7 +286,12 @@ def test_05_switch_active_and_endpoint_serves_it(driver):
 def test_05b_rotate_access_key(driver, cloud):
     d = driver
     wait(d, lambda: "key" in tid(d, "rotation-base").text, 30, "no key age shown")
-    url = content(tid(d, "endpoint-url")).rstrip("/") + "/base"
+    # A URL opens one profile only (its own capability), and the dashboard
+    # shows the active-profile URL: make base active while it rotates.
+    tid(d, "active-base").click()
+    wait(d, lambda: tid(d, "profile-row-base").get_attribute("data-active") == "true", 10)
+    url = content(tid(d, "endpoint-url"))
+    wait(d, lambda: get_json(url)[1]["SecurityToken"] == "", 15, "endpoint did not switch to base")
     _, before = get_json(url)
     click(d, "rotate-base")
     wait(d, lambda: tid(d, "confirm-dialog").is_displayed())
@@ -300,6 +305,8 @@ def test_05b_rotate_access_key(driver, cloud):
         return s == 200 and b["AccessKeyId"] != before["AccessKeyId"]
     wait(d, new_key, 30, "endpoint still serves the old key")
     shot(d, "05b-rotated")
+    tid(d, "active-admin").click()
+    wait(d, lambda: tid(d, "profile-row-admin").get_attribute("data-active") == "true", 10)
 
 
 def test_06_fault_shows_error_and_notifies(driver, cloud):

@@ -52,10 +52,7 @@ async fn start() -> Setup {
         factory(script.clone()),
     );
     cfg.listen = Some("127.0.0.1:0".parse().expect("addr"));
-    cfg.limits = Limits {
-        header_read_timeout: Duration::from_secs(2),
-        ..Limits::default()
-    };
+    cfg.limits = Limits::default();
     let agent = Agent::start(cfg).await.expect("agent starts");
     Setup {
         _dir: dir,
@@ -203,7 +200,8 @@ async fn errors_are_json_with_the_right_status_and_no_secret() {
     check(404, "NotFound")(get(format!("{base}/a/b/c/d/e")).await);
     let good = |p: &str| s.agent.url_for(Some(&name(p))).expose().to_string();
     check(404, "ProfileNotFound")(get(good("nope")).await);
-    check(404, "ProfileNotFound")(get(format!("{}%2e%2e", good("ak"))).await);
+    // the capability is for "ak": any other last segment is refused
+    check(401, "InvalidToken")(get(format!("{}%2e%2e", good("ak"))).await);
     let (st, body) = get(good("broken")).await;
     check(503, "CredentialsUnavailable")((st, body.clone()));
     assert!(
@@ -267,6 +265,75 @@ async fn refuses_other_methods_origins_and_hosts() {
         .await;
         assert_eq!(st, 200, "{host}: {text}");
     }
+    s.agent.shutdown().await;
+}
+
+#[tokio::test]
+async fn each_url_opens_its_own_profile_only() {
+    let s = start().await;
+    let c = client();
+    let status = |u: String| {
+        let c = c.clone();
+        async move { c.get(u).send().await.expect("get").status().as_u16() }
+    };
+    let base = s.agent.url_base().to_string();
+    let cap_of = |p: Option<&str>| path_of(&s, p).split('/').nth(1).expect("cap").to_string();
+    let (ak, sts, active) = (cap_of(Some("ak")), cap_of(Some("sts")), cap_of(None));
+    assert!(ak.len() >= 32 && ak != sts && ak != active && sts != active);
+    assert_eq!(status(format!("{base}/{ak}/v1/credentials/ak")).await, 200);
+    assert_eq!(status(format!("{base}/{active}/v1/credentials")).await, 200);
+    // a child handed the "ak" URL edits the last segment: refused
+    assert_eq!(status(format!("{base}/{ak}/v1/credentials/sts")).await, 401);
+    // nor does a profile's capability open the active URL (active is "ak")
+    assert_eq!(status(format!("{base}/{sts}/v1/credentials")).await, 401);
+    assert_eq!(status(format!("{base}/{ak}/v1/credentials")).await, 401);
+    // nor the active URL's capability a named profile
+    assert_eq!(
+        status(format!("{base}/{active}/v1/credentials/sts")).await,
+        401
+    );
+    // the agent token itself opens nothing
+    let token = s
+        .secrets
+        .get(&alicred_core::store::secrets::SecretKey::EndpointToken)
+        .expect("get")
+        .expect("token");
+    for p in ["/v1/credentials", "/v1/credentials/ak"] {
+        assert_eq!(status(format!("{base}/{}{p}", token.expose())).await, 401);
+    }
+    s.agent.shutdown().await;
+}
+
+#[tokio::test]
+async fn two_hosts_or_a_foreign_absolute_target_are_refused() {
+    let s = start().await;
+    let p = path_of(&s, Some("ak"));
+    let port = s.agent.local_addr().port();
+    let ok = format!("GET {p} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    assert_eq!(raw(&s, ok).await.0, 200);
+    for req in [
+        format!(
+            "GET {p} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nHost: evil.example\r\nConnection: close\r\n\r\n"
+        ),
+        format!(
+            "GET {p} HTTP/1.1\r\nHost: evil.example\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+        ),
+        format!(
+            "GET http://evil.example{p} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+        ),
+        format!(
+            "GET http://evil.example:{port}{p} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+        ),
+        format!("GET http://evil.example{p} HTTP/1.1\r\nConnection: close\r\n\r\n"),
+    ] {
+        let (st, text) = raw(&s, req.clone()).await;
+        assert_eq!(st, 400, "{req:?}: {text}");
+        assert!(text.contains("Host") && !text.contains(SECRET), "{text}");
+    }
+    let same = format!(
+        "GET http://127.0.0.1:{port}{p} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    );
+    assert_eq!(raw(&s, same).await.0, 200);
     s.agent.shutdown().await;
 }
 
@@ -340,7 +407,9 @@ async fn token_rotation_invalidates_old_urls() {
         .get(&alicred_core::store::secrets::SecretKey::EndpointToken)
         .expect("get")
         .expect("stored");
-    assert!(new.expose().contains(stored.expose()));
+    let cap =
+        alicred_core::server::capability_for(&stored, alicred_core::server::Scope::Profile("ak"));
+    assert!(new.expose().contains(cap.expose()));
     s.agent.shutdown().await;
 }
 

@@ -1,8 +1,9 @@
-//! The one route: `GET|HEAD /<token>/v1/credentials[/<profile>]`, answering
-//! exactly the credentials-URI JSON, or a JSON error that never carries a
-//! secret nor stale credentials.
+//! The one route: `GET|HEAD /<capability>/v1/credentials[/<profile>]`,
+//! answering exactly the credentials-URI JSON, or a JSON error that never
+//! carries a secret nor stale credentials. What may be asked is decided by
+//! [`check_request`] (pure, fuzzable); this serves what it lets through.
 
-use super::guard::host_allowed;
+use super::guard::{METHOD_NOT_ALLOWED, Target, check_request};
 use super::peer::PeerResolver;
 use crate::clock::Clock;
 use crate::credentials::Credentials;
@@ -11,7 +12,7 @@ use crate::profile::ProfileName;
 use crate::sensitive::Sensitive;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
@@ -30,6 +31,7 @@ pub use crate::credentials::ROLLING_EXPIRATION;
 #[derive(Clone)]
 pub struct EndpointState {
     pub engine: Engine,
+    /// The agent token; capabilities are derived from it per request.
     pub token: Arc<RwLock<Sensitive>>,
     pub clock: Arc<dyn Clock>,
     pub allow_non_loopback: bool,
@@ -45,60 +47,33 @@ pub struct ConnInfo {
 }
 
 pub async fn handle(State(st): State<EndpointState>, req: Request) -> Response {
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        let mut r = error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "MethodNotAllowed",
-            "only GET and HEAD are allowed",
-        );
-        r.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return r;
-    }
-    if req.headers().contains_key(header::ORIGIN) {
-        return error(
-            StatusCode::FORBIDDEN,
-            "Forbidden",
-            "requests from web pages (with an Origin header) are refused",
-        );
-    }
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
-    if !host_allowed(host, st.allow_non_loopback) {
-        return error(
-            StatusCode::FORBIDDEN,
-            "Forbidden",
-            "the Host header must be 127.0.0.1, [::1] or localhost",
-        );
-    }
-    let path = req.uri().path();
-    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let shape_ok = matches!(segs.len(), 3 | 4) && segs[1] == "v1" && segs[2] == "credentials";
-    if !shape_ok {
-        return error(
-            StatusCode::NOT_FOUND,
-            "NotFound",
-            "no such endpoint; get the URL with `alicred endpoint`",
-        );
-    }
-    let presented = Sensitive::new(segs[0]);
-    let token_ok = st.token.read().map(|t| *t == presented).unwrap_or(false);
-    if !token_ok {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "InvalidToken",
-            "the token in the URL is wrong or was rotated; get the current URL with `alicred endpoint`",
-        );
-    }
-    let name = match segs.get(3) {
-        Some(p) => match p.parse::<ProfileName>() {
+    let checked = {
+        let token = st.token.read().unwrap_or_else(|p| p.into_inner());
+        check_request(
+            req.method(),
+            req.uri(),
+            req.headers(),
+            &token,
+            st.allow_non_loopback,
+        )
+    };
+    let target = match checked {
+        Ok(t) => t,
+        Err(refusal) => {
+            let mut r = error(refusal.status, refusal.code, refusal.message);
+            if refusal == METHOD_NOT_ALLOWED {
+                r.headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+            }
+            return r;
+        }
+    };
+    let name = match target {
+        Target::Profile(p) => match p.parse::<ProfileName>() {
             Ok(n) => n,
-            Err(_) => return engine_error(&EngineError::UnknownProfile((*p).to_string())),
+            Err(_) => return engine_error(&EngineError::UnknownProfile(p)),
         },
-        None => match st.engine.active() {
+        Target::Active => match st.engine.active() {
             Some(n) => n,
             None => return engine_error(&EngineError::NoActiveProfile),
         },

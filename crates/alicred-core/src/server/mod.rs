@@ -12,6 +12,7 @@ pub mod token;
 
 pub use agent::{Agent, AgentConfig, AgentError, AgentHandle};
 pub use agent_file::{AgentInfo, running_agent};
+pub use guard::{Refusal, Target, check_request};
 pub use handler::EndpointState;
 pub use http::{Limits, serve};
-pub use token::endpoint_url;
+pub use token::{Scope, capability_for, endpoint_url};
