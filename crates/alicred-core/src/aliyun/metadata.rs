@@ -1,6 +1,7 @@
 //! ECS instance metadata (protocols §5): the IMDSv2 token, the instance's
 //! RAM role name and that role's credentials.
 
+use super::http::read_capped_text;
 use super::sts::WireCredentials;
 use super::{endpoint_label, join_path, json_reason, network};
 use crate::credentials::Credentials;
@@ -60,7 +61,7 @@ impl MetadataClient {
             .await
             .map_err(|e| network(&self.label(), e))?;
         let status = resp.status();
-        let body = resp.text().await.map_err(|e| network(&self.label(), e))?;
+        let body = read_capped_text(resp, SERVICE, &self.label()).await?;
         if !status.is_success() {
             return Err(self.http_error(status, "token", &body));
         }
@@ -117,7 +118,7 @@ impl MetadataClient {
         }
         let resp = req.send().await.map_err(|e| network(&self.label(), e))?;
         let status = resp.status();
-        let body = resp.text().await.map_err(|e| network(&self.label(), e))?;
+        let body = read_capped_text(resp, SERVICE, &self.label()).await?;
         Ok((status, body))
     }
 

@@ -5,6 +5,7 @@
 //! [`ProviderError`]s whose text never holds a secret.
 
 pub mod endpoints;
+pub mod http;
 pub mod kms;
 pub mod metadata;
 pub mod ram;
@@ -12,6 +13,7 @@ pub mod rpc;
 pub mod signer;
 pub mod sts;
 
+pub use http::{MAX_BODY, read_capped};
 pub use sts::{CallerIdentity, verify};
 
 use crate::providers::ProviderError;

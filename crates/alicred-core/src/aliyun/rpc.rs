@@ -130,8 +130,8 @@ impl RpcClient {
             .get("x-acs-retry-after")
             .and_then(|v| v.to_str().ok())
             .map(|v| v.trim().to_string());
-        let body = resp.bytes().await.map_err(|e| network(&label, e))?;
         let service = self.service.name().to_string();
+        let body = super::read_capped(resp, &service, &label).await?;
 
         if status.is_success() {
             return serde_json::from_slice(&body).map_err(|e| ProviderError::Malformed {

@@ -74,7 +74,7 @@ impl Provider for CredentialsUriProvider {
             .await
             .map_err(|e| network(&label, e))?;
         let status = resp.status();
-        let body = resp.bytes().await.map_err(|e| network(&label, e))?;
+        let body = crate::aliyun::read_capped(resp, SERVICE, &label).await?;
         let parsed = serde_json::from_slice::<Wire>(&body);
         if status.as_u16() != 200 {
             let (code, message) = match &parsed {
