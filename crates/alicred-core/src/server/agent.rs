@@ -128,12 +128,8 @@ impl Agent {
         };
         let (stop_tx, stop_rx) = watch::channel(false);
         let server = serve_on_own_thread(listener, state, cfg.limits, stop_rx.clone())?;
-        let pid = std::process::id();
-        let info = AgentInfo {
-            pid,
-            url_base: url_base.clone(),
-            started_at: cfg.ctx.clock.now(),
-        };
+        let info = AgentInfo::this_process(url_base.clone(), cfg.ctx.clock.now());
+        let pid = info.pid;
         if let Err(e) = agent_file::write(&cfg.paths, &info) {
             let _ = stop_tx.send(true);
             engine.shutdown().await;

@@ -11,6 +11,24 @@ pub struct AgentInfo {
     /// `http://127.0.0.1:PORT`
     pub url_base: String,
     pub started_at: DateTime<Utc>,
+    /// When the process started, in clock ticks since boot (Linux
+    /// `/proc/PID/stat`), so a pid reused by another program is told apart.
+    /// Absent in files written by older versions and on other systems.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proc_start: Option<u64>,
+}
+
+impl AgentInfo {
+    /// This process, as the agent about to serve at `url_base`.
+    pub fn this_process(url_base: String, started_at: DateTime<Utc>) -> Self {
+        let pid = std::process::id();
+        Self {
+            pid,
+            url_base,
+            started_at,
+            proc_start: process_start(pid),
+        }
+    }
 }
 
 /// Write atomically, mode 0600.
@@ -31,9 +49,54 @@ pub fn read(paths: &Paths) -> Option<AgentInfo> {
     serde_json::from_str(&text).ok()
 }
 
-/// The agent named by `agent.json`, if its process is alive.
+/// The agent named by `agent.json`, if that very process still runs (not
+/// merely some process that got its pid since).
 pub fn running_agent(paths: &Paths) -> Option<AgentInfo> {
-    read(paths).filter(|i| pid_alive(i.pid))
+    read(paths).filter(is_that_agent)
+}
+
+/// Is `info.pid` alive and still the agent that wrote `info`? On Linux: its
+/// start time matches the one recorded, or (files without one) its program
+/// is alicred. Elsewhere: alive.
+pub fn is_that_agent(info: &AgentInfo) -> bool {
+    if !pid_alive(info.pid) {
+        return false;
+    }
+    if !cfg!(target_os = "linux") {
+        return true;
+    }
+    match info.proc_start {
+        Some(recorded) => process_start(info.pid) == Some(recorded),
+        None => program_is_alicred(info.pid),
+    }
+}
+
+/// The start time of `pid` in clock ticks since boot: field 22 of
+/// `/proc/PID/stat`, counted after the `(comm)` field, which may hold spaces.
+pub fn process_start(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, after_comm) = stat.rsplit_once(')')?;
+    // after ")": field 3 (state) onwards, so field 22 is the 20th.
+    after_comm.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Is the program running as `pid` an alicred binary (the CLI or the app)?
+fn program_is_alicred(pid: u32) -> bool {
+    let named = |p: &std::path::Path| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("alicred"))
+    };
+    if let Ok(exe) = std::fs::read_link(format!("/proc/{pid}/exe")) {
+        return named(&exe);
+    }
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .ok()
+        .and_then(|c| {
+            let argv0 = c.split(|b| *b == 0).next()?.to_vec();
+            String::from_utf8(argv0).ok()
+        })
+        .is_some_and(|a| named(std::path::Path::new(&a)))
 }
 
 pub fn pid_alive(pid: u32) -> bool {
@@ -57,26 +120,54 @@ pub fn pid_alive(pid: u32) -> bool {
     }
 }
 
-/// Ask the running agent to re-read its token and profiles now (SIGHUP).
-/// Returns whether an agent was there to ask.
-pub fn notify_reload(paths: &Paths) -> bool {
-    let Some(info) = running_agent(paths) else {
-        return false;
+/// What [`notify_reload`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notified {
+    /// The agent was sent SIGHUP.
+    Agent(AgentInfo),
+    /// No agent file, or its process is gone.
+    NoAgent,
+    /// `agent.json` names a live process that is not that agent (its pid was
+    /// reused): nothing was signalled.
+    Stale { pid: u32 },
+    /// The agent is there but could not be signalled (or not on this system).
+    Failed { pid: u32, reason: String },
+}
+
+/// Ask the running agent to re-read its token and profiles now (SIGHUP),
+/// after checking that the pid in `agent.json` still is that agent.
+pub fn notify_reload(paths: &Paths) -> Notified {
+    let Some(info) = read(paths) else {
+        return Notified::NoAgent;
     };
+    if !pid_alive(info.pid) {
+        return Notified::NoAgent;
+    }
+    if !is_that_agent(&info) {
+        return Notified::Stale { pid: info.pid };
+    }
     #[cfg(unix)]
     {
         let Some(p) = i32::try_from(info.pid)
             .ok()
             .and_then(rustix::process::Pid::from_raw)
         else {
-            return false;
+            return Notified::NoAgent;
         };
-        rustix::process::kill_process(p, rustix::process::Signal::HUP).is_ok()
+        match rustix::process::kill_process(p, rustix::process::Signal::HUP) {
+            Ok(()) => Notified::Agent(info),
+            Err(e) => Notified::Failed {
+                pid: info.pid,
+                reason: e.to_string(),
+            },
+        }
     }
     #[cfg(not(unix))]
     {
-        let _ = info;
-        false
+        Notified::Failed {
+            pid: info.pid,
+            reason: "signals are not supported on this system".into(),
+        }
     }
 }
 
@@ -89,11 +180,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let paths = Paths::new(dir.path());
         assert_eq!(running_agent(&paths), None);
-        let me = AgentInfo {
-            pid: std::process::id(),
-            url_base: "http://127.0.0.1:1".into(),
-            started_at: Utc::now(),
-        };
+        let me = AgentInfo::this_process("http://127.0.0.1:1".into(), Utc::now());
         write(&paths, &me).expect("write");
         assert_eq!(running_agent(&paths), Some(me.clone()));
         #[cfg(unix)]
@@ -115,5 +202,39 @@ mod tests {
         assert!(read(&paths).is_some(), "not ours: kept");
         remove(&paths, dead.pid);
         assert!(read(&paths).is_none());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_reused_pid_is_not_signalled() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let paths = Paths::new(dir.path());
+        let mut sleeper = std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .expect("sleep");
+        // A file that once named an agent whose pid `sleep` now has: the
+        // recorded start time differs…
+        let mut stale = AgentInfo::this_process("http://127.0.0.1:1".into(), Utc::now());
+        stale.pid = sleeper.id();
+        stale.proc_start = process_start(sleeper.id()).map(|t| t.wrapping_sub(1));
+        write(&paths, &stale).expect("write");
+        assert_eq!(running_agent(&paths), None);
+        assert_eq!(notify_reload(&paths), Notified::Stale { pid: sleeper.id() });
+        // …or an older file without one: `sleep` is not alicred.
+        stale.proc_start = None;
+        write(&paths, &stale).expect("write");
+        assert_eq!(notify_reload(&paths), Notified::Stale { pid: sleeper.id() });
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(
+            sleeper.try_wait().expect("wait").is_none(),
+            "sleep must still run"
+        );
+        let _ = sleeper.kill();
+        let _ = sleeper.wait();
+        // and the real one is recognised by its start time
+        let me = AgentInfo::this_process("http://127.0.0.1:1".into(), Utc::now());
+        assert!(me.proc_start.is_some());
+        assert!(is_that_agent(&me));
     }
 }

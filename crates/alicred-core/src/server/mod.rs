@@ -7,6 +7,7 @@ pub mod guard;
 pub mod handler;
 pub mod http;
 pub mod peer;
+pub mod probe;
 pub mod reload;
 pub mod token;
 
