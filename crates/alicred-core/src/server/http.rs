@@ -170,18 +170,19 @@ pub async fn serve(
             peer,
             who: Arc::new(OnceCell::new()),
         };
-        // Start identifying the client now, while its socket surely exists.
-        {
-            let (who, peers) = (conn.who.clone(), peers.clone());
-            tokio::spawn(async move {
-                who.get_or_init(|| peers.resolve(local, peer)).await;
-            });
-        }
-        let app = app.clone();
+        let (app, peers) = (app.clone(), peers.clone());
         let mut stop = shutdown.clone();
         tokio::spawn(async move {
             let _leave = leave;
             let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+                // Identify the client at its first request, while its socket
+                // surely exists (not at accept: idle sockets cost no scan).
+                if conn_state.load(Ordering::Acquire) == FRESH {
+                    let (who, peers) = (conn.who.clone(), peers.clone());
+                    tokio::spawn(async move {
+                        who.get_or_init(|| peers.resolve(local, peer)).await;
+                    });
+                }
                 let busy = Busy::new(conn_state.clone());
                 req.extensions_mut().insert(conn.clone());
                 let answer = app.clone().oneshot(req);
