@@ -67,28 +67,36 @@ async fn idle_sockets_do_not_lock_real_clients_out() {
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let opened = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let count = opened.clone();
-    let attacker = tokio::spawn(async move {
-        let mut idle: Vec<TcpStream> = Vec::new();
-        let mut buf = [0u8; 256];
-        loop {
-            idle.retain(|c| {
+    // On a thread and runtime of its own, as another process would be: it
+    // must not take the real client's worker threads.
+    let attack_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let attacker = std::thread::spawn(move || {
+        attack_rt.block_on(async move {
+            let mut idle: Vec<TcpStream> = Vec::new();
+            let mut buf = [0u8; 256];
+            loop {
+                idle.retain(|c| {
                 matches!(c.try_read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
             });
-            while idle.len() < IDLE {
-                let Ok(mut c) = TcpStream::connect(addr).await else {
-                    break;
-                };
-                if idle.len().is_multiple_of(2) {
-                    let _ = c.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n").await;
+                while idle.len() < IDLE {
+                    let Ok(mut c) = TcpStream::connect(addr).await else {
+                        break;
+                    };
+                    if idle.len().is_multiple_of(2) {
+                        let _ = c.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n").await;
+                    }
+                    idle.push(c);
+                    count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
-                idle.push(c);
-                count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+                    _ = stop_rx.changed() => return idle.len(),
+                }
             }
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(20)) => {}
-                _ = stop_rx.changed() => return idle.len(),
-            }
-        }
+        })
     });
     while opened.load(std::sync::atomic::Ordering::Relaxed) < IDLE {
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -112,7 +120,10 @@ async fn idle_sockets_do_not_lock_real_clients_out() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let _ = stop_tx.send(true);
-    let still_open = attacker.await.expect("attacker");
+    let still_open = tokio::task::spawn_blocking(move || attacker.join())
+        .await
+        .expect("join")
+        .expect("attacker");
     times.sort();
     let worst = *times.last().expect("some");
     eprintln!(
