@@ -118,6 +118,21 @@ pub enum Command {
         #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
         agent: bool,
     },
+    /// Print the active profile and its time left for a shell prompt (e.g. `prod-admin 42m`).
+    /// Reads the running agent's status file only: no keyring, no network. Prints nothing
+    /// when no agent runs or no profile is active; `ALICRED_PROFILE` (set by `exec`) wins.
+    Prompt {
+        /// Placeholders: {profile}, {left} (42m), {state} (fresh, needs-user, …) and
+        /// {status} (42m, ⚠ sign in, ⚠ expired).
+        #[arg(long, default_value = alicred_core::status_file::DEFAULT_FORMAT)]
+        format: String,
+    },
+    /// Make another tool use alicred's profiles with no variables set.
+    #[command(subcommand)]
+    Link(LinkCmd),
+    /// Remove exactly what `alicred link` wrote.
+    #[command(subcommand)]
+    Unlink(UnlinkCmd),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -126,6 +141,28 @@ pub enum Command {
     /// Print the man page (roff).
     #[command(hide = true)]
     Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LinkCmd {
+    /// Write External profiles running `alicred export NAME` into the aliyun CLI's
+    /// config.json (or $ALIBABA_CLOUD_CONFIG_FILE); the SDKs' default chains read it.
+    AliyunCli {
+        #[arg(required_unless_present_any = ["all", "current"], conflicts_with = "all")]
+        names: Vec<ProfileName>,
+        /// Link every alicred profile.
+        #[arg(long)]
+        all: bool,
+        /// Make NAME the CLI's `current` profile; `alicred use` then moves it along.
+        #[arg(long, value_name = "NAME")]
+        current: Option<ProfileName>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UnlinkCmd {
+    /// Remove the profiles alicred wrote into the aliyun CLI's config.json (default: all of them).
+    AliyunCli { names: Vec<ProfileName> },
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,6 +13,10 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
+    // A shell prompt runs this on every command: answer before any set-up.
+    if let cli::Command::Prompt { format } = &cli.command {
+        return commands::prompt::prompt(format);
+    }
     init_logging(cli.verbose);
     match commands::run(cli) {
         Ok(code) => code,

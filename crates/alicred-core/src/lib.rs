@@ -11,6 +11,7 @@ pub mod demo;
 pub mod engine;
 pub mod env_vars;
 pub mod import;
+pub mod link;
 pub mod paths;
 pub mod profile;
 pub mod providers;
@@ -18,6 +19,7 @@ pub mod rotation;
 pub mod sensitive;
 pub mod server;
 pub mod service;
+pub mod status_file;
 pub mod store;
 
 pub use credentials::Credentials;

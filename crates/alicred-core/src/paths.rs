@@ -36,6 +36,10 @@ impl Paths {
     pub fn agent_file(&self) -> PathBuf {
         self.base.join("agent.json")
     }
+    /// What `alicred prompt` shows, kept current by the running agent (no secret).
+    pub fn status_file(&self) -> PathBuf {
+        self.base.join("status")
+    }
     pub fn rotation_dir(&self) -> PathBuf {
         self.base.join("rotation")
     }

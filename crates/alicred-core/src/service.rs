@@ -212,7 +212,12 @@ impl Alicred {
             f.get(name)?;
             f.active = Some(name.clone());
             Ok(())
-        })
+        })?;
+        // Linked with `--current`: the aliyun CLI's `current` follows.
+        if let Err(e) = crate::link::aliyun_cli::follow_use(self, name) {
+            tracing::warn!("the aliyun CLI's current profile was not moved: {e}");
+        }
+        Ok(())
     }
 
     /// Everything the agent needs, with the real provider builder, the

@@ -36,6 +36,8 @@ pub fn exec(
     for (k, v) in env_vars::for_tool(creds.as_ref(), uri.as_deref()) {
         cmd.env(k, v);
     }
+    // `alicred prompt` in a subshell shows the profile it was started with.
+    cmd.env("ALICRED_PROFILE", name.as_str());
     let status = cmd
         .status()
         .map_err(|e| CliError::failed(format!("cannot run {program}: {e}")))?;

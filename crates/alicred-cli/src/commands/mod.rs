@@ -9,7 +9,9 @@ mod env;
 mod exec;
 mod export;
 mod import;
+mod link;
 mod profile;
+pub mod prompt;
 mod resolve;
 pub mod rotate;
 mod verify;
@@ -25,6 +27,9 @@ pub fn run(cli: Cli) -> CliResult<ExitCode> {
     match cli.command {
         Command::Completions { shell } => done(completions::completions(shell)),
         Command::Man => done(completions::man()),
+        Command::Prompt { format } => Ok(prompt::prompt(&format)),
+        Command::Link(cmd) => done(link::link(&open()?, cmd)),
+        Command::Unlink(cmd) => done(link::unlink(&open()?, cmd)),
         Command::Profile(cmd) => done(profile::run(&open()?, cmd)),
         Command::Use { name } => {
             open()?.set_active(&name)?;

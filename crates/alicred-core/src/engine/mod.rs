@@ -9,6 +9,7 @@ pub mod factory;
 mod observe;
 pub mod persist;
 pub mod policy;
+pub mod startup;
 pub mod state;
 pub mod status;
 mod tokio_clock;

@@ -61,6 +61,15 @@ impl Worker {
             let due = meta.next_attempt().is_some_and(|t| t <= now + TOLERANCE)
                 || (self.eager && nothing_yet && !meta.refreshing);
             if due && !meta.refreshing {
+                // A first fetch waits for its turn; a caller may fetch meanwhile.
+                let _turn = if nothing_yet {
+                    Some(super::startup::first_fetch().await)
+                } else {
+                    None
+                };
+                if nothing_yet && self.cached.meta().attempts != meta.attempts {
+                    continue;
+                }
                 self.fetch(serving.as_ref().and_then(|c| c.expiration))
                     .await;
                 continue;

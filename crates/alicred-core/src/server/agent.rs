@@ -146,8 +146,9 @@ impl Agent {
                 secrets: cfg.secrets.clone(),
                 token: token.clone(),
             };
-            tokio::spawn(reloader.run(stop_rx))
+            tokio::spawn(reloader.run(stop_rx.clone()))
         });
+        let status = crate::status_file::spawn_writer(cfg.paths.clone(), engine.clone(), stop_rx);
         let background = if cfg.rotation {
             start_rotation(&store, &cfg.secrets, &cfg.ctx, &engine).await
         } else {
@@ -163,7 +164,10 @@ impl Agent {
             token,
             pid,
             stop: stop_tx,
-            tasks: [Some(server), watcher].into_iter().flatten().collect(),
+            tasks: [Some(server), watcher, Some(status)]
+                .into_iter()
+                .flatten()
+                .collect(),
         })
     }
 }
@@ -246,6 +250,7 @@ impl AgentHandle {
         }
         self.engine.shutdown().await;
         agent_file::remove(self.store.paths(), self.pid);
+        crate::status_file::remove(self.store.paths(), self.pid);
     }
 }
 
