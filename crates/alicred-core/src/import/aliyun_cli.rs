@@ -3,6 +3,7 @@
 use super::{ImportError, ImportPlan, Planned, Skipped, clean_name, read};
 use crate::profile::ProfileInput;
 use crate::sensitive::Sensitive;
+use crate::store::redact::json_error;
 use crate::store::secrets::StoredKey;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -43,11 +44,16 @@ pub fn default_path() -> Option<PathBuf> {
 
 pub fn plan(path: &Path) -> Result<ImportPlan, ImportError> {
     let text = read(path)?;
-    // serde_json's message names line and column, never the value.
-    let file: ConfigFile = serde_json::from_str(&text).map_err(|e| ImportError::Malformed {
-        path: path.to_owned(),
-        format: "aliyun CLI config JSON",
-        reason: e.to_string(),
+    // The field path and the reason, never the value: serde_json quotes a
+    // string of the wrong type, and that string may be a secret.
+    let de = &mut serde_json::Deserializer::from_str(&text);
+    let file: ConfigFile = serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        ImportError::Malformed {
+            path: path.to_owned(),
+            format: "aliyun CLI config JSON",
+            reason: json_error(&field, e.inner()),
+        }
     })?;
     let mut plan = ImportPlan::default();
     for p in file.profiles {
@@ -162,7 +168,8 @@ fn map_profile(p: CliProfile, plan: &mut ImportPlan) {
         "cloudsso" => return skip("CloudSSO sign-in needs a browser flow alicred does not do yet; keep using `aliyun configure --mode CloudSSO`".into()),
         "oauth" => return skip("OAuth sign-in needs a browser flow alicred does not do yet".into()),
         "ramrolearnwithrolename" => return skip("RamRoleArnWithRoleName is deprecated by the aliyun CLI; re-create it as RamRoleArn".into()),
-        other => return skip(format!("unknown mode {other:?}")),
+        // Not the value itself: it may be a secret put in the wrong field.
+        _ => return skip("field mode: unknown mode; expected AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, External or CredentialsURI".into()),
     };
     for (input, secret) in planned {
         plan.profiles.push(Planned {
@@ -170,5 +177,40 @@ fn map_profile(p: CliProfile, plan: &mut ImportPlan) {
             secret,
             origin: origin.clone(),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "LTAI5tSecretLookingValue0123";
+
+    fn plan_of(text: &str) -> Result<ImportPlan, ImportError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.json");
+        std::fs::write(&path, text).expect("write");
+        plan(&path)
+    }
+
+    #[test]
+    fn a_value_in_the_wrong_field_is_named_not_echoed() {
+        let text = format!(
+            r#"{{"profiles": [{{"name": "p", "mode": "AK", "expired_seconds": "{SECRET}"}}]}}"#
+        );
+        let msg = plan_of(&text).err().expect("wrong type").to_string();
+        assert!(!msg.contains(SECRET), "{msg}");
+        assert!(msg.contains("profiles[0].expired_seconds"), "{msg}");
+    }
+
+    #[test]
+    fn an_unknown_mode_is_not_echoed() {
+        let text = format!(r#"{{"profiles": [{{"name": "p", "mode": "{SECRET}"}}]}}"#);
+        let plan = plan_of(&text).expect("plan");
+        let reason = &plan.skipped.first().expect("skipped").reason;
+        assert!(
+            !reason.contains(SECRET) && reason.contains("mode"),
+            "{reason}"
+        );
     }
 }

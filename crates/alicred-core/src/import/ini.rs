@@ -144,7 +144,8 @@ fn map_section(raw_name: &str, s: &Section, plan: &mut ImportPlan) {
         }
         "rsa_key_pair" => Err("rsa_key_pair is deprecated and only worked on the Japan site; create a RAM user AccessKey instead".into()),
         "" => Err("the section has no type".into()),
-        other => Err(format!("unknown type {other:?}")),
+        // Not the value itself: it may be a secret put in the wrong field.
+        _ => Err("field type: unknown type; expected access_key, ram_role_arn, ecs_ram_role or oidc_role_arn".into()),
     };
     if let Err(reason) = planned {
         plan.skipped.push(Skipped {
@@ -157,6 +158,22 @@ fn map_section(raw_name: &str, s: &Section, plan: &mut ImportPlan) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_in_the_wrong_field_is_named_not_echoed() {
+        const SECRET: &str = "LTAI5tSecretLookingValue0123";
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("credentials.ini");
+        std::fs::write(&path, format!("[default]\ntype = {SECRET}\n")).expect("write");
+        let plan = plan(&path).expect("plan");
+        let reason = &plan.skipped.first().expect("skipped").reason;
+        assert!(!reason.contains(SECRET), "{reason}");
+        assert!(reason.contains("field type"), "{reason}");
+        // A line with no `=` (e.g. a pasted secret) is named by its line only.
+        std::fs::write(&path, format!("[default]\n{SECRET}\n")).expect("write");
+        let msg = super::plan(&path).err().expect("malformed").to_string();
+        assert!(!msg.contains(SECRET) && msg.contains("line 2"), "{msg}");
+    }
 
     #[test]
     fn parse_errors_name_the_line() {

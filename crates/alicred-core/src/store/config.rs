@@ -4,6 +4,7 @@
 use crate::paths::{Paths, write_atomic};
 use crate::profile::{Profile, ProfileName};
 use crate::store::lock::FileLock;
+use crate::store::redact::value_free;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -153,7 +154,12 @@ impl ProfilesFile {
         toml::from_str(text).map_err(|e| {
             let (mut line, mut column) =
                 e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
-            let mut reason = e.message().trim().to_string();
+            // Never the value: a secret pasted into the wrong field would
+            // otherwise be echoed (toml's Display even quotes the line).
+            let mut reason = value_free(e.message());
+            if let Some(key) = e.span().and_then(|s| key_before(text, s.start)) {
+                reason = format!("field {key}: {reason}");
+            }
             if let Some((l, c, r)) = locate_profile_error(text) {
                 (line, column, reason) = (l, c, r);
             }
@@ -185,6 +191,7 @@ fn locate_profile_error(text: &str) -> Option<(usize, usize, String)> {
             continue;
         };
         let msg = err.message().trim().to_string();
+        let shown = value_free(&msg);
         let header = text
             .match_indices("[[profile]]")
             .nth(index)
@@ -204,8 +211,11 @@ fn locate_profile_error(text: &str) -> Option<(usize, usize, String)> {
             });
         let mut pos = line_col(text, header);
         if let Some(k) = &culprit {
+            // Byte offsets from the text itself: `lines()` hides whether a
+            // line ended in "\n" or "\r\n", and guessing one byte per end
+            // drifts into the middle of a multi-byte character on CRLF files.
             let mut offset = header;
-            for l in text[header..].lines() {
+            for l in text[header..].split_inclusive('\n') {
                 let trimmed = l.trim_start();
                 if trimmed.starts_with(k.as_str())
                     && trimmed[k.len()..].trim_start().starts_with('=')
@@ -213,17 +223,35 @@ fn locate_profile_error(text: &str) -> Option<(usize, usize, String)> {
                     pos = line_col(text, offset + (l.len() - trimmed.len()));
                     break;
                 }
-                offset += l.len() + 1;
+                offset += l.len();
             }
         }
         let field = culprit.map(|k| format!(" field {k}")).unwrap_or_default();
-        return Some((pos.0, pos.1, format!("profile {name}{field}: {msg}")));
+        return Some((pos.0, pos.1, format!("profile {name}{field}: {shown}")));
     }
     None
 }
 
+/// The bare key of a `key = value` line when `offset` is in its value.
+fn key_before(text: &str, offset: usize) -> Option<&str> {
+    let before = text.get(..offset)?;
+    let line = &before[before.rfind('\n').map_or(0, |i| i + 1)..];
+    let key = line.split_once('=')?.0.trim();
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    bare.then_some(key)
+}
+
+/// 1-based line and column (in characters) of a byte offset; an offset
+/// inside a character counts as that character.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
@@ -382,6 +410,67 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.contains("line 2") || msg.contains("line 4"), "{msg}");
         assert!(msg.contains("will not overwrite"), "{msg}");
+    }
+
+    #[test]
+    fn crlf_and_non_ascii_locate_the_exact_field_without_panicking() {
+        // Each CRLF line end is two bytes; counting one drifted the offset
+        // back into the "€" of the line above and panicked.
+        let text = "version = 1\r\n[[profile]]\r\nname = \"x\"\r\ntype = \"external\"\r\ncommand = \"run\"\r\ndescription = \"café €x\"\r\ntimeout_seconds = \"soon\"\r\n";
+        let err = ProfilesFile::parse(Path::new("p.toml"), text).expect_err("bad timeout");
+        let ConfigError::Corrupt {
+            line,
+            column,
+            reason,
+            ..
+        } = err
+        else {
+            panic!("not a corrupt-file error: {err}");
+        };
+        assert_eq!((line, column), (7, 1), "{reason}");
+        assert!(reason.contains("timeout_seconds"), "{reason}");
+    }
+
+    #[test]
+    fn errors_name_the_field_never_the_value() {
+        const SECRET: &str = "LTAI5tSecretLookingValue0123";
+        let files = [
+            (
+                format!(
+                    "version = 1\n[[profile]]\nname = \"x\"\ntype = \"external\"\ncommand = \"run\"\ntimeout_seconds = \"{SECRET}\"\n"
+                ),
+                "timeout_seconds",
+            ),
+            (
+                format!(
+                    "version = 1\n[[profile]]\nname = \"x\"\ntype = \"credentials-uri\"\nuri = \"{SECRET}\"\n"
+                ),
+                "uri",
+            ),
+            (
+                format!("version = 1\n[settings]\nkeyring = \"{SECRET}\"\n"),
+                "keyring",
+            ),
+            (
+                format!("version = 1\n[settings]\nautostart = \"{SECRET}\"\n"),
+                "autostart",
+            ),
+        ];
+        for (text, field) in files {
+            let msg = ProfilesFile::parse(Path::new("p.toml"), &text)
+                .expect_err("wrong field")
+                .to_string();
+            assert!(!msg.contains(SECRET), "{msg}");
+            assert!(msg.contains(field) || msg.contains("line 3"), "{msg}");
+        }
+    }
+
+    #[test]
+    fn line_col_counts_characters_and_never_splits_one() {
+        let text = "é€\r\nab€c";
+        assert_eq!(line_col(text, text.find('c').expect("c")), (2, 4));
+        // An offset inside "€" is that character, not a panic.
+        assert_eq!(line_col(text, 3), (1, 2));
     }
 
     #[test]

@@ -2,4 +2,5 @@
 
 pub mod config;
 pub mod lock;
+pub mod redact;
 pub mod secrets;
