@@ -7,6 +7,7 @@
 mod encrypted_file;
 mod keyring;
 mod memory;
+pub mod passphrase;
 
 pub use encrypted_file::EncryptedFileStore;
 pub use keyring::KeyringStore;
