@@ -35,6 +35,42 @@ pub const INHERITED: [&str; 9] = [
     "ALIBABA_CLOUD_ROLE_ARN",
 ];
 
+/// alicred's own secret-store settings: `ALICRED_KEYRING` (backend),
+/// `ALICRED_KEYRING_PASSPHRASE` and `ALICRED_KEYRING_PASSPHRASE_FILE`, and
+/// anything else under that prefix. The passphrase opens every stored
+/// secret, so no child alicred starts (an `exec` tool, an `external`
+/// command) ever gets one of them; an alicred started as such a child asks
+/// the running agent instead (see `server::local`).
+pub const KEYRING_PREFIX: &str = "ALICRED_KEYRING";
+pub const KEYRING_PASSPHRASE: &str = "ALICRED_KEYRING_PASSPHRASE";
+pub const KEYRING_PASSPHRASE_FILE: &str = "ALICRED_KEYRING_PASSPHRASE_FILE";
+
+/// Is this one of the [`KEYRING_PREFIX`] variables?
+pub fn is_keyring_var(name: &std::ffi::OsStr) -> bool {
+    name.as_encoded_bytes()
+        .starts_with(KEYRING_PREFIX.as_bytes())
+}
+
+/// Remove every [`KEYRING_PREFIX`] variable this process has from what
+/// `cmd` passes on. The one place every child process goes through.
+pub fn scrub_child(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    for (k, _) in std::env::vars_os() {
+        if is_keyring_var(&k) {
+            cmd.env_remove(k);
+        }
+    }
+    // Set on the command itself (not inherited): removed too.
+    let set: Vec<std::ffi::OsString> = cmd
+        .get_envs()
+        .filter(|(k, v)| v.is_some() && is_keyring_var(k))
+        .map(|(k, _)| k.to_owned())
+        .collect();
+    for k in set {
+        cmd.env_remove(k);
+    }
+    cmd
+}
+
 /// An AccessKey (and token) read from the first complete family. A family
 /// counts only when complete: an ID of one with the secret of the other
 /// would only fail upstream.
@@ -92,6 +128,23 @@ mod tests {
             (id.as_str(), secret.expose(), token.is_none()),
             ("oss-id", "oss-secret", true)
         );
+    }
+
+    #[test]
+    fn keyring_vars_never_reach_a_child() {
+        let mut cmd = std::process::Command::new("env");
+        cmd.env("ALICRED_KEYRING_PASSPHRASE", "p")
+            .env("ALICRED_KEYRING", "encrypted-file")
+            .env("ALICRED_HOME", "/h");
+        scrub_child(&mut cmd);
+        let passed: Vec<_> = cmd
+            .get_envs()
+            .filter(|(_, v)| v.is_some())
+            .map(|(k, _)| k.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(passed, ["ALICRED_HOME"]);
+        assert!(is_keyring_var("ALICRED_KEYRING_PASSPHRASE_FILE".as_ref()));
+        assert!(!is_keyring_var("ALICRED_HOME".as_ref()));
     }
 
     #[test]

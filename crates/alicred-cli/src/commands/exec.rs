@@ -30,6 +30,8 @@ pub fn exec(
     };
     let mut cmd = Command::new(program);
     cmd.args(args);
+    // The tool never sees alicred's keyring passphrase or settings.
+    env_vars::scrub_child(&mut cmd);
     for k in env_vars::INHERITED {
         cmd.env_remove(k);
     }

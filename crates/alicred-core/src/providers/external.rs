@@ -157,6 +157,9 @@ impl Provider for ExternalProvider {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        // Never the keyring passphrase (nor any ALICRED_KEYRING* setting):
+        // an alicred run here asks the agent instead.
+        crate::env_vars::scrub_child(cmd.as_std_mut());
         // Its own process group, so a timeout kills whatever it started too.
         #[cfg(unix)]
         cmd.process_group(0);

@@ -139,6 +139,12 @@ impl Agent {
             });
         }
         let token = token_for_server;
+        // alicred run as a child (an `external` command) asks here: it is
+        // never handed the keyring passphrase.
+        #[cfg(unix)]
+        let channel = super::local::spawn(&cfg.paths, engine.clone(), stop_rx.clone());
+        #[cfg(not(unix))]
+        let channel = None;
         let watcher = cfg.watch_profiles.then(|| {
             let reloader = super::reload::Reloader {
                 store: store.clone(),
@@ -164,7 +170,7 @@ impl Agent {
             token,
             pid,
             stop: stop_tx,
-            tasks: [Some(server), watcher, Some(status)]
+            tasks: [Some(server), watcher, Some(status), channel]
                 .into_iter()
                 .flatten()
                 .collect(),

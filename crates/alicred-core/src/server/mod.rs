@@ -6,6 +6,8 @@ pub mod agent_file;
 pub mod guard;
 pub mod handler;
 pub mod http;
+#[cfg(unix)]
+pub mod local;
 pub mod peer;
 pub mod probe;
 pub mod reload;
