@@ -117,9 +117,12 @@ impl Alicred {
         secret: Option<StoredKey>,
         replace: bool,
     ) -> Result<Vec<Problem>, ServiceError> {
-        let profile = input.into_profile().map_err(ServiceError::Invalid)?;
+        let mut profile = input.into_profile().map_err(ServiceError::Invalid)?;
         let ty = profile.profile_type();
         let existing = self.config.load()?;
+        // A credentials URI with a token in it: the whole URL goes to the
+        // keyring, the profiles file keeps scheme, host, port and path.
+        let uri_secret = keep_uri_token(&mut profile);
         let had_secret = existing.profiles.contains_key(&profile.name) && ty.stores_secret();
         match (&secret, ty.stores_secret()) {
             (Some(_), false) => return Err(ServiceError::UnexpectedSecret(ty)),
@@ -139,12 +142,18 @@ impl Alicred {
             return Err(ServiceError::Exists(profile.name));
         }
         let key = SecretKey::Profile(profile.name.clone());
-        let previous = match &secret {
+        let to_store = match (&secret, uri_secret) {
+            (Some(s), _) => Some(Sensitive::new(
+                serde_json::to_string(s).map_err(|e| SecretError::Other(e.to_string()))?,
+            )),
+            (None, u) => u,
+        };
+        let previous = match &to_store {
             Some(_) => self.secrets.get(&key)?,
             None => None,
         };
-        if let Some(s) = &secret {
-            self.secrets.set_json(&key, s)?;
+        if let Some(s) = &to_store {
+            self.secrets.set(&key, s)?;
         }
         let name = profile.name.clone();
         let written = self.config.update(|f| -> Result<(), ServiceError> {
@@ -165,7 +174,7 @@ impl Alicred {
             Ok(())
         });
         if let Err(e) = written {
-            if secret.is_some() {
+            if to_store.is_some() {
                 // Put back what was there, so a failed add loses nothing.
                 let _ = match &previous {
                     Some(v) => self.secrets.set(&key, v),
@@ -252,6 +261,23 @@ impl Alicred {
             )
         })
     }
+}
+
+/// For a credentials-uri profile whose URL holds more than scheme, host,
+/// port and path: strip the profile's URL and return the full one for the
+/// keyring. Re-saving the stripped URL leaves a kept one in place: the
+/// provider uses a kept URL only while its public part matches the profile's.
+fn keep_uri_token(profile: &mut crate::profile::Profile) -> Option<Sensitive> {
+    use crate::profile::{CredentialsUriProfile, ProfileKind};
+    let ProfileKind::CredentialsUri(c) = &mut profile.kind else {
+        return None;
+    };
+    if !CredentialsUriProfile::has_secret_parts(&c.uri) {
+        return None;
+    }
+    let full = Sensitive::new(c.uri.to_string());
+    c.uri = CredentialsUriProfile::public_part(&c.uri);
+    Some(full)
 }
 
 fn check_secret(ty: ProfileType, s: &StoredKey) -> Result<(), ServiceError> {

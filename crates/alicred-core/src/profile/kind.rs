@@ -316,6 +316,25 @@ pub struct CredentialsUriProfile {
     pub endpoints: Endpoints,
 }
 
+impl CredentialsUriProfile {
+    /// What may be shown and written to the profiles file: scheme, host,
+    /// port and path. Userinfo, query and fragment may carry a token; a URL
+    /// with any of them is kept whole in the keyring instead.
+    pub fn public_part(uri: &Url) -> Url {
+        let mut u = uri.clone();
+        u.set_query(None);
+        u.set_fragment(None);
+        let _ = u.set_password(None);
+        let _ = u.set_username("");
+        u
+    }
+
+    /// Does the URL hold more than [`Self::public_part`]?
+    pub fn has_secret_parts(uri: &Url) -> bool {
+        Self::public_part(uri) != *uri
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExternalProfile {
     /// Program and arguments, split like a shell would (no shell is run).

@@ -112,7 +112,9 @@ pub fn build_one(
             Arc::new(OidcRoleArnProvider::new(name, p, sts, ctx))
         }
         ProfileKind::Environment(_) => Arc::new(EnvironmentProvider::new(ctx)),
-        ProfileKind::CredentialsUri(p) => Arc::new(CredentialsUriProvider::new(p.uri.clone(), ctx)),
+        ProfileKind::CredentialsUri(p) => {
+            Arc::new(CredentialsUriProvider::new(p.uri.clone(), ctx).with_keyring_url(name))
+        }
         ProfileKind::External(p) => Arc::new(ExternalProvider::new(name, p, ctx)?),
         ProfileKind::KmsSecret(p) => {
             let kms = endpoints::kms(p.endpoints.kms.as_ref(), region, ctx)?;

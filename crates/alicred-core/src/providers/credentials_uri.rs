@@ -5,7 +5,9 @@ use super::{Provider, ProviderContext, ProviderError};
 use crate::aliyun::sts::temporary;
 use crate::aliyun::{json_reason, network, origin_label};
 use crate::credentials::Credentials;
+use crate::profile::{CredentialsUriProfile, ProfileName};
 use crate::sensitive::Sensitive;
+use crate::store::secrets::SecretKey;
 use async_trait::async_trait;
 use serde::Deserialize;
 use std::time::Duration;
@@ -19,6 +21,8 @@ const TIMEOUT: Duration = Duration::from_secs(15);
 pub struct CredentialsUriProvider {
     uri: Url,
     ctx: ProviderContext,
+    /// The profile whose keyring item may hold the full URL (with its token).
+    keyring_url: Option<ProfileName>,
 }
 
 #[derive(Deserialize)]
@@ -55,7 +59,30 @@ impl CredentialsUriProvider {
         Self {
             uri,
             ctx: ctx.clone(),
+            keyring_url: None,
         }
+    }
+
+    /// Use the full URL kept in the profile's keyring item when it belongs
+    /// to this one (same scheme, host, port and path).
+    pub fn with_keyring_url(mut self, name: ProfileName) -> Self {
+        self.keyring_url = Some(name);
+        self
+    }
+
+    async fn url(&self) -> Result<Url, ProviderError> {
+        let Some(name) = &self.keyring_url else {
+            return Ok(self.uri.clone());
+        };
+        let (store, key) = (self.ctx.secrets.clone(), SecretKey::Profile(name.clone()));
+        let kept = tokio::task::spawn_blocking(move || store.get(&key))
+            .await
+            .map_err(|e| ProviderError::Secret(format!("keyring task failed: {e}")))?
+            .map_err(|e| ProviderError::Secret(e.to_string()))?;
+        Ok(kept
+            .and_then(|v| Url::parse(v.expose()).ok())
+            .filter(|full| CredentialsUriProfile::public_part(full) == self.uri)
+            .unwrap_or_else(|| self.uri.clone()))
     }
 }
 
@@ -68,7 +95,7 @@ impl Provider for CredentialsUriProvider {
         let resp = self
             .ctx
             .http
-            .get(self.uri.clone())
+            .get(self.url().await?)
             .timeout(TIMEOUT)
             .send()
             .await
