@@ -130,6 +130,44 @@ async fn grace_period_deactivates_then_a_later_start_deletes() {
 }
 
 #[tokio::test]
+async fn the_rotation_loop_deletes_the_old_key_when_the_grace_period_ends() {
+    let w = World::new().await;
+    // The loop runs first, as in a running agent; the rotation comes later
+    // (as from `alicred rotate` in another process): it is found by polling.
+    let lp = w
+        .rotator()
+        .spawn_due_checks_polling(Duration::from_secs(3600), Duration::from_millis(200));
+    let mut sink = |_p| {};
+    let report = w
+        .rotator()
+        .rotate(
+            &w.name,
+            opts(OldKeyAction::DeleteAfter { grace_seconds: 2 }),
+            &mut sink,
+        )
+        .await
+        .expect("rotation");
+    assert_eq!(report.step, Step::AwaitingDelete);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        w.status_of(&w.first_key),
+        Some(KeyStatus::Inactive),
+        "kept during the grace period"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while w.status_of(&w.first_key).is_some() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the old key was not deleted after its grace period without a restart"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(w.journal_step(), Some(Step::Done));
+    w.assert_invariants().await;
+    lp.abort();
+}
+
+#[tokio::test]
 async fn keep_inactive_and_a_second_rotation_needs_consent() {
     let w = World::new().await;
     let mut sink = |_p| {};

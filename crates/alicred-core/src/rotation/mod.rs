@@ -44,11 +44,13 @@
 //! free). A failed step before the switch rolls back; after the switch it
 //! leaves the journal open (the new key works) and the next start finishes.
 //!
-//! Test hook: `ALICRED_TEST_CRASH_AT=<step>` / `<step>:done` aborts the process
-//! at that boundary ([`hook`]); without the variable it does nothing.
+//! Test hook: in builds with the `test-hooks` feature only,
+//! `ALICRED_TEST_CRASH_AT=<step>` / `<step>:done` aborts the process at that
+//! boundary ([`hook`]); otherwise it does nothing.
 
 pub mod error;
 mod finish;
+mod grace;
 pub mod hook;
 pub mod journal;
 pub mod kms;
@@ -59,6 +61,7 @@ mod undo;
 pub mod watch;
 
 pub use error::RotationError;
+pub use grace::GRACE_POLL;
 pub use journal::{Journal, JournalStore, OldKeyAction, Step};
 pub use kms::KmsRotation;
 pub use policy::RotationStatus;

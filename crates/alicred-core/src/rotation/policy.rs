@@ -144,13 +144,31 @@ impl Rotator {
         out
     }
 
-    /// Run [`Rotator::check_due`] now and then every `every` until the task
-    /// is aborted.
+    /// Run [`Rotator::check_due`] now and then every `every`, and delete
+    /// each old key as soon as its grace period ends
+    /// ([`Rotator::finish_due_deletions`]), until the task is aborted.
     pub fn spawn_due_checks(self, every: Duration) -> tokio::task::JoinHandle<()> {
+        self.spawn_due_checks_polling(every, super::grace::GRACE_POLL)
+    }
+
+    /// [`Self::spawn_due_checks`], looking for new grace periods every `poll`.
+    pub fn spawn_due_checks_polling(
+        self,
+        every: Duration,
+        poll: Duration,
+    ) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
+            let mut next_check = tokio::time::Instant::now();
             loop {
-                self.check_due().await;
-                tokio::time::sleep(every).await;
+                if tokio::time::Instant::now() >= next_check {
+                    self.check_due().await;
+                    next_check = tokio::time::Instant::now() + every;
+                }
+                let next_delete = self.finish_due_deletions().await;
+                let until_check = next_check.saturating_duration_since(tokio::time::Instant::now());
+                let wait =
+                    super::grace::next_wake(self.ctx.clock.now(), next_delete, until_check, poll);
+                tokio::time::sleep(wait).await;
             }
         })
     }
