@@ -25,12 +25,18 @@ has_ui && suite "ui: vitest" bash -c "cd ui && npm test --silent"
 # The desktop app embeds the built UI, so build it before any cargo build.
 has_ui && suite "ui: build" bash -c "cd ui && npm run --silent build"
 suite "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
-# One build of everything; the suites below only run what it produced.
-suite "build" cargo build --workspace --all-targets --locked
+# One build of everything; the suites below only run what it produced. Test
+# builds carry the rotation crash hook (ALICRED_TEST_CRASH_AT); release
+# builds never do.
+TEST_FEATURES=(--features alicred-cli/test-hooks)
+suite "build" cargo build --workspace --all-targets --locked "${TEST_FEATURES[@]}"
 has_desktop && suite "build: desktop (bundled UI)" cargo build -p alicred-desktop --features custom-protocol --locked
 
 # Rust tests run against a real Secret Service in a private D-Bus session.
-suite "rust tests" "$ROOT/scripts/lib/with-keyring.sh" cargo test --workspace --locked --no-fail-fast
+suite "rust tests" "$ROOT/scripts/lib/with-keyring.sh" cargo test --workspace --locked --no-fail-fast "${TEST_FEATURES[@]}"
+# The other side: a build without the feature ignores ALICRED_TEST_CRASH_AT
+# (recompiles alicred-core's unit tests only).
+suite "crash hook absent without test-hooks" cargo test -p alicred-core --lib --locked rotation::hook
 
 run_pytest() { # run_pytest DIR: exit 5 ("no tests collected") is a failure here
   "$ROOT/scripts/lib/with-keyring.sh" "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"

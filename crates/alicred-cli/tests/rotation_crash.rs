@@ -261,6 +261,10 @@ fn hang(service: Service, action: &'static str, step: &'static str) -> Case {
 }
 
 fn abort_at(point: &'static str, step: &'static str) -> Case {
+    assert!(
+        cfg!(feature = "test-hooks"),
+        "this case needs the ALICRED_TEST_CRASH_AT hook: run with --features alicred-cli/test-hooks (scripts/test.sh does)"
+    );
     let (keys_at_crash, switched_at_crash, completes) = at(point);
     Case {
         hang: None,
