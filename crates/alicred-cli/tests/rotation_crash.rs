@@ -148,6 +148,11 @@ fn crash_case(c: Case) {
         );
     }
     if let Some(point) = c.crash_at {
+        if !cfg!(feature = "test-hooks") {
+            panic!(
+                "this case needs the ALICRED_TEST_CRASH_AT hook: run with --features alicred-cli/test-hooks (scripts/test.sh does)"
+            );
+        }
         cmd.env("ALICRED_TEST_CRASH_AT", point);
     }
     let mut child = cmd.spawn().expect("spawn rotate");
@@ -261,10 +266,6 @@ fn hang(service: Service, action: &'static str, step: &'static str) -> Case {
 }
 
 fn abort_at(point: &'static str, step: &'static str) -> Case {
-    assert!(
-        cfg!(feature = "test-hooks"),
-        "this case needs the ALICRED_TEST_CRASH_AT hook: run with --features alicred-cli/test-hooks (scripts/test.sh does)"
-    );
     let (keys_at_crash, switched_at_crash, completes) = at(point);
     Case {
         hang: None,

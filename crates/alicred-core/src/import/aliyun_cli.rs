@@ -198,7 +198,7 @@ mod tests {
         let text = format!(
             r#"{{"profiles": [{{"name": "p", "mode": "AK", "expired_seconds": "{SECRET}"}}]}}"#
         );
-        let msg = plan_of(&text).err().expect("wrong type").to_string();
+        let msg = plan_of(&text).expect_err("wrong type").to_string();
         assert!(!msg.contains(SECRET), "{msg}");
         assert!(msg.contains("profiles[0].expired_seconds"), "{msg}");
     }

@@ -171,7 +171,7 @@ mod tests {
         assert!(reason.contains("field type"), "{reason}");
         // A line with no `=` (e.g. a pasted secret) is named by its line only.
         std::fs::write(&path, format!("[default]\n{SECRET}\n")).expect("write");
-        let msg = super::plan(&path).err().expect("malformed").to_string();
+        let msg = super::plan(&path).expect_err("malformed").to_string();
         assert!(!msg.contains(SECRET) && msg.contains("line 2"), "{msg}");
     }
 

@@ -101,7 +101,7 @@ mod tests {
         std::fs::write(&f, "correct horse\n").expect("write");
         for mode in [0o644, 0o640, 0o604, 0o660] {
             std::fs::set_permissions(&f, std::fs::Permissions::from_mode(mode)).expect("chmod");
-            let msg = from_file(&f).err().expect("refused").to_string();
+            let msg = from_file(&f).map(drop).expect_err("refused").to_string();
             assert!(msg.contains("chmod 600"), "{mode:o}: {msg}");
             assert!(!msg.contains("correct horse"), "{msg}");
         }
