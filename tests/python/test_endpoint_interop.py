@@ -102,7 +102,7 @@ def test_the_endpoint_serves_exactly_the_uri_json(agent):
     assert len(body["Expiration"]) == 20 and body["Expiration"].endswith("Z")
     assert agent.get()["AccessKeyId"] == body["AccessKeyId"], "the active profile is served at the bare URL"
     who = whoami(agent.cloud, body["AccessKeyId"], body["AccessKeySecret"], body["SecurityToken"])
-    assert who["Arn"].endswith(":role/admin/interop")
+    assert who["Arn"].endswith(":assumed-role/admin/interop")
 
 
 def test_alibabacloud_credentials_uri_client(agent):
@@ -110,7 +110,7 @@ def test_alibabacloud_credentials_uri_client(agent):
     from alibabacloud_credentials.models import Config
     c = Client(Config(type="credentials_uri", credentials_uri=agent.url("readonly"))).get_credential()
     who = whoami(agent.cloud, c.access_key_id, c.access_key_secret, c.security_token)
-    assert who["Arn"].endswith(":role/readonly/" + who["Arn"].rsplit("/", 1)[1])
+    assert who["Arn"].endswith(":assumed-role/readonly/" + who["Arn"].rsplit("/", 1)[1])
     assert "role/readonly" in who["Arn"]
 
 

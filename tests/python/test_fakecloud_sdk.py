@@ -180,7 +180,8 @@ def test_assume_role_and_use_the_sts_credentials(cloud, dave):
     )
     who = _call(sts_client, _rpc(cloud, "2015-04-01", "GetCallerIdentity"))
     assert who["IdentityType"] == "AssumedRoleUser"
-    assert who["Arn"] == f"acs:ram::{ACCOUNT}:role/admin/py-sdk"
+    # GetCallerIdentity says assumed-role, as the real STS does (AssumeRole says role/).
+    assert who["Arn"] == f"acs:ram::{ACCOUNT}:assumed-role/admin/py-sdk"
 
     issued = _admin(cloud, "/issued")["issued"]
     assert any(i["access_key_id"] == creds["AccessKeyId"] for i in issued)
@@ -214,7 +215,7 @@ def test_uri_source_with_official_credentials_client(cloud):
         ),
     )
     who = _call(sts_client, _rpc(cloud, "2015-04-01", "GetCallerIdentity"))
-    assert who["Arn"].startswith(f"acs:ram::{ACCOUNT}:role/readonly/")
+    assert who["Arn"].startswith(f"acs:ram::{ACCOUNT}:assumed-role/readonly/")
 
 
 def test_ecs_metadata_with_oss2_provider(cloud):

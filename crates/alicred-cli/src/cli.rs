@@ -109,6 +109,16 @@ pub enum Command {
         #[arg(long, value_enum)]
         format: ExportFormat,
     },
+    /// CloudSSO: sign in to a session (device flow) and get one profile per assignment.
+    #[command(subcommand)]
+    Sso(SsoCmd),
+    /// Sign in whatever a cloud-sso or oauth profile needs (opens the browser).
+    Login {
+        name: ProfileName,
+        /// Print the URL (and code) only; do not open a browser.
+        #[arg(long)]
+        no_browser: bool,
+    },
     /// Start the local emulator with sample profiles (no cloud account needed).
     Demo {
         /// Where the emulator listens.
@@ -184,13 +194,40 @@ pub enum ProfileCmd {
     Remove { name: ProfileName },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum SsoCmd {
+    /// Sign in (device flow) and create or update a cloud-sso profile per account ×
+    /// access configuration you are assigned.
+    Login {
+        session: ProfileName,
+        /// The user portal's sign-in URL (needed the first time).
+        #[arg(long)]
+        sign_in_url: Option<String>,
+        /// Print the URL and code only; do not open a browser.
+        #[arg(long)]
+        no_browser: bool,
+        /// Remove this session's profiles you are no longer assigned.
+        #[arg(long)]
+        prune: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List CloudSSO sessions and their sign-in state.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forget a session's sign-in (its profiles stay and will ask to sign in).
+    Logout { session: ProfileName },
+}
+
 #[derive(Debug, Args)]
 pub struct AddArgs {
     pub name: String,
     #[arg(
         long = "type",
         value_name = "TYPE",
-        help = "access-key | kms-secret | sts-token | ram-role-arn | ecs-ram-role | oidc-role-arn | environment | credentials-uri | external"
+        help = "access-key | kms-secret | sts-token | ram-role-arn | ecs-ram-role | oidc-role-arn | environment | credentials-uri | external | cloud-sso | oauth"
     )]
     pub profile_type: String,
     /// Read the secret from ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/ALIBABA_CLOUD_SECURITY_TOKEN (or OSS_*).
@@ -260,6 +297,27 @@ pub struct AddArgs {
     pub kms_endpoint: Option<String>,
     #[arg(long)]
     pub metadata_endpoint: Option<String>,
+    /// cloud-sso: the CloudSSO session (see `alicred sso list`).
+    #[arg(long)]
+    pub sso_session: Option<String>,
+    /// cloud-sso: the account id.
+    #[arg(long)]
+    pub account_id: Option<String>,
+    /// cloud-sso: the access configuration id (ac-…).
+    #[arg(long)]
+    pub access_config: Option<String>,
+    /// oauth: cn (default) or intl.
+    #[arg(long)]
+    pub site: Option<String>,
+    /// oauth: sign-in site URL instead of the site's (the emulator, tests).
+    #[arg(long)]
+    pub oauth_sign_in_url: Option<String>,
+    /// oauth: token API URL instead of the site's.
+    #[arg(long)]
+    pub oauth_endpoint: Option<String>,
+    /// oauth: client id instead of the site's CLI application.
+    #[arg(long)]
+    pub client_id: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -63,3 +63,14 @@ impl From<SecretError> for CliError {
 }
 
 pub type CliResult<T = ()> = Result<T, CliError>;
+
+impl From<alicred_core::signin::SignInError> for CliError {
+    fn from(e: alicred_core::signin::SignInError) -> Self {
+        use alicred_core::signin::SignInError;
+        match e {
+            SignInError::Usage(m) => CliError::Usage(m),
+            SignInError::Service(s) => s.into(),
+            other => CliError::Failed(other.to_string()),
+        }
+    }
+}

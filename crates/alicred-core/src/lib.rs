@@ -19,6 +19,7 @@ pub mod rotation;
 pub mod sensitive;
 pub mod server;
 pub mod service;
+pub mod signin;
 pub mod status_file;
 pub mod store;
 

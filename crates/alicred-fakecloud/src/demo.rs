@@ -2,6 +2,7 @@
 
 use crate::error::ApiError;
 use crate::info::{AccessKeyPair, RoleInfo};
+use crate::sso::{SsoAccessConfig, SsoAssignment};
 use crate::state::World;
 use serde::Serialize;
 
@@ -51,6 +52,35 @@ pub struct DemoSeed {
     pub kms_secret_key: AccessKeyPair,
     /// ClientKey id: `KAAP.demo-client-key`.
     pub client_key_id: String,
+    /// CloudSSO assignments: two accounts, three access configurations.
+    pub sso_assignments: Vec<SsoAssignment>,
+}
+
+/// The demo's second account (CloudSSO only).
+pub const DEMO_SANDBOX_ACCOUNT_ID: &str = "2345678901234567";
+
+fn demo_assignments() -> Vec<SsoAssignment> {
+    let ac = |id: &str, name: &str, description: &str| SsoAccessConfig {
+        id: id.to_owned(),
+        name: name.to_owned(),
+        description: description.to_owned(),
+        role_name: None,
+    };
+    vec![
+        SsoAssignment {
+            account_id: DEMO_ACCOUNT_ID.to_owned(),
+            display_name: "Production".to_owned(),
+            access_configurations: vec![
+                ac("ac-demo-admin", "Administrator", "Full access"),
+                ac("ac-demo-readonly", "ReadOnly", "Read-only access"),
+            ],
+        },
+        SsoAssignment {
+            account_id: DEMO_SANDBOX_ACCOUNT_ID.to_owned(),
+            display_name: "Sandbox".to_owned(),
+            access_configurations: vec![ac("ac-demo-dev", "Developer", "Sandbox developer")],
+        },
+    ]
 }
 
 impl DemoSeed {
@@ -96,6 +126,10 @@ pub(crate) fn seed(w: &mut World) -> Result<DemoSeed, ApiError> {
     w.op_set_ecs(acct, Some("EcsDemoRole"), Some(false))?;
     w.op_add_uri_source("demo", acct, Some("readonly"), None, Some(3600))?;
     w.op_register_client_key(acct, DEMO_CLIENT_KEY_ID, DEMO_CLIENT_KEY_PUBLIC_PEM)?;
+    let sso_assignments = demo_assignments();
+    for a in &sso_assignments {
+        w.sso_assign(a.clone())?;
+    }
     let secret = w.op_create_secret(
         acct,
         "demo-ram-secret",
@@ -117,5 +151,6 @@ pub(crate) fn seed(w: &mut World) -> Result<DemoSeed, ApiError> {
         kms_secret_user: DEMO_KMS_USER.to_owned(),
         kms_secret_key: secret.access_key,
         client_key_id: DEMO_CLIENT_KEY_ID.to_owned(),
+        sso_assignments,
     })
 }

@@ -17,6 +17,11 @@ pub enum Service {
     Ecs,
     /// Credentials-URI sources (`/uri/<name>`).
     Uri,
+    /// CloudSSO portal API; actions `device-authorization`, `token`, `accounts`,
+    /// `access-configurations`, `cloud-credentials`.
+    Sso,
+    /// OAuth; actions `authorize`, `token`, `exchange`.
+    Oauth,
     /// Every service above (never the admin API).
     #[default]
     All,
@@ -31,6 +36,8 @@ impl Service {
             Service::Kms => "kms",
             Service::Ecs => "ecs",
             Service::Uri => "uri",
+            Service::Sso => "sso",
+            Service::Oauth => "oauth",
             Service::All => "all",
         }
     }

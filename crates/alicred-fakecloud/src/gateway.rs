@@ -45,6 +45,8 @@ enum Route {
     Rpc(Option<Service>),
     Ecs(&'static str),
     Uri(String),
+    Sso(&'static str),
+    Oauth(&'static str),
     Other,
 }
 
@@ -55,6 +57,19 @@ fn classify(path: &str) -> Route {
         "/sts" => return Route::Rpc(Some(Service::Sts)),
         "/ram" => return Route::Rpc(Some(Service::Ram)),
         "/kms" => return Route::Rpc(Some(Service::Kms)),
+        _ => {}
+    }
+    match trimmed {
+        "/device-authorization" => return Route::Sso("device-authorization"),
+        "/token" => return Route::Sso("token"),
+        "/access-assignments/accounts" => return Route::Sso("accounts"),
+        "/access-assignments/access-configurations" => {
+            return Route::Sso("access-configurations");
+        }
+        "/cloud-credentials" => return Route::Sso("cloud-credentials"),
+        "/oauth2/v1/auth" => return Route::Oauth("authorize"),
+        "/v1/token" => return Route::Oauth("token"),
+        "/v1/exchange" => return Route::Oauth("exchange"),
         _ => {}
     }
     if path == "/_admin" || path.starts_with("/_admin/") {
@@ -150,6 +165,10 @@ fn synthesized(
     let body = if rpc {
         let (host, name) = product.map_or(("aliyuncs.com", "Unknown"), |p| (p.host_id(), p.name()));
         crate::error::ApiError::new(status.as_u16(), code, message).body(rid, host, name)
+    } else if matches!(route, Route::Sso(_)) {
+        json!({ "ErrorCode": code, "ErrorMessage": message, "RequestId": rid })
+    } else if matches!(route, Route::Oauth(_)) {
+        json!({ "error": code, "error_description": message, "requestId": rid })
     } else {
         json!({ "Code": code, "Message": message, "RequestId": rid })
     };
@@ -234,6 +253,8 @@ impl Gateway {
             }
             Route::Ecs(kind) => (Some(Service::Ecs), (*kind).to_owned()),
             Route::Uri(name) => (Some(Service::Uri), name.clone()),
+            Route::Sso(a) => (Some(Service::Sso), (*a).to_owned()),
+            Route::Oauth(a) => (Some(Service::Oauth), (*a).to_owned()),
         };
         let product = rpc.as_ref().and_then(|c| c.product.clone().ok());
         let issues = match &route {
@@ -242,6 +263,8 @@ impl Gateway {
                     && (action == "AssumeRole" || action == "AssumeRoleWithOIDC")
             }
             Route::Ecs(kind) => *kind == "credentials",
+            Route::Sso(a) => *a == "cloud-credentials",
+            Route::Oauth(a) => *a == "exchange",
             _ => true,
         };
         let key = format!("{}:{}", service.map_or("rpc", Service::as_str), action);
@@ -342,6 +365,12 @@ mod tests {
         );
         assert_eq!(classify("/uri/demo"), Route::Uri("demo".into()));
         assert_eq!(classify("/favicon.ico"), Route::Other);
+        assert_eq!(classify("/token"), Route::Sso("token"));
+        assert_eq!(
+            classify("/access-assignments/access-configurations"),
+            Route::Sso("access-configurations")
+        );
+        assert_eq!(classify("/v1/exchange"), Route::Oauth("exchange"));
     }
 
     #[test]

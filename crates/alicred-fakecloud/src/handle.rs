@@ -7,7 +7,7 @@ use crate::info::{
     AccessKeyInfo, AccessKeyPair, RoleInfo, SecretInfo, SecretVersionInfo, UserInfo,
 };
 use crate::state::{Counters, IssuedCredential, KeyStatus, Shared, World};
-use crate::{DemoSeed, Error, FakeCloudConfig, server};
+use crate::{DemoSeed, Error, FakeCloudConfig, OAuthSettings, SsoAssignment, SsoSettings, server};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -40,6 +40,7 @@ fn prepare(config: FakeCloudConfig) -> Result<Prepared, Error> {
     }
     let mut world = World::new(&config.account_id);
     world.lifetime_override = config.lifetime_seconds.map(|s| s.max(1));
+    world.sso.auto_approve = config.auto_approve_sign_in;
     let demo = if config.demo {
         Some(Arc::new(crate::demo::seed(&mut world)?))
     } else {
@@ -149,6 +150,12 @@ impl FakeCloudHandle {
     /// Credentials-URI source `name`: `{base}/uri/<name>`.
     pub fn uri_url(&self, name: &str) -> String {
         format!("{}/uri/{name}", self.base_url())
+    }
+
+    /// A CloudSSO sign-in URL whose host is this emulator (the path is ignored, as by the
+    /// real portal clients).
+    pub fn sso_sign_in_url(&self) -> String {
+        format!("{}/d-fakecloud/login", self.base_url())
     }
 
     /// Admin API base: `{base}/_admin`.
@@ -344,6 +351,80 @@ impl FakeCloudHandle {
     /// Shifts the emulator's clock by `seconds` (affects expiry and timestamp checks).
     pub fn set_clock_offset(&self, seconds: i64) {
         self.with(|w| w.clock_offset = seconds);
+    }
+
+    /// Adds (or replaces) the CloudSSO assignment of one account; creates account and roles.
+    pub fn sso_assign(&self, assignment: SsoAssignment) -> Result<(), Error> {
+        Ok(self.with(|w| w.sso_assign(assignment))?)
+    }
+
+    /// Changes the CloudSSO portal's settings (auto-approve, lifetimes, interval, page size).
+    pub fn sso_settings(&self, settings: &SsoSettings) {
+        self.with(|w| w.sso.apply(settings));
+    }
+
+    /// User codes of the pending device sign-ins.
+    pub fn sso_pending(&self) -> Vec<String> {
+        self.with(|w| w.sso_pending())
+    }
+
+    /// Approves (or denies) pending device sign-ins (`None` = all); returns how many.
+    pub fn sso_decide(&self, user_code: Option<&str>, approve: bool) -> usize {
+        self.with(|w| w.sso_decide(user_code, approve))
+    }
+
+    /// Makes every pending device code expire.
+    pub fn sso_expire_device_codes(&self) {
+        self.with(World::sso_expire_devices);
+    }
+
+    /// Expires (or, with `revoke`, revokes) every CloudSSO access token.
+    pub fn sso_end_tokens(&self, revoke: bool) -> usize {
+        self.with(|w| w.sso_end_tokens(revoke))
+    }
+
+    /// Changes the OAuth settings (decision, access-token lifetime).
+    pub fn oauth_settings(&self, settings: &OAuthSettings) -> Result<(), Error> {
+        Ok(self.with(|w| w.oauth.apply(settings))?)
+    }
+
+    /// Expires OAuth access tokens (and refresh tokens with `refresh`); `revoke` ends both.
+    pub fn oauth_end_tokens(&self, revoke: bool, refresh: bool) {
+        self.with(|w| {
+            let now = w.now();
+            w.oauth.end_tokens(now, revoke, refresh);
+        });
+    }
+
+    /// Refresh tokens that are still usable (rotation leaves one per sign-in).
+    pub fn oauth_live_refresh_tokens(&self) -> usize {
+        self.with(|w| w.oauth.live_refresh_tokens())
+    }
+
+    /// A CloudSSO access token as an approved sign-in gets (for import tests).
+    pub fn sso_issue_token(&self) -> String {
+        self.with(|w| {
+            let now = w.now();
+            w.sso.issue(now)
+        })
+    }
+
+    /// An OAuth (access, refresh) token pair as a sign-in gets (for import tests).
+    pub fn oauth_issue_tokens(&self) -> (String, String) {
+        self.with(|w| {
+            let now = w.now();
+            w.oauth.issue(now)
+        })
+    }
+
+    /// Every sign-in token handed out so far (CloudSSO access tokens, OAuth access and
+    /// refresh tokens), for secret scans.
+    pub fn sign_in_tokens(&self) -> Vec<String> {
+        self.with(|w| {
+            let mut v = w.sso.issued_tokens.clone();
+            v.extend(w.oauth.issued_tokens.iter().cloned());
+            v
+        })
     }
 
     /// Stops the server and waits for it (bounded: hung requests are dropped).

@@ -10,6 +10,9 @@
 //!   `aliyun-python-sdk-core`, which always posts to `/`, do);
 //! - `/ecs/latest/...` — ECS instance metadata with IMDSv2 tokens;
 //! - `/uri/<name>` — credentials-URI sources;
+//! - `/device-authorization`, `/token`, `/access-assignments/...`, `/cloud-credentials` — the
+//!   CloudSSO portal API (the sign-in URL's host is the emulator);
+//! - `/oauth2/v1/auth`, `/v1/token`, `/v1/exchange` — OAuth sign-in site and token API;
 //! - `/_admin/...` — the JSON admin API (see README.md).
 //!
 //! Every RPC request is verified exactly like the real gateway does (RPC signature v1,
@@ -37,12 +40,16 @@ mod info;
 mod issue;
 mod kms;
 mod metadata;
+mod oauth;
 mod ops;
 mod ram;
 mod records;
 mod rpc;
 mod server;
 mod signature;
+mod signin_admin;
+mod sso;
+mod sso_world;
 mod state;
 mod sts;
 mod uri;
@@ -50,13 +57,16 @@ mod util;
 
 pub use demo::{
     DEMO_ACCOUNT_ID, DEMO_ALICE_KEY_ID, DEMO_CLIENT_KEY_ID, DEMO_CLIENT_KEY_PUBLIC_PEM,
-    DEMO_KMS_KEY_ID, DEMO_KMS_USER, DEMO_OIDC_PROVIDER_ARN, DEMO_OIDC_TOKEN, DemoSeed,
+    DEMO_KMS_KEY_ID, DEMO_KMS_USER, DEMO_OIDC_PROVIDER_ARN, DEMO_OIDC_TOKEN,
+    DEMO_SANDBOX_ACCOUNT_ID, DemoSeed,
 };
 pub use error::Error;
 pub use faults::{FaultInfo, FaultKind, FaultSpec, Service};
 pub use handle::FakeCloudHandle;
 pub use info::{AccessKeyInfo, AccessKeyPair, RoleInfo, SecretInfo, SecretVersionInfo, UserInfo};
+pub use oauth::{OAUTH_CLIENT_IDS, OAUTH_ROLE, OAuthSettings};
 pub use records::{Counters, IssuedCredential, KeyStatus};
+pub use sso::{SsoAccessConfig, SsoAssignment, SsoSettings};
 
 use std::net::{Ipv4Addr, SocketAddr};
 
@@ -71,6 +81,8 @@ pub struct FakeCloudConfig {
     pub demo: bool,
     /// Cap on issued STS credential lifetimes, in seconds (`None` = as requested).
     pub lifetime_seconds: Option<u64>,
+    /// Approve every CloudSSO device sign-in by itself (the demo).
+    pub auto_approve_sign_in: bool,
 }
 
 impl Default for FakeCloudConfig {
@@ -80,6 +92,7 @@ impl Default for FakeCloudConfig {
             account_id: DEMO_ACCOUNT_ID.to_owned(),
             demo: false,
             lifetime_seconds: None,
+            auto_approve_sign_in: false,
         }
     }
 }
@@ -97,6 +110,7 @@ impl FakeCloudConfig {
     pub fn demo() -> Self {
         FakeCloudConfig {
             demo: true,
+            auto_approve_sign_in: true,
             ..Self::default()
         }
     }

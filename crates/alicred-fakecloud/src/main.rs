@@ -22,6 +22,9 @@ struct Args {
     /// Cap issued STS credential lifetimes at N seconds.
     #[arg(long, value_name = "N")]
     lifetime_seconds: Option<u64>,
+    /// Approve CloudSSO device sign-ins by themselves (implied by --demo).
+    #[arg(long)]
+    auto_approve: bool,
 }
 
 fn main() -> ExitCode {
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
     }
     let mut config = FakeCloudConfig::new().listen(listen);
     config.demo = args.demo;
+    config.auto_approve_sign_in = args.demo || args.auto_approve;
     config.lifetime_seconds = args.lifetime_seconds;
 
     let rt = match tokio::runtime::Builder::new_multi_thread()

@@ -6,11 +6,11 @@ use crate::error::ApiError;
 use crate::gateway::{ConnAction, Gateway};
 use crate::rpc::{self, RpcCall};
 use crate::state::Shared;
-use crate::{metadata, uri};
+use crate::{metadata, oauth, signin_admin, sso, uri};
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, put};
+use axum::routing::{any, get, post, put};
 use axum::{Extension, Json, Router};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -50,7 +50,18 @@ pub(crate) fn router(shared: Shared, demo: DemoState) -> Router {
         .route("/kms", any(rpc_handler))
         .route("/kms/", any(rpc_handler))
         .route("/uri/{name}", get(uri::get_credentials))
-        .nest("/_admin", admin::router(demo))
+        .route("/device-authorization", post(sso::device_authorization))
+        .route("/token", post(sso::token))
+        .route("/access-assignments/accounts", get(sso::list_accounts))
+        .route(
+            "/access-assignments/access-configurations",
+            get(sso::list_access_configurations),
+        )
+        .route("/cloud-credentials", post(sso::cloud_credentials))
+        .route("/oauth2/v1/auth", get(oauth::authorize))
+        .route("/v1/token", post(oauth::token))
+        .route("/v1/exchange", post(oauth::exchange))
+        .nest("/_admin", admin::router(demo).merge(signin_admin::router()))
         .fallback(|| async {
             (
                 StatusCode::NOT_FOUND,

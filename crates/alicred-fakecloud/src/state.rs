@@ -84,9 +84,19 @@ impl std::fmt::Debug for StsCredential {
 }
 
 impl StsCredential {
+    /// As `AssumeRole` answers it (`AssumedRoleUser.Arn`).
     pub(crate) fn arn(&self) -> String {
         format!(
             "acs:ram::{}:role/{}/{}",
+            self.account, self.role_name, self.session_name
+        )
+    }
+
+    /// As `GetCallerIdentity` answers it for a role session (the real STS says
+    /// `assumed-role` here, unlike in `AssumeRole`'s `AssumedRoleUser`).
+    pub(crate) fn caller_arn(&self) -> String {
+        format!(
+            "acs:ram::{}:assumed-role/{}/{}",
             self.account, self.role_name, self.session_name
         )
     }
@@ -162,6 +172,8 @@ pub(crate) struct World {
     pub faults: FaultTable,
     pub counters: Counters,
     pub issued: Vec<IssuedCredential>,
+    pub sso: crate::sso::SsoState,
+    pub oauth: crate::oauth::OAuthState,
 }
 
 pub(crate) fn is_valid_account_id(id: &str) -> bool {
@@ -186,6 +198,8 @@ impl World {
             faults: FaultTable::default(),
             counters: Counters::default(),
             issued: Vec::new(),
+            sso: crate::sso::SsoState::default(),
+            oauth: crate::oauth::OAuthState::default(),
         };
         w.ensure_account(default_account);
         w

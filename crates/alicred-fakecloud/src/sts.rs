@@ -190,7 +190,7 @@ fn caller_identity(w: &World, caller: &Caller) -> Value {
             "AccountId": c.account,
             "PrincipalId": format!("{}:{}", c.role_id, c.session_name),
             "RoleId": c.role_id,
-            "Arn": c.arn(),
+            "Arn": c.caller_arn(),
         }),
     }
 }

@@ -157,7 +157,7 @@ async fn uri_sources() {
     assert!(
         who["Arn"]
             .as_str()
-            .is_some_and(|a| a.starts_with("acs:ram::1234567890123456:role/readonly/"))
+            .is_some_and(|a| a.starts_with("acs:ram::1234567890123456:assumed-role/readonly/"))
     );
 
     let resp = http.get(cloud.uri_url("nope")).send().await.expect("get");

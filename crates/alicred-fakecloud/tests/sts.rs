@@ -141,9 +141,10 @@ async fn assume_role_then_chain() {
     let (status, who) = sts(&cloud.sts_url(), "GetCallerIdentity", &[], &sts_creds).await;
     assert_eq!(status, 200, "{who}");
     assert_eq!(who["IdentityType"], "AssumedRoleUser");
+    // GetCallerIdentity names a role session `assumed-role`, as the real STS does.
     assert_eq!(
         who["Arn"],
-        "acs:ram::1234567890123456:role/admin/alice-session"
+        "acs:ram::1234567890123456:assumed-role/admin/alice-session"
     );
     assert!(who["RoleId"].is_string());
 
@@ -329,7 +330,7 @@ async fn assume_role_with_oidc() {
     let c = Creds::from_sts(&body);
     let (status, who) = sts(&cloud.sts_url(), "GetCallerIdentity", &[], &c).await;
     assert_eq!(status, 200);
-    assert_eq!(who["Arn"], "acs:ram::1234567890123456:role/dev/pod");
+    assert_eq!(who["Arn"], "acs:ram::1234567890123456:assumed-role/dev/pod");
 
     let mut bad = base.to_vec();
     bad.push(("OIDCToken", "stolen-token"));

@@ -10,10 +10,12 @@ mod exec;
 mod export;
 mod import;
 mod link;
+mod login;
 mod profile;
 pub mod prompt;
 mod resolve;
 pub mod rotate;
+mod sso;
 mod verify;
 
 use crate::cli::{Cli, Command};
@@ -63,6 +65,8 @@ pub fn run(cli: Cli) -> CliResult<ExitCode> {
         Command::Endpoint { name, rotate_token } => {
             done(endpoint::endpoint(&open()?, name, rotate_token))
         }
+        Command::Sso(cmd) => done(sso::run(&open()?, cmd)),
+        Command::Login { name, no_browser } => done(login::login(&open()?, &name, no_browser)),
         Command::Demo { emulator, agent } => done(demo::demo(&open()?, emulator, agent)),
         Command::Rotate {
             name,

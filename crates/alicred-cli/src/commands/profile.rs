@@ -58,7 +58,21 @@ fn add(app: &Alicred, a: AddArgs) -> CliResult {
         ram_endpoint: a.ram_endpoint,
         kms_endpoint: a.kms_endpoint,
         metadata_endpoint: a.metadata_endpoint,
+        sso_session: a.sso_session,
+        account_id: a.account_id,
+        access_config: a.access_config,
+        site: a.site,
+        oauth_sign_in_url: a.oauth_sign_in_url,
+        oauth_endpoint: a.oauth_endpoint,
+        client_id: a.client_id,
+        ..Default::default()
     };
+    if input.r#type.trim() == ProfileType::CloudSso.as_str() {
+        if a.from_env {
+            return Err(service::ServiceError::UnexpectedSecret(ProfileType::CloudSso).into());
+        }
+        return super::sso::add_by_hand(app, &input, a.replace);
+    }
     // Validate the fields before asking for a secret, so a typo costs no typing.
     let profile = input
         .into_profile()
@@ -178,6 +192,13 @@ pub fn summary(p: &Profile) -> String {
         ProfileKind::Environment(_) => "ALIBABA_CLOUD_* / OSS_* of the agent".into(),
         ProfileKind::CredentialsUri(c) => c.uri.to_string(),
         ProfileKind::External(x) => format!("runs {}", x.command),
+        ProfileKind::CloudSso(c) => format!(
+            "{}: {} as {}",
+            c.sso_session,
+            c.account_name.as_deref().unwrap_or(&c.account_id),
+            c.access_config_name.as_deref().unwrap_or(&c.access_config)
+        ),
+        ProfileKind::Oauth(o) => format!("OAuth sign-in at {}", o.sign_in_url()),
     }
 }
 
@@ -187,6 +208,9 @@ fn profile_json(app: &Alicred, p: &Profile, active: bool) -> serde_json::Value {
     let mut v = serde_json::to_value(p).unwrap_or_default();
     if let Some(o) = v.as_object_mut() {
         o.insert("active".into(), active.into());
+        if p.profile_type().signs_in() {
+            o.insert("signs_in".into(), true.into());
+        }
         if p.profile_type().stores_secret() {
             let stored = app
                 .secrets()

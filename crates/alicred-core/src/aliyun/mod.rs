@@ -8,9 +8,11 @@ pub mod endpoints;
 pub mod http;
 pub mod kms;
 pub mod metadata;
+pub mod oauth;
 pub mod ram;
 pub mod rpc;
 pub mod signer;
+pub mod sso;
 pub mod sts;
 
 pub use http::{MAX_BODY, read_capped};

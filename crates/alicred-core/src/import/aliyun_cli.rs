@@ -3,6 +3,7 @@
 use super::{ImportError, ImportPlan, Planned, Skipped, clean_name, read};
 use crate::profile::ProfileInput;
 use crate::sensitive::Sensitive;
+use crate::signin::tokens::ImportedSignIn;
 use crate::store::redact::json_error;
 use crate::store::secrets::StoredKey;
 use serde::Deserialize;
@@ -16,25 +17,34 @@ struct ConfigFile {
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct CliProfile {
-    name: String,
-    mode: String,
-    region_id: String,
-    access_key_id: String,
-    access_key_secret: Option<Sensitive>,
-    sts_token: Option<Sensitive>,
-    sts_expiration: Option<i64>,
-    ram_role_name: String,
-    ram_role_arn: String,
-    ram_session_name: String,
-    external_id: String,
-    source_profile: String,
-    expired_seconds: Option<u32>,
-    process_command: String,
-    credentials_uri: String,
-    oidc_provider_arn: String,
-    oidc_token_file: String,
-    sts_endpoint: String,
+pub(super) struct CliProfile {
+    pub(super) name: String,
+    pub(super) mode: String,
+    pub(super) region_id: String,
+    pub(super) access_key_id: String,
+    pub(super) access_key_secret: Option<Sensitive>,
+    pub(super) sts_token: Option<Sensitive>,
+    pub(super) sts_expiration: Option<i64>,
+    pub(super) ram_role_name: String,
+    pub(super) ram_role_arn: String,
+    pub(super) ram_session_name: String,
+    pub(super) external_id: String,
+    pub(super) source_profile: String,
+    pub(super) expired_seconds: Option<u32>,
+    pub(super) process_command: String,
+    pub(super) credentials_uri: String,
+    pub(super) oidc_provider_arn: String,
+    pub(super) oidc_token_file: String,
+    pub(super) sts_endpoint: String,
+    pub(super) cloud_sso_sign_in_url: String,
+    pub(super) cloud_sso_access_token: Option<Sensitive>,
+    pub(super) cloud_sso_access_token_expire: Option<i64>,
+    pub(super) cloud_sso_account_id: String,
+    pub(super) cloud_sso_access_config: String,
+    pub(super) oauth_site_type: String,
+    pub(super) oauth_access_token: Option<Sensitive>,
+    pub(super) oauth_refresh_token: Option<Sensitive>,
+    pub(super) oauth_access_token_expire: Option<i64>,
 }
 
 /// The default location: `~/.aliyun/config.json`.
@@ -124,13 +134,30 @@ fn map_profile(p: CliProfile, plan: &mut ImportPlan) {
     };
     let planned = match p.mode.to_ascii_lowercase().as_str() {
         "ak" => match key(false) {
-            Ok(k) => vec![(ProfileInput { r#type: "access-key".into(), sts_endpoint: None, ..base.clone() }, Some(k))],
+            Ok(k) => vec![(
+                ProfileInput {
+                    r#type: "access-key".into(),
+                    sts_endpoint: None,
+                    ..base.clone()
+                },
+                Some(k),
+            )],
             Err(e) => return skip(e),
         },
         "ststoken" => match key(true) {
             Ok(k) => {
-                let expiration = p.sts_expiration.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(crate::credentials::format_expiration);
-                vec![(ProfileInput { r#type: "sts-token".into(), expiration, ..base.clone() }, Some(k))]
+                let expiration = p
+                    .sts_expiration
+                    .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+                    .map(crate::credentials::format_expiration);
+                vec![(
+                    ProfileInput {
+                        r#type: "sts-token".into(),
+                        expiration,
+                        ..base.clone()
+                    },
+                    Some(k),
+                )]
             }
             Err(e) => return skip(e),
         },
@@ -140,7 +167,15 @@ fn map_profile(p: CliProfile, plan: &mut ImportPlan) {
             Ok(k) => {
                 let source = clean_name(&format!("{name}-source"));
                 vec![
-                    (ProfileInput { name: source.clone(), r#type: "access-key".into(), sts_endpoint: None, ..base.clone() }, Some(k)),
+                    (
+                        ProfileInput {
+                            name: source.clone(),
+                            r#type: "access-key".into(),
+                            sts_endpoint: None,
+                            ..base.clone()
+                        },
+                        Some(k),
+                    ),
                     (role(source), None),
                 ]
             }
@@ -150,7 +185,15 @@ fn map_profile(p: CliProfile, plan: &mut ImportPlan) {
             Some(src) => vec![(role(clean_name(&src)), None)],
             None => return skip("source_profile is empty".into()),
         },
-        "ecsramrole" => vec![(ProfileInput { r#type: "ecs-ram-role".into(), role_name: opt(&p.ram_role_name), sts_endpoint: None, ..base.clone() }, None)],
+        "ecsramrole" => vec![(
+            ProfileInput {
+                r#type: "ecs-ram-role".into(),
+                role_name: opt(&p.ram_role_name),
+                sts_endpoint: None,
+                ..base.clone()
+            },
+            None,
+        )],
         "oidc" => vec![(
             ProfileInput {
                 r#type: "oidc-role-arn".into(),
@@ -165,19 +208,40 @@ fn map_profile(p: CliProfile, plan: &mut ImportPlan) {
         )],
         "external" => vec![(ProfileInput { r#type: "external".into(), command: opt(&p.process_command), sts_endpoint: None, ..base.clone() }, None)],
         "credentialsuri" => vec![(ProfileInput { r#type: "credentials-uri".into(), uri: opt(&p.credentials_uri), sts_endpoint: None, ..base.clone() }, None)],
-        "cloudsso" => return skip("CloudSSO sign-in needs a browser flow alicred does not do yet; keep using `aliyun configure --mode CloudSSO`".into()),
-        "oauth" => return skip("OAuth sign-in needs a browser flow alicred does not do yet".into()),
+        "cloudsso" => match super::sign_in::cloud_sso(&p, &base) {
+            Ok((input, sign_in)) => return push_sign_in(plan, input, sign_in, &origin),
+            Err(e) => return skip(e),
+        },
+        "oauth" => match super::sign_in::oauth(&p, &base) {
+            Ok((input, sign_in)) => return push_sign_in(plan, input, sign_in, &origin),
+            Err(e) => return skip(e),
+        },
         "ramrolearnwithrolename" => return skip("RamRoleArnWithRoleName is deprecated by the aliyun CLI; re-create it as RamRoleArn".into()),
         // Not the value itself: it may be a secret put in the wrong field.
-        _ => return skip("field mode: unknown mode; expected AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, External or CredentialsURI".into()),
+        _ => return skip("field mode: unknown mode; expected AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, External, CredentialsURI, CloudSSO or OAuth".into()),
     };
     for (input, secret) in planned {
         plan.profiles.push(Planned {
             input,
             secret,
             origin: origin.clone(),
+            sign_in: None,
         });
     }
+}
+
+fn push_sign_in(
+    plan: &mut ImportPlan,
+    input: ProfileInput,
+    sign_in: Option<ImportedSignIn>,
+    origin: &str,
+) {
+    plan.profiles.push(Planned {
+        input,
+        secret: None,
+        origin: origin.to_string(),
+        sign_in,
+    });
 }
 
 #[cfg(test)]

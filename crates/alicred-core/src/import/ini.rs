@@ -104,6 +104,7 @@ fn map_section(raw_name: &str, s: &Section, plan: &mut ImportPlan) {
             input,
             secret,
             origin: origin.clone(),
+            sign_in: None,
         })
     };
     let planned: Result<(), String> = match ty.as_str() {

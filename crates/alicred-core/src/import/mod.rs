@@ -7,6 +7,7 @@
 
 pub mod aliyun_cli;
 pub mod ini;
+mod sign_in;
 
 use crate::profile::ProfileInput;
 use crate::service::{Alicred, ServiceError};
@@ -33,6 +34,8 @@ pub struct Planned {
     pub secret: Option<StoredKey>,
     /// Where it came from, e.g. `profile "prod" (mode RamRoleArn)`.
     pub origin: String,
+    /// Sign-in tokens (CloudSSO, OAuth) bound for the keyring with the profile.
+    pub sign_in: Option<crate::signin::tokens::ImportedSignIn>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -137,7 +140,13 @@ pub fn apply(
                         result.message = Some(e.to_string());
                     }
                 }
-            } else if let Err(e) = app.add_profile(&p.input, p.secret.clone(), replace) {
+            } else if let Err(e) = app
+                .add_profile(&p.input, p.secret.clone(), replace)
+                .and_then(|_| match &p.sign_in {
+                    Some(s) => s.store(app.secrets()).map_err(ServiceError::from),
+                    None => Ok(()),
+                })
+            {
                 result.action = Action::Failed;
                 result.message = Some(e.to_string());
             }

@@ -41,6 +41,17 @@ pub struct ProfileInput {
     pub ram_endpoint: Option<String>,
     pub kms_endpoint: Option<String>,
     pub metadata_endpoint: Option<String>,
+    pub sso_session: Option<String>,
+    /// A cloud-sso profile's portal URL; filled from its session, not typed.
+    pub sign_in_url: Option<String>,
+    pub account_id: Option<String>,
+    pub account_name: Option<String>,
+    pub access_config: Option<String>,
+    pub access_config_name: Option<String>,
+    pub site: Option<String>,
+    pub oauth_sign_in_url: Option<String>,
+    pub oauth_endpoint: Option<String>,
+    pub client_id: Option<String>,
 }
 
 fn nonempty(v: &Option<String>) -> Option<String> {
@@ -272,6 +283,76 @@ impl ProfileInput {
                     endpoints,
                 })
             }
+            ProfileType::CloudSso => {
+                let session = match nonempty(&self.sso_session).map(|s| s.parse::<ProfileName>()) {
+                    Some(Ok(s)) => Some(s),
+                    Some(Err(e)) => {
+                        problems.push(Problem::error(
+                            "sso-session",
+                            e.replace("profile name", "session name"),
+                        ));
+                        None
+                    }
+                    None => {
+                        problems.push(Problem::error(
+                            "sso-session",
+                            "is required: the CloudSSO session (see `alicred sso list`)",
+                        ));
+                        None
+                    }
+                };
+                let account_id = self.required(
+                    "account-id",
+                    &self.account_id,
+                    "the account to sign in to",
+                    problems,
+                );
+                let access_config = self.required(
+                    "access-config",
+                    &self.access_config,
+                    "the access configuration id (ac-…)",
+                    problems,
+                );
+                if nonempty(&self.sign_in_url).is_none() {
+                    problems.push(Problem::error(
+                        "sso-session",
+                        "has no sign-in URL; run `alicred sso login SESSION --sign-in-url URL` first",
+                    ));
+                }
+                let sign_in_url = Self::url("sign-in-url", &self.sign_in_url, problems);
+                ProfileKind::CloudSso(CloudSsoProfile {
+                    sso_session: session?,
+                    sign_in_url: sign_in_url?,
+                    account_id,
+                    access_config,
+                    account_name: nonempty(&self.account_name),
+                    access_config_name: nonempty(&self.access_config_name),
+                    sign_in_expires: None,
+                    endpoints,
+                })
+            }
+            ProfileType::Oauth => {
+                let site = match nonempty(&self.site).map(|s| s.parse::<OauthSite>()) {
+                    None => OauthSite::default(),
+                    Some(Ok(s)) => s,
+                    Some(Err(e)) => {
+                        problems.push(Problem::error("site", e));
+                        OauthSite::default()
+                    }
+                };
+                ProfileKind::Oauth(OauthProfile {
+                    site,
+                    oauth_sign_in_url: Self::url(
+                        "oauth-sign-in-url",
+                        &self.oauth_sign_in_url,
+                        problems,
+                    ),
+                    oauth_endpoint: Self::url("oauth-endpoint", &self.oauth_endpoint, problems),
+                    client_id: nonempty(&self.client_id),
+                    signed_in_at: None,
+                    endpoints,
+                })
+            }
             ProfileType::External => ProfileKind::External(ExternalProfile {
                 command: self.required(
                     "command",
@@ -290,7 +371,14 @@ impl ProfileInput {
     fn stray_fields(&self, t: ProfileType) -> Vec<&'static str> {
         use ProfileType::*;
         let set = |v: &Option<String>| nonempty(v).is_some();
-        let fields: [(&'static str, bool, &[ProfileType]); 19] = [
+        let fields: [(&'static str, bool, &[ProfileType]); 27] = [
+            ("sso-session", set(&self.sso_session), &[CloudSso]),
+            ("sign-in-url", set(&self.sign_in_url), &[CloudSso]),
+            ("account-id", set(&self.account_id), &[CloudSso]),
+            ("access-config", set(&self.access_config), &[CloudSso]),
+            ("site", set(&self.site), &[Oauth]),
+            ("oauth-sign-in-url", set(&self.oauth_sign_in_url), &[Oauth]),
+            ("oauth-endpoint", set(&self.oauth_endpoint), &[Oauth]),
             ("role-arn", set(&self.role_arn), &[RamRoleArn, OidcRoleArn]),
             (
                 "session-name",
@@ -337,6 +425,7 @@ impl ProfileInput {
                 &[AccessKey],
             ),
             ("user-name", set(&self.user_name), &[AccessKey]),
+            ("client-id", set(&self.client_id), &[Oauth]),
             (
                 "metadata-endpoint",
                 set(&self.metadata_endpoint),
@@ -419,6 +508,20 @@ impl ProfileInput {
             ProfileKind::External(x) => {
                 i.command = Some(x.command.clone());
                 i.timeout_seconds = Some(x.timeout_seconds);
+            }
+            ProfileKind::CloudSso(c) => {
+                i.sso_session = Some(c.sso_session.to_string());
+                i.sign_in_url = Some(c.sign_in_url.to_string());
+                i.account_id = Some(c.account_id.clone());
+                i.account_name = c.account_name.clone();
+                i.access_config = Some(c.access_config.clone());
+                i.access_config_name = c.access_config_name.clone();
+            }
+            ProfileKind::Oauth(o) => {
+                i.site = Some(format!("{:?}", o.site).to_ascii_lowercase());
+                i.oauth_sign_in_url = o.oauth_sign_in_url.as_ref().map(Url::to_string);
+                i.oauth_endpoint = o.oauth_endpoint.as_ref().map(Url::to_string);
+                i.client_id = o.client_id.clone();
             }
         }
         i

@@ -1,4 +1,4 @@
-//! The nine profile types (design §1), one struct each.
+//! The eleven profile types (design §1), one struct each.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -25,6 +25,8 @@ pub enum ProfileType {
     Environment,
     CredentialsUri,
     External,
+    CloudSso,
+    Oauth,
 }
 
 /// When to pick a type: the OSS SDK guide's selection table, in our words.
@@ -39,7 +41,7 @@ pub struct TypeGuide {
 }
 
 impl ProfileType {
-    pub const ALL: [ProfileType; 9] = [
+    pub const ALL: [ProfileType; 11] = [
         ProfileType::AccessKey,
         ProfileType::KmsSecret,
         ProfileType::StsToken,
@@ -49,6 +51,8 @@ impl ProfileType {
         ProfileType::Environment,
         ProfileType::CredentialsUri,
         ProfileType::External,
+        ProfileType::CloudSso,
+        ProfileType::Oauth,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,12 +66,19 @@ impl ProfileType {
             ProfileType::Environment => "environment",
             ProfileType::CredentialsUri => "credentials-uri",
             ProfileType::External => "external",
+            ProfileType::CloudSso => "cloud-sso",
+            ProfileType::Oauth => "oauth",
         }
     }
 
     /// Types whose secret material the user hands us (kept in the keyring).
     pub fn stores_secret(self) -> bool {
         matches!(self, ProfileType::AccessKey | ProfileType::StsToken)
+    }
+
+    /// Types whose credentials come from a browser sign-in (`alicred login`).
+    pub fn signs_in(self) -> bool {
+        matches!(self, ProfileType::CloudSso | ProfileType::Oauth)
     }
 
     pub fn guide(self) -> TypeGuide {
@@ -135,6 +146,20 @@ impl ProfileType {
                 "custom",
                 "re-run before the printed expiration",
             ),
+            ProfileType::CloudSso => (
+                "CloudSSO",
+                "Your organisation uses CloudSSO: sign in once in the browser (`alicred sso login`) and switch between every account and access configuration you are assigned.",
+                "no (browser sign-in)",
+                "STS",
+                "automatic until the sign-in expires; then sign in again",
+            ),
+            ProfileType::Oauth => (
+                "OAuth (console sign-in)",
+                "You sign in to the Alibaba Cloud console as yourself: `alicred login` signs in through the browser, as the aliyun CLI's OAuth mode does.",
+                "no (browser sign-in)",
+                "STS",
+                "automatic (rotating refresh token) until the sign-in is revoked",
+            ),
         };
         TypeGuide {
             r#type: self,
@@ -182,6 +207,8 @@ pub enum ProfileKind {
     Environment(EnvironmentProfile),
     CredentialsUri(CredentialsUriProfile),
     External(ExternalProfile),
+    CloudSso(CloudSsoProfile),
+    Oauth(OauthProfile),
 }
 
 impl ProfileKind {
@@ -196,6 +223,8 @@ impl ProfileKind {
             ProfileKind::Environment(_) => ProfileType::Environment,
             ProfileKind::CredentialsUri(_) => ProfileType::CredentialsUri,
             ProfileKind::External(_) => ProfileType::External,
+            ProfileKind::CloudSso(_) => ProfileType::CloudSso,
+            ProfileKind::Oauth(_) => ProfileType::Oauth,
         }
     }
 }
@@ -346,6 +375,109 @@ pub struct ExternalProfile {
     pub endpoints: Endpoints,
 }
 
+/// One account × access configuration of a CloudSSO session. The session's access
+/// token is in the keyring under the session, shared by all its profiles.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CloudSsoProfile {
+    pub sso_session: ProfileName,
+    /// The session's portal sign-in URL (the API lives at its scheme://host).
+    pub sign_in_url: Url,
+    pub account_id: String,
+    pub access_config: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_config_name: Option<String>,
+    /// When the session's current sign-in ends (not a secret): shown by the UI, and a
+    /// new sign-in changes the profile so a running agent tries it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in_expires: Option<DateTime<Utc>>,
+    /// Only `sts` is used: where `alicred verify` asks who the credentials are.
+    #[serde(default, skip_serializing_if = "Endpoints::is_empty")]
+    pub endpoints: Endpoints,
+}
+
+/// Which Alibaba Cloud site an OAuth profile signs in to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OauthSite {
+    #[default]
+    Cn,
+    Intl,
+}
+
+impl OauthSite {
+    pub fn sign_in_url(self) -> &'static str {
+        match self {
+            OauthSite::Cn => "https://signin.aliyun.com",
+            OauthSite::Intl => "https://signin.alibabacloud.com",
+        }
+    }
+    pub fn oauth_endpoint(self) -> &'static str {
+        match self {
+            OauthSite::Cn => "https://oauth.aliyun.com",
+            OauthSite::Intl => "https://oauth.alibabacloud.com",
+        }
+    }
+    pub fn client_id(self) -> &'static str {
+        match self {
+            OauthSite::Cn => "4038181954557748008",
+            OauthSite::Intl => "4103531455503354461",
+        }
+    }
+}
+
+impl FromStr for OauthSite {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "cn" => Ok(OauthSite::Cn),
+            "intl" => Ok(OauthSite::Intl),
+            _ => Err(format!("unknown site {s:?}; use cn or intl")),
+        }
+    }
+}
+
+/// A console user signed in with OAuth. Tokens live in the keyring under the profile.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OauthProfile {
+    #[serde(default)]
+    pub site: OauthSite,
+    /// Overrides the site's sign-in URL (tests, the emulator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth_sign_in_url: Option<Url>,
+    /// Overrides the site's token API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth_endpoint: Option<Url>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// When the user last signed in (not a secret); a new sign-in changes the profile
+    /// so a running agent tries it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_in_at: Option<DateTime<Utc>>,
+    /// Only `sts` is used: where `alicred verify` asks who the credentials are.
+    #[serde(default, skip_serializing_if = "Endpoints::is_empty")]
+    pub endpoints: Endpoints,
+}
+
+impl OauthProfile {
+    pub fn sign_in_url(&self) -> Url {
+        self.oauth_sign_in_url
+            .clone()
+            .unwrap_or_else(|| Url::parse(self.site.sign_in_url()).expect("constant URL"))
+    }
+    pub fn endpoint(&self) -> Url {
+        self.oauth_endpoint
+            .clone()
+            .unwrap_or_else(|| Url::parse(self.site.oauth_endpoint()).expect("constant URL"))
+    }
+    pub fn client(&self) -> String {
+        self.client_id
+            .clone()
+            .unwrap_or_else(|| self.site.client_id().to_string())
+    }
+}
+
 fn default_duration() -> u32 {
     DEFAULT_DURATION_SECONDS
 }
@@ -367,6 +499,8 @@ impl ProfileKind {
             ProfileKind::Environment(p) => Some(&p.endpoints),
             ProfileKind::CredentialsUri(p) => Some(&p.endpoints),
             ProfileKind::External(p) => Some(&p.endpoints),
+            ProfileKind::CloudSso(p) => Some(&p.endpoints),
+            ProfileKind::Oauth(p) => Some(&p.endpoints),
         }
     }
 }

@@ -127,6 +127,39 @@ pub fn validate(p: &Profile, others: &BTreeMap<ProfileName, Profile>) -> Vec<Pro
             check_url("uri", &c.uri, &mut out);
             check_endpoints(&c.endpoints, &mut out);
         }
+        ProfileKind::CloudSso(c) => {
+            check_url("sign-in-url", &c.sign_in_url, &mut out);
+            if !valid_account_id(&c.account_id) {
+                out.push(Problem::error(
+                    "account-id",
+                    "an account id is 4-32 digits (see `alicred sso login` for the list)",
+                ));
+            }
+            if !valid_token_id(&c.access_config) {
+                out.push(Problem::error(
+                    "access-config",
+                    "an access configuration id is 1-64 letters, digits, '-' or '_' (ac-…)",
+                ));
+            }
+            check_endpoints(&c.endpoints, &mut out);
+        }
+        ProfileKind::Oauth(o) => {
+            if let Some(u) = &o.oauth_sign_in_url {
+                check_url("oauth-sign-in-url", u, &mut out);
+            }
+            if let Some(u) = &o.oauth_endpoint {
+                check_url("oauth-endpoint", u, &mut out);
+            }
+            if let Some(c) = &o.client_id
+                && !valid_token_id(c)
+            {
+                out.push(Problem::error(
+                    "client-id",
+                    "a client id is 1-64 letters, digits, '-' or '_'",
+                ));
+            }
+            check_endpoints(&o.endpoints, &mut out);
+        }
         ProfileKind::External(x) => {
             check_endpoints(&x.endpoints, &mut out);
             match shell_words_split(&x.command) {
@@ -334,6 +367,16 @@ fn io_reason(e: &std::io::Error) -> String {
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
         _ => e.to_string(),
     }
+}
+
+fn valid_account_id(s: &str) -> bool {
+    (4..=32).contains(&s.len()) && s.chars().all(|c| c.is_ascii_digit())
+}
+
+fn valid_token_id(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
 }
 
 fn check_url(field: &'static str, u: &Url, out: &mut Vec<Problem>) {

@@ -5,9 +5,9 @@
 //! of assuming the same role twice.
 
 use super::{
-    AccessKeyProvider, CredentialsUriProvider, EcsRamRoleProvider, EnvironmentProvider,
-    ExternalProvider, KmsSecretProvider, OidcRoleArnProvider, Provider, ProviderContext,
-    ProviderError, RamRoleArnProvider, StsTokenProvider,
+    AccessKeyProvider, CloudSsoProvider, CredentialsUriProvider, EcsRamRoleProvider,
+    EnvironmentProvider, ExternalProvider, KmsSecretProvider, OauthProvider, OidcRoleArnProvider,
+    Provider, ProviderContext, ProviderError, RamRoleArnProvider, StsTokenProvider,
 };
 use crate::aliyun::endpoints;
 use crate::profile::{Profile, ProfileKind, ProfileName};
@@ -116,6 +116,8 @@ pub fn build_one(
             Arc::new(CredentialsUriProvider::new(p.uri.clone(), ctx).with_keyring_url(name))
         }
         ProfileKind::External(p) => Arc::new(ExternalProvider::new(name, p, ctx)?),
+        ProfileKind::CloudSso(p) => Arc::new(CloudSsoProvider::new(name, p, ctx)),
+        ProfileKind::Oauth(p) => Arc::new(OauthProvider::new(name, p, ctx)),
         ProfileKind::KmsSecret(p) => {
             let kms = endpoints::kms(p.endpoints.kms.as_ref(), region, ctx)?;
             Arc::new(KmsSecretProvider::new(name, p, kms, ctx))

@@ -6,22 +6,26 @@
 
 mod access_key;
 mod build;
+mod cloud_sso;
 mod credentials_uri;
 mod ecs_ram_role;
 mod environment;
 mod external;
 mod kms_secret;
+mod oauth;
 mod oidc_role_arn;
 mod ram_role_arn;
 mod sts_token;
 
 pub use access_key::AccessKeyProvider;
 pub use build::{MAX_CHAIN_DEPTH, SourceResolver, build, build_one, build_with};
+pub use cloud_sso::CloudSsoProvider;
 pub use credentials_uri::CredentialsUriProvider;
 pub use ecs_ram_role::{EcsRamRoleProvider, IMDSV1_DISABLED_ENV, METADATA_DISABLED_ENV};
 pub use environment::EnvironmentProvider;
 pub use external::ExternalProvider;
 pub use kms_secret::{KmsSecretInfo, KmsSecretProvider};
+pub use oauth::{OauthProvider, REFRESH_WHEN_LEFT};
 pub use oidc_role_arn::OidcRoleArnProvider;
 pub use ram_role_arn::RamRoleArnProvider;
 pub use sts_token::StsTokenProvider;

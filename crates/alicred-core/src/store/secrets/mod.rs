@@ -32,6 +32,8 @@ pub enum SecretKey {
     Session(ProfileName),
     /// The capability token in the endpoint's URLs.
     EndpointToken,
+    /// A CloudSSO session's access token, shared by the session's profiles.
+    SsoSession(ProfileName),
 }
 
 impl SecretKey {
@@ -41,6 +43,7 @@ impl SecretKey {
             SecretKey::PendingKey(n) => format!("pending/{n}"),
             SecretKey::Session(n) => format!("session/{n}"),
             SecretKey::EndpointToken => "endpoint-token".into(),
+            SecretKey::SsoSession(n) => format!("sso-session/{n}"),
         }
     }
 }

@@ -1,0 +1,462 @@
+//! CloudSSO portal client (protocols §12): device authorization with PKCE, token
+//! polling, both access-assignment lists (every page) and cloud credentials.
+//!
+//! Every API lives at `scheme://host` of the user's sign-in URL. Errors are non-2xx
+//! `{ErrorCode, ErrorMessage}`; a 401 means the sign-in is over (expired or revoked).
+
+use super::{endpoint_label, json_reason, network, scrub};
+use crate::credentials::Credentials;
+use crate::providers::{ProviderContext, ProviderError};
+use crate::sensitive::Sensitive;
+use base64::Engine as _;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use sha2::Digest as _;
+use url::Url;
+
+const SERVICE: &str = "CloudSSO";
+/// The aliyun CLI's public CloudSSO application.
+pub const DEFAULT_CLIENT_ID: &str = "app-vaz16tltdxs96audqf35";
+/// `ALIBABA_CLOUD_SSO_CLIENT_ID` overrides the client id, as in the aliyun CLI.
+pub const CLIENT_ID_ENV: &str = "ALIBABA_CLOUD_SSO_CLIENT_ID";
+pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+/// Upstream bodies are small JSON; anything bigger is refused, not buffered.
+pub const MAX_BODY: usize = 1 << 20;
+
+/// A PKCE verifier and its S256 challenge (base64url(SHA-256), no padding).
+pub struct Pkce {
+    pub verifier: Sensitive,
+    pub challenge: String,
+}
+
+impl Pkce {
+    pub fn new() -> Self {
+        let mut bytes = [0u8; 32];
+        rand::fill(&mut bytes[..]);
+        let verifier = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        let challenge = s256(&verifier);
+        Self {
+            verifier: Sensitive::new(verifier),
+            challenge,
+        }
+    }
+}
+
+impl Default for Pkce {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub fn s256(verifier: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier))
+}
+
+/// Reads a response body, refusing more than `cap` bytes.
+pub(crate) async fn read_capped(
+    mut resp: reqwest::Response,
+    cap: usize,
+    service: &str,
+    label: &str,
+) -> Result<Vec<u8>, ProviderError> {
+    let mut out = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| network(label, e))? {
+        if out.len() + chunk.len() > cap {
+            return Err(ProviderError::Malformed {
+                service: service.into(),
+                reason: format!("the response is larger than {} KiB", cap / 1024),
+            });
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+/// The portal base (`scheme://host[:port]`) of a sign-in URL; only http(s).
+pub fn portal_base(sign_in_url: &Url) -> Result<Url, String> {
+    if !matches!(sign_in_url.scheme(), "http" | "https") || sign_in_url.host_str().is_none() {
+        return Err(format!(
+            "the sign-in URL {} is not an http(s) URL; copy it from the CloudSSO console (https://signin-….alibabacloudsso.com/d-…/login)",
+            endpoint_label(sign_in_url)
+        ));
+    }
+    let mut u = sign_in_url.clone();
+    u.set_path("/");
+    u.set_query(None);
+    u.set_fragment(None);
+    Ok(u)
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeviceAuthorization {
+    pub device_code: Sensitive,
+    pub user_code: String,
+    pub verification_uri: String,
+    #[serde(default)]
+    pub verification_uri_complete: Option<String>,
+    #[serde(default = "default_interval")]
+    pub interval: u64,
+    pub expires_in: u64,
+}
+
+fn default_interval() -> u64 {
+    5
+}
+
+/// One poll's outcome.
+#[derive(Debug)]
+pub enum Poll {
+    Pending,
+    SlowDown,
+    Done {
+        access_token: Sensitive,
+        expires_in: u64,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Account {
+    pub account_id: String,
+    #[serde(default)]
+    pub display_name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AccessConfiguration {
+    pub access_configuration_id: String,
+    #[serde(default)]
+    pub access_configuration_name: String,
+    #[serde(default)]
+    pub access_configuration_description: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct SsoClient {
+    ctx: ProviderContext,
+    base: Url,
+    pub client_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ErrorBody {
+    #[serde(default)]
+    error_code: Option<String>,
+    #[serde(default)]
+    error_message: Option<String>,
+}
+
+impl SsoClient {
+    pub fn new(ctx: &ProviderContext, sign_in_url: &Url) -> Result<Self, ProviderError> {
+        let base = portal_base(sign_in_url).map_err(ProviderError::Config)?;
+        let client_id = (ctx.env)(CLIENT_ID_ENV)
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| DEFAULT_CLIENT_ID.into());
+        Ok(Self {
+            ctx: ctx.clone(),
+            base,
+            client_id,
+        })
+    }
+
+    fn label(&self) -> String {
+        endpoint_label(&self.base)
+    }
+
+    fn url(&self, path: &str) -> Url {
+        let mut u = self.base.clone();
+        u.set_path(path);
+        u
+    }
+
+    /// Sends, reads (capped) and returns status + body.
+    async fn send(&self, req: reqwest::RequestBuilder) -> Result<(u16, Vec<u8>), ProviderError> {
+        let resp = req
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| network(&self.label(), e))?;
+        let status = resp.status().as_u16();
+        let body = read_capped(resp, MAX_BODY, SERVICE, &self.label()).await?;
+        Ok((status, body))
+    }
+
+    fn parse<T: DeserializeOwned>(&self, body: &[u8]) -> Result<T, ProviderError> {
+        serde_json::from_slice(body).map_err(|e| ProviderError::Malformed {
+            service: SERVICE.into(),
+            reason: json_reason(&e),
+        })
+    }
+
+    /// A non-2xx answer: `(code, message)` (scrubbed of `secrets`).
+    fn error_of(status: u16, body: &[u8], secrets: &[String]) -> (String, String) {
+        let e: Option<ErrorBody> = serde_json::from_slice(body).ok();
+        let code = e
+            .as_ref()
+            .and_then(|e| e.error_code.clone())
+            .unwrap_or_else(|| format!("HTTP{status}"));
+        let msg = e
+            .and_then(|e| e.error_message)
+            .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
+        (code, scrub(&msg, secrets))
+    }
+
+    fn upstream(status: u16, body: &[u8], secrets: &[String]) -> ProviderError {
+        let (code, message) = Self::error_of(status, body, secrets);
+        ProviderError::Upstream {
+            service: SERVICE.into(),
+            status,
+            code,
+            message,
+        }
+    }
+
+    /// `POST /device-authorization`.
+    pub async fn device_authorization(
+        &self,
+        portal_url: &Url,
+        pkce: &Pkce,
+    ) -> Result<DeviceAuthorization, ProviderError> {
+        let body = serde_json::json!({
+            "PortalUrl": portal_url.as_str(),
+            "CodeChallenge": pkce.challenge,
+            "ClientId": self.client_id,
+            "CodeChallengeMethod": "S256",
+        });
+        let req = self
+            .ctx
+            .http
+            .post(self.url("/device-authorization"))
+            .json(&body);
+        let (status, bytes) = self.send(req).await?;
+        if !(200..300).contains(&status) {
+            return Err(Self::upstream(status, &bytes, &[]));
+        }
+        self.parse(&bytes)
+    }
+
+    /// One `POST /token` poll.
+    pub async fn poll_token(
+        &self,
+        device: &DeviceAuthorization,
+        pkce: &Pkce,
+    ) -> Result<Poll, ProviderError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Tok {
+            access_token: Sensitive,
+            expires_in: u64,
+        }
+        let body = serde_json::json!({
+            "CodeVerifier": pkce.verifier.expose(),
+            "ClientId": self.client_id,
+            "DeviceCode": device.device_code.expose(),
+            "GrantType": DEVICE_GRANT,
+        });
+        let req = self.ctx.http.post(self.url("/token")).json(&body);
+        let (status, bytes) = self.send(req).await?;
+        if (200..300).contains(&status) {
+            let t: Tok = self.parse(&bytes)?;
+            if t.access_token.is_empty() {
+                return Err(ProviderError::Malformed {
+                    service: SERVICE.into(),
+                    reason: "AccessToken is empty".into(),
+                });
+            }
+            return Ok(Poll::Done {
+                access_token: t.access_token,
+                expires_in: t.expires_in,
+            });
+        }
+        let secrets = vec![device.device_code.expose().to_string()];
+        let (code, message) = Self::error_of(status, &bytes, &secrets);
+        match code.as_str() {
+            "AuthorizationPending" => Ok(Poll::Pending),
+            "SlowDown" => Ok(Poll::SlowDown),
+            "InvalidDeviceCodeError" | "ExpiredToken" => Err(ProviderError::NeedsUser(
+                "the sign-in request expired before it was approved; run the sign-in again".into(),
+            )),
+            "AccessDenied" => Err(ProviderError::NeedsUser(
+                "the sign-in was denied in the browser".into(),
+            )),
+            _ => Err(ProviderError::Upstream {
+                service: SERVICE.into(),
+                status,
+                code,
+                message,
+            }),
+        }
+    }
+
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        url: Url,
+        token: &Sensitive,
+    ) -> Result<T, ProviderError> {
+        let req = self.ctx.http.get(url).bearer_auth(token.expose());
+        let (status, bytes) = self.send(req).await?;
+        if !(200..300).contains(&status) {
+            return Err(self.token_error(status, &bytes, token));
+        }
+        self.parse(&bytes)
+    }
+
+    fn token_error(&self, status: u16, body: &[u8], token: &Sensitive) -> ProviderError {
+        let secrets = vec![token.expose().to_string()];
+        if status == 401 {
+            let (code, _) = Self::error_of(status, body, &secrets);
+            return ProviderError::NeedsUser(format!(
+                "the CloudSSO sign-in has expired or was revoked ({code})"
+            ));
+        }
+        Self::upstream(status, body, &secrets)
+    }
+
+    /// Every account the user is assigned (follows `NextToken`).
+    pub async fn accounts(&self, token: &Sensitive) -> Result<Vec<Account>, ProviderError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Page {
+            #[serde(default)]
+            accounts: Vec<Account>,
+            #[serde(default)]
+            is_truncated: bool,
+            #[serde(default)]
+            next_token: Option<String>,
+        }
+        let mut out = Vec::new();
+        let mut next: Option<String> = None;
+        for _ in 0..1000 {
+            let mut url = self.url("/access-assignments/accounts");
+            {
+                let mut q = url.query_pairs_mut();
+                q.append_pair("MaxResults", "100");
+                if let Some(n) = &next {
+                    q.append_pair("NextToken", n);
+                }
+            }
+            let page: Page = self.get_json(url, token).await?;
+            out.extend(page.accounts);
+            match page
+                .next_token
+                .filter(|n| page.is_truncated && !n.is_empty())
+            {
+                Some(n) => next = Some(n),
+                None => return Ok(out),
+            }
+        }
+        Err(self.endless())
+    }
+
+    fn endless(&self) -> ProviderError {
+        ProviderError::Malformed {
+            service: SERVICE.into(),
+            reason: "the portal's list never ends (more than 1000 pages)".into(),
+        }
+    }
+
+    /// Every access configuration of `account_id` (follows `NextToken`).
+    pub async fn access_configurations(
+        &self,
+        token: &Sensitive,
+        account_id: &str,
+    ) -> Result<Vec<AccessConfiguration>, ProviderError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Page {
+            #[serde(default)]
+            access_configurations_for_account: Vec<AccessConfiguration>,
+            #[serde(default)]
+            is_truncated: bool,
+            #[serde(default)]
+            next_token: Option<String>,
+        }
+        let mut out = Vec::new();
+        let mut next: Option<String> = None;
+        for _ in 0..1000 {
+            let mut url = self.url("/access-assignments/access-configurations");
+            {
+                let mut q = url.query_pairs_mut();
+                q.append_pair("AccountId", account_id);
+                q.append_pair("MaxResults", "100");
+                if let Some(n) = &next {
+                    q.append_pair("NextToken", n);
+                }
+            }
+            let page: Page = self.get_json(url, token).await?;
+            out.extend(page.access_configurations_for_account);
+            match page
+                .next_token
+                .filter(|n| page.is_truncated && !n.is_empty())
+            {
+                Some(n) => next = Some(n),
+                None => return Ok(out),
+            }
+        }
+        Err(self.endless())
+    }
+
+    /// `POST /cloud-credentials`: STS for the access configuration's role.
+    pub async fn cloud_credentials(
+        &self,
+        token: &Sensitive,
+        account_id: &str,
+        access_config: &str,
+    ) -> Result<Credentials, ProviderError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Wire {
+            cloud_credential: super::sts::WireCredentials,
+        }
+        let body = serde_json::json!({
+            "AccountId": account_id,
+            "AccessConfigurationId": access_config,
+        });
+        let req = self
+            .ctx
+            .http
+            .post(self.url("/cloud-credentials"))
+            .bearer_auth(token.expose())
+            .json(&body);
+        let (status, bytes) = self.send(req).await?;
+        if !(200..300).contains(&status) {
+            return Err(self.token_error(status, &bytes, token));
+        }
+        let w: Wire = self.parse(&bytes)?;
+        w.cloud_credential
+            .into_credentials(SERVICE, self.ctx.clock.now())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_s256_matches_rfc7636() {
+        assert_eq!(
+            s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+        let p = Pkce::new();
+        assert_eq!(p.verifier.expose().len(), 43);
+        assert_eq!(p.challenge, s256(p.verifier.expose()));
+    }
+
+    #[test]
+    fn portal_base_only_http() {
+        let u = Url::parse("https://signin-cn-shanghai.alibabacloudsso.com/d-x/login?a=b")
+            .expect("url");
+        assert_eq!(
+            portal_base(&u).expect("ok").as_str(),
+            "https://signin-cn-shanghai.alibabacloudsso.com/"
+        );
+        let bad = Url::parse("ftp://example.com/x").expect("url");
+        assert!(portal_base(&bad).is_err());
+        let bad = Url::parse("file:///tmp/x").expect("url");
+        assert!(portal_base(&bad).is_err());
+    }
+}

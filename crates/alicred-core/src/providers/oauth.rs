@@ -1,0 +1,114 @@
+//! `oauth`: STS credentials exchanged for an OAuth access token, renewed with the
+//! rotating refresh token. The new refresh token is stored before the new access token
+//! is used, so a crash between the two never loses the sign-in.
+
+use super::{Provider, ProviderContext, ProviderError};
+use crate::aliyun::oauth::OAuthClient;
+use crate::credentials::Credentials;
+use crate::profile::{OauthProfile, ProfileName};
+use crate::signin::tokens::{OauthTokens, load_oauth, login_command, store};
+use crate::store::secrets::SecretKey;
+use async_trait::async_trait;
+use chrono::Duration;
+
+/// Refresh the access token when this little of it remains (as the SDK does).
+pub const REFRESH_WHEN_LEFT: Duration = Duration::minutes(20);
+
+#[derive(Debug)]
+pub struct OauthProvider {
+    name: ProfileName,
+    profile: OauthProfile,
+    ctx: ProviderContext,
+    /// One refresh at a time: a spent refresh token cannot be used twice.
+    lock: tokio::sync::Mutex<()>,
+}
+
+impl OauthProvider {
+    pub fn new(name: ProfileName, profile: &OauthProfile, ctx: &ProviderContext) -> Self {
+        Self {
+            name,
+            profile: profile.clone(),
+            ctx: ctx.clone(),
+            lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn sign_in_again(&self, why: &str) -> ProviderError {
+        ProviderError::NeedsUser(format!(
+            "{why}: sign in to profile {} with `{}`",
+            self.name,
+            login_command(&self.name)
+        ))
+    }
+
+    fn client(&self) -> OAuthClient {
+        OAuthClient::new(&self.ctx, self.profile.endpoint(), &self.profile.client())
+    }
+
+    /// Spends the refresh token and stores the new pair before returning it.
+    async fn refresh(&self, old: &OauthTokens) -> Result<OauthTokens, ProviderError> {
+        let fresh = self
+            .client()
+            .refresh(&old.refresh_token)
+            .await
+            .map_err(|e| match e {
+                ProviderError::NeedsUser(why) => self.sign_in_again(&why),
+                other => other,
+            })?;
+        let secs = i64::try_from(fresh.expires_in).unwrap_or(3600);
+        let tokens = OauthTokens {
+            access_token: fresh.access_token,
+            access_expires_at: self.ctx.clock.now() + Duration::seconds(secs),
+            refresh_token: fresh.refresh_token,
+            needs_sign_in: false,
+        };
+        store(
+            &self.ctx.secrets,
+            SecretKey::Profile(self.name.clone()),
+            tokens.clone(),
+        )
+        .await?;
+        Ok(tokens)
+    }
+}
+
+#[async_trait]
+impl Provider for OauthProvider {
+    async fn retrieve(&self) -> Result<Credentials, ProviderError> {
+        let _one = self.lock.lock().await;
+        let Some(mut tokens) = load_oauth(&self.ctx, &self.name).await? else {
+            return Err(self.sign_in_again("not signed in"));
+        };
+        if tokens.needs_sign_in {
+            return Err(self.sign_in_again("the imported sign-in had expired"));
+        }
+        let mut refreshed = false;
+        if tokens.access_expires_at - self.ctx.clock.now() <= REFRESH_WHEN_LEFT {
+            tokens = self.refresh(&tokens).await?;
+            refreshed = true;
+        }
+        match self.client().exchange(&tokens.access_token).await {
+            // The access token may have been revoked early; one refresh tells.
+            Err(ProviderError::NeedsUser(_)) if !refreshed => {
+                tokens = self.refresh(&tokens).await?;
+                self.client()
+                    .exchange(&tokens.access_token)
+                    .await
+                    .map_err(|e| match e {
+                        ProviderError::NeedsUser(why) => self.sign_in_again(&why),
+                        other => other,
+                    })
+            }
+            Err(ProviderError::NeedsUser(why)) => Err(self.sign_in_again(&why)),
+            other => other,
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "OAuth sign-in of profile {} at {}",
+            self.name,
+            crate::aliyun::endpoint_label(&self.profile.sign_in_url())
+        )
+    }
+}
