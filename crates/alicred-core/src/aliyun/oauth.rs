@@ -4,7 +4,6 @@
 //! Errors are `{error, error_description}`; `invalid_grant` on refresh and a 401 on
 //! exchange mean the sign-in is over (expired or revoked).
 
-use super::sso::{MAX_BODY, read_capped};
 use super::{endpoint_label, json_reason, network, scrub};
 use crate::credentials::Credentials;
 use crate::providers::{ProviderContext, ProviderError};
@@ -84,7 +83,7 @@ impl OAuthClient {
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<(u16, Vec<u8>), ProviderError> {
         let resp = req.send().await.map_err(|e| network(&self.label(), e))?;
         let status = resp.status().as_u16();
-        let body = read_capped(resp, MAX_BODY, SERVICE, &self.label()).await?;
+        let body = super::http::read_capped(resp, SERVICE, &self.label()).await?;
         Ok((status, body))
     }
 

@@ -20,8 +20,6 @@ pub const DEFAULT_CLIENT_ID: &str = "app-vaz16tltdxs96audqf35";
 /// `ALIBABA_CLOUD_SSO_CLIENT_ID` overrides the client id, as in the aliyun CLI.
 pub const CLIENT_ID_ENV: &str = "ALIBABA_CLOUD_SSO_CLIENT_ID";
 pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
-/// Upstream bodies are small JSON; anything bigger is refused, not buffered.
-pub const MAX_BODY: usize = 1 << 20;
 
 /// A PKCE verifier and its S256 challenge (base64url(SHA-256), no padding).
 pub struct Pkce {
@@ -50,26 +48,6 @@ impl Default for Pkce {
 
 pub fn s256(verifier: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier))
-}
-
-/// Reads a response body, refusing more than `cap` bytes.
-pub(crate) async fn read_capped(
-    mut resp: reqwest::Response,
-    cap: usize,
-    service: &str,
-    label: &str,
-) -> Result<Vec<u8>, ProviderError> {
-    let mut out = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| network(label, e))? {
-        if out.len() + chunk.len() > cap {
-            return Err(ProviderError::Malformed {
-                service: service.into(),
-                reason: format!("the response is larger than {} KiB", cap / 1024),
-            });
-        }
-        out.extend_from_slice(&chunk);
-    }
-    Ok(out)
 }
 
 /// The portal base (`scheme://host[:port]`) of a sign-in URL; only http(s).
@@ -180,7 +158,7 @@ impl SsoClient {
             .await
             .map_err(|e| network(&self.label(), e))?;
         let status = resp.status().as_u16();
-        let body = read_capped(resp, MAX_BODY, SERVICE, &self.label()).await?;
+        let body = super::http::read_capped(resp, SERVICE, &self.label()).await?;
         Ok((status, body))
     }
 
