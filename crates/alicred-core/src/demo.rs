@@ -5,7 +5,8 @@
 use crate::profile::{ProfileInput, ProfileName};
 use crate::sensitive::Sensitive;
 use crate::service::{Alicred, ServiceError};
-use crate::store::secrets::StoredKey;
+use crate::signin::tokens::{OauthTokens, SsoSessionToken};
+use crate::store::secrets::{SecretKey, StoredKey};
 use alicred_fakecloud::{DemoSeed, FakeCloud, FakeCloudConfig, FakeCloudHandle};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -177,6 +178,60 @@ pub fn seed(
             None,
         )?;
     }
+    // A CloudSSO session with two accounts, and an OAuth profile, already signed in:
+    // the emulator hands the demo its tokens as an approved sign-in would (and
+    // approves `alicred sso login demo` / `alicred login demo-oauth` by itself).
+    let now = chrono::Utc::now();
+    let session: ProfileName = "demo".parse().map_err(ServiceError::BadSecretInput)?;
+    for a in &seed.sso_assignments {
+        for c in &a.access_configurations {
+            let name = crate::signin::safe_profile_name("demo", &a.display_name, &c.name);
+            put(
+                ProfileInput {
+                    sso_session: Some(session.to_string()),
+                    sign_in_url: Some(cloud.sso_sign_in_url()),
+                    account_id: Some(a.account_id.clone()),
+                    account_name: Some(a.display_name.clone()),
+                    access_config: Some(c.id.clone()),
+                    access_config_name: Some(c.name.clone()),
+                    sts_endpoint: sts.clone(),
+                    ..base(name.as_str(), "cloud-sso")
+                },
+                None,
+            )?;
+        }
+    }
+    let sign_in_url = url::Url::parse(&cloud.sso_sign_in_url())
+        .map_err(|e| ServiceError::BadSecretInput(format!("demo sign-in URL: {e}")))?;
+    app.secrets().set_json(
+        &SecretKey::SsoSession(session),
+        &SsoSessionToken {
+            sign_in_url,
+            access_token: Sensitive::new(cloud.sso_issue_token()),
+            expires_at: now + chrono::Duration::hours(8),
+        },
+    )?;
+    put(
+        ProfileInput {
+            oauth_sign_in_url: Some(cloud.base_url()),
+            oauth_endpoint: Some(cloud.base_url()),
+            client_id: Some(alicred_fakecloud::OAUTH_CLIENT_IDS[0].into()),
+            sts_endpoint: sts.clone(),
+            ..base("demo-oauth", "oauth")
+        },
+        None,
+    )?;
+    let (access, refresh) = cloud.oauth_issue_tokens();
+    let oauth: ProfileName = "demo-oauth".parse().map_err(ServiceError::BadSecretInput)?;
+    app.secrets().set_json(
+        &SecretKey::Profile(oauth),
+        &OauthTokens {
+            access_token: Sensitive::new(access),
+            access_expires_at: now + chrono::Duration::hours(3),
+            refresh_token: Sensitive::new(refresh),
+            needs_sign_in: false,
+        },
+    )?;
     if app.profiles()?.active.is_none()
         && let Ok(n) = "demo-admin".parse()
     {
