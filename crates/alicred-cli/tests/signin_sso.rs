@@ -172,6 +172,34 @@ fn sign_in_makes_a_profile_per_assignment_and_they_work() {
         text(&out)
     );
 
+    // exec, env and export work like for any profile.
+    for args in [
+        &[
+            "exec",
+            "corp-Sandbox-Admin",
+            "--",
+            "sh",
+            "-c",
+            "test -n \"$ALIBABA_CLOUD_SECURITY_TOKEN\"",
+        ][..],
+        &["env", "corp-Sandbox-Admin"][..],
+        &[
+            "export",
+            "corp-Sandbox-Admin",
+            "--format",
+            "aliyun-external",
+        ][..],
+    ] {
+        let out = home.cmd().args(args).output().expect("run");
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        if args[0] != "exec" {
+            assert!(
+                String::from_utf8_lossy(&out.stdout).contains("STS."),
+                "{args:?}"
+            );
+        }
+    }
+
     // `sso list` shows the session signed in.
     let out = home
         .cmd()
@@ -228,11 +256,22 @@ fn sign_in_makes_a_profile_per_assignment_and_they_work() {
             .any(|p| p["name"] == "corp-Sandbox-Admin")
     );
 
+    // Verbose logs carry no token either.
+    let out = home
+        .cmd()
+        .args(["-vvv", "creds", "corp-Logs-ReadOnly", "--json"])
+        .output()
+        .expect("creds");
+    assert!(out.status.success(), "{}", text(&out));
+    let verbose = String::from_utf8_lossy(&out.stderr).to_string();
+
     let tokens = cloud.sign_in_tokens();
     assert_eq!(tokens.len(), 3);
     assert_no_token(
         &home,
-        &[&stdout, &stdout2, &stdout3, &stderr, &stderr2, &stderr3],
+        &[
+            &stdout, &stdout2, &stdout3, &stderr, &stderr2, &stderr3, &verbose,
+        ],
         &tokens,
     );
     cloud.shutdown_blocking();
