@@ -4,7 +4,9 @@
 //! Reports, as one JSON object, the time until the engine had every profile
 //! fresh at start (and how many first fetches ran at once), expired
 //! hand-outs (must be 0), the engine's CPU, peak RSS and timer wake-ups that
-//! found nothing due. `benches/engine.py` runs it and writes BENCHMARKS.md.
+//! found nothing due. The status file `alicred prompt` reads is kept current
+//! as in an agent, so its cost is counted. `benches/engine.py` runs it and
+//! writes BENCHMARKS.md.
 //!
 //!     cargo run --release -p alicred-core --example engine_load -- --minutes 5 [--profiles 1000]
 //!
@@ -15,6 +17,7 @@
 //! counted. Peak RSS (VmHWM) is this process's.
 
 use alicred_core::clock::{Clock, SystemClock};
+use alicred_core::paths::Paths;
 use alicred_core::engine::{Engine, ProfileState, StandardFactory, startup};
 use alicred_core::profile::{
     AccessKeyProfile, Endpoints, Profile, ProfileKind, ProfileName, RamRoleArnProfile,
@@ -153,6 +156,14 @@ fn main() {
         // number at a time (engine/startup.rs); time until all are fresh.
         let t = Instant::now();
         let engine = Engine::start(file, ctx, Arc::new(StandardFactory));
+        // The status file `alicred prompt` reads, kept current as an agent does.
+        let status_dir = tempfile::tempdir().expect("tmp");
+        let (stop_status, stop_rx) = tokio::sync::watch::channel(false);
+        let status = alicred_core::status_file::spawn_writer(
+            Paths::new(status_dir.path()),
+            engine.clone(),
+            stop_rx,
+        );
         for n in &names {
             let mut w = engine.watch_state(n).expect("profile runs");
             w.wait_for(|s| matches!(s, ProfileState::Fresh { .. }))
@@ -191,6 +202,9 @@ fn main() {
         let wall = start.elapsed().as_secs_f64();
         let cpu = thread_cpu("engine") - cpu0;
         let s = engine.stats();
+        let status_bytes = std::fs::metadata(status_dir.path().join("status")).map_or(0, |m| m.len());
+        let _ = stop_status.send(true);
+        let _ = status.await;
         engine.shutdown().await;
         serde_json::json!({
             "profiles": count,
@@ -212,6 +226,7 @@ fn main() {
             "startup_cpu_s": warm_cpu,
             "first_fetch_bound": startup::FIRST_FETCH_CONCURRENCY,
             "first_fetch_peak": startup::peak_first_fetches(),
+            "status_file_bytes": status_bytes,
         })
     });
     println!("{report}");

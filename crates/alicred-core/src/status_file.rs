@@ -31,7 +31,7 @@ use tokio::task::JoinHandle;
 
 pub const HEADER: &str = "alicred-status 1";
 /// Changes that arrive this close together are written once.
-pub const COALESCE: Duration = Duration::from_millis(100);
+pub const COALESCE: Duration = Duration::from_millis(500);
 /// `alicred prompt`'s default `--format`.
 pub const DEFAULT_FORMAT: &str = "{profile} {status}";
 
