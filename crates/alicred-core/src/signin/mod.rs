@@ -7,6 +7,7 @@
 
 mod loopback;
 mod oauth_login;
+pub mod reminders;
 mod sso_login;
 mod sso_profiles;
 pub mod tokens;
