@@ -17,8 +17,8 @@
 //! counted. Peak RSS (VmHWM) is this process's.
 
 use alicred_core::clock::{Clock, SystemClock};
-use alicred_core::paths::Paths;
 use alicred_core::engine::{Engine, ProfileState, StandardFactory, startup};
+use alicred_core::paths::Paths;
 use alicred_core::profile::{
     AccessKeyProfile, Endpoints, Profile, ProfileKind, ProfileName, RamRoleArnProfile,
 };
@@ -202,7 +202,8 @@ fn main() {
         let wall = start.elapsed().as_secs_f64();
         let cpu = thread_cpu("engine") - cpu0;
         let s = engine.stats();
-        let status_bytes = std::fs::metadata(status_dir.path().join("status")).map_or(0, |m| m.len());
+        let status_bytes =
+            std::fs::metadata(status_dir.path().join("status")).map_or(0, |m| m.len());
         let _ = stop_status.send(true);
         let _ = status.await;
         engine.shutdown().await;
