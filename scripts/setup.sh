@@ -32,6 +32,16 @@ if [ "$what" = test ] && ! command -v tauri-driver >/dev/null; then
   rm -rf "$CACHE/tauri-driver-build"
 fi
 
+# Fuzzing (scripts/fuzz.sh): cargo-fuzz on the nightly toolchain.
+if [ "$what" = test ]; then
+  rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+  if ! command -v cargo-fuzz >/dev/null; then
+    log "cargo: installing cargo-fuzz 0.13.2"
+    CARGO_TARGET_DIR="$CACHE/cargo-fuzz-build" cargo install cargo-fuzz --version 0.13.2 --locked --quiet
+    rm -rf "$CACHE/cargo-fuzz-build"
+  fi
+fi
+
 # npm: only when the lock file changed since the last install.
 npm_install() {
   local dir="$1"

@@ -93,6 +93,39 @@ pub fn parse_interval(s: &str) -> Option<Duration> {
     n.parse::<u64>().ok().map(Duration::from_secs)
 }
 
+impl From<GetWire> for SecretValue {
+    fn from(w: GetWire) -> Self {
+        SecretValue {
+            secret_name: w.secret_name,
+            secret_type: w.secret_type,
+            secret_data: w.secret_data,
+            version_id: w.version_id,
+            version_stages: w
+                .version_stages
+                .map(|s| s.version_stage)
+                .unwrap_or_default(),
+            create_time: date(w.create_time),
+            last_rotation_date: date(w.last_rotation_date),
+            next_rotation_date: date(w.next_rotation_date),
+            rotation_interval: w.rotation_interval.as_deref().and_then(parse_interval),
+            automatic_rotation: w
+                .automatic_rotation
+                .map(|a| a.eq_ignore_ascii_case("Enabled") || a == "true"),
+        }
+    }
+}
+
+/// A GetSecretValue reply, the way [`KmsClient::get_secret_value`] reads it.
+/// Pure so it can be fuzzed.
+pub fn parse_get_secret_value(
+    status: u16,
+    retry_after: Option<&str>,
+    body: &[u8],
+) -> Result<SecretValue, ProviderError> {
+    super::rpc::decode_response::<GetWire>(Service::Kms.name(), status, retry_after, body, &[])
+        .map(Into::into)
+}
+
 #[derive(Clone, Debug)]
 pub struct KmsClient {
     rpc: RpcClient,
@@ -118,23 +151,7 @@ impl KmsClient {
             p.push(("VersionStage", s.to_string()));
         }
         let w: GetWire = self.rpc.call("GetSecretValue", &p, &self.auth).await?;
-        Ok(SecretValue {
-            secret_name: w.secret_name,
-            secret_type: w.secret_type,
-            secret_data: w.secret_data,
-            version_id: w.version_id,
-            version_stages: w
-                .version_stages
-                .map(|s| s.version_stage)
-                .unwrap_or_default(),
-            create_time: date(w.create_time),
-            last_rotation_date: date(w.last_rotation_date),
-            next_rotation_date: date(w.next_rotation_date),
-            rotation_interval: w.rotation_interval.as_deref().and_then(parse_interval),
-            automatic_rotation: w
-                .automatic_rotation
-                .map(|a| a.eq_ignore_ascii_case("Enabled") || a == "true"),
-        })
+        Ok(w.into())
     }
 
     /// Rotate now. KMS requires a fresh `VersionId`; one is made up when

@@ -7,7 +7,7 @@ use super::{endpoint_label, join_path, json_reason, network};
 use crate::credentials::Credentials;
 use crate::providers::{ProviderContext, ProviderError};
 use crate::sensitive::Sensitive;
-use reqwest::StatusCode;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::time::Duration;
 use url::Url;
@@ -62,52 +62,14 @@ impl MetadataClient {
             .map_err(|e| network(&self.label(), e))?;
         let status = resp.status();
         let body = read_capped_text(resp, SERVICE, &self.label()).await?;
-        if !status.is_success() {
-            return Err(self.http_error(status, "token", &body));
-        }
-        let token = body.trim();
-        if token.is_empty() {
-            return Err(ProviderError::Malformed {
-                service: SERVICE.into(),
-                reason: "empty metadata token".into(),
-            });
-        }
-        Ok(Sensitive::new(token))
-    }
-
-    /// A non-2xx answer, told by what it says: throttling (429, or an error
-    /// body whose `Code` mentions it) is retried later; a JSON `Code` is named.
-    fn http_error(&self, status: StatusCode, what: &str, body: &str) -> ProviderError {
-        let code = serde_json::from_str::<serde_json::Value>(body)
-            .ok()
-            .and_then(|v| v.get("Code").and_then(|c| c.as_str()).map(str::to_string))
-            .map(|c| c.chars().take(64).collect::<String>());
-        if status.as_u16() == 429 || code.as_deref().is_some_and(|c| c.contains("Throttling")) {
-            return ProviderError::Throttled {
-                service: SERVICE.into(),
-                code: code.unwrap_or_else(|| "HTTP429".into()),
-                retry_after: None,
-            };
-        }
-        let message = match status.as_u16() {
-            401 | 403 => format!(
-                "{what} request refused: the instance requires an IMDSv2 token (hardened mode) and none was accepted"
-            ),
-            _ => format!("{what} request failed"),
-        };
-        ProviderError::Upstream {
-            service: SERVICE.into(),
-            status: status.as_u16(),
-            code: code.unwrap_or_else(|| format!("HTTP{}", status.as_u16())),
-            message,
-        }
+        parse_token(status.as_u16(), &body)
     }
 
     async fn get(
         &self,
         path: &str,
         token: Option<&Sensitive>,
-    ) -> Result<(StatusCode, String), ProviderError> {
+    ) -> Result<(reqwest::StatusCode, String), ProviderError> {
         let mut req = self
             .ctx
             .http
@@ -127,21 +89,7 @@ impl MetadataClient {
         let (status, body) = self
             .get("latest/meta-data/ram/security-credentials/", token)
             .await?;
-        if status == StatusCode::NOT_FOUND {
-            return Err(ProviderError::Config(
-                "this instance has no RAM role attached (metadata returned 404)".into(),
-            ));
-        }
-        if !status.is_success() {
-            return Err(self.http_error(status, "role listing", &body));
-        }
-        let role = body.lines().next().unwrap_or("").trim().to_string();
-        if role.is_empty() {
-            return Err(ProviderError::Config(
-                "this instance has no RAM role attached".into(),
-            ));
-        }
-        Ok(role)
+        parse_role_listing(status.as_u16(), &body)
     }
 
     /// The role's current credentials.
@@ -155,33 +103,105 @@ impl MetadataClient {
             super::signer::percent_encode(role)
         );
         let (status, body) = self.get(&path, token).await?;
-        if status == StatusCode::NOT_FOUND {
-            return Err(ProviderError::Config(format!(
-                "the instance has no RAM role named {role:?}"
-            )));
-        }
-        if !status.is_success() {
-            return Err(self.http_error(status, "credentials", &body));
-        }
-        let w: CredsWire = serde_json::from_str(&body).map_err(|e| ProviderError::Malformed {
+        parse_credentials(status.as_u16(), &body, role, self.ctx.clock.now())
+    }
+}
+
+/// `PUT /latest/api/token`'s reply as the token.
+pub fn parse_token(status: u16, body: &str) -> Result<Sensitive, ProviderError> {
+    if !(200..300).contains(&status) {
+        return Err(http_error(status, "token", body));
+    }
+    let token = body.trim();
+    if token.is_empty() {
+        return Err(ProviderError::Malformed {
             service: SERVICE.into(),
-            reason: json_reason(&e),
-        })?;
-        match w.code.as_deref() {
-            Some("Success") => {}
-            other => {
-                return Err(ProviderError::Upstream {
-                    service: SERVICE.into(),
-                    status: status.as_u16(),
-                    code: other.unwrap_or("(no Code)").chars().take(64).collect(),
-                    message: "the metadata service did not return credentials".into(),
-                });
-            }
+            reason: "empty metadata token".into(),
+        });
+    }
+    Ok(Sensitive::new(token))
+}
+
+/// The role listing's reply as the role name (its first line).
+pub fn parse_role_listing(status: u16, body: &str) -> Result<String, ProviderError> {
+    if status == 404 {
+        return Err(ProviderError::Config(
+            "this instance has no RAM role attached (metadata returned 404)".into(),
+        ));
+    }
+    if !(200..300).contains(&status) {
+        return Err(http_error(status, "role listing", body));
+    }
+    let role = body.lines().next().unwrap_or("").trim().to_string();
+    if role.is_empty() {
+        return Err(ProviderError::Config(
+            "this instance has no RAM role attached".into(),
+        ));
+    }
+    Ok(role)
+}
+
+/// The role credentials' reply (for `role`) as checked credentials.
+pub fn parse_credentials(
+    status: u16,
+    body: &str,
+    role: &str,
+    now: DateTime<Utc>,
+) -> Result<Credentials, ProviderError> {
+    if status == 404 {
+        return Err(ProviderError::Config(format!(
+            "the instance has no RAM role named {role:?}"
+        )));
+    }
+    if !(200..300).contains(&status) {
+        return Err(http_error(status, "credentials", body));
+    }
+    let w: CredsWire = serde_json::from_str(body).map_err(|e| ProviderError::Malformed {
+        service: SERVICE.into(),
+        reason: json_reason(&e),
+    })?;
+    match w.code.as_deref() {
+        Some("Success") => {}
+        other => {
+            return Err(ProviderError::Upstream {
+                service: SERVICE.into(),
+                status,
+                code: other.unwrap_or("(no Code)").chars().take(64).collect(),
+                message: "the metadata service did not return credentials".into(),
+            });
         }
-        let creds = w.creds.ok_or_else(|| ProviderError::Malformed {
+    }
+    let creds = w.creds.ok_or_else(|| ProviderError::Malformed {
+        service: SERVICE.into(),
+        reason: "AccessKeyId, AccessKeySecret, SecurityToken or Expiration is missing".into(),
+    })?;
+    creds.into_credentials(SERVICE, now)
+}
+
+/// A non-2xx answer, told by what it says: throttling (429, or an error
+/// body whose `Code` mentions it) is retried later; a JSON `Code` is named.
+fn http_error(status: u16, what: &str, body: &str) -> ProviderError {
+    let code = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("Code").and_then(|c| c.as_str()).map(str::to_string))
+        .map(|c| c.chars().take(64).collect::<String>());
+    if status == 429 || code.as_deref().is_some_and(|c| c.contains("Throttling")) {
+        return ProviderError::Throttled {
             service: SERVICE.into(),
-            reason: "AccessKeyId, AccessKeySecret, SecurityToken or Expiration is missing".into(),
-        })?;
-        creds.into_credentials(SERVICE, self.ctx.clock.now())
+            code: code.unwrap_or_else(|| "HTTP429".into()),
+            retry_after: None,
+        };
+    }
+    let message = match status {
+        401 | 403 => format!(
+            "{what} request refused: the instance requires an IMDSv2 token (hardened mode) and none was accepted"
+        ),
+        _ => format!("{what} request failed"),
+    };
+    ProviderError::Upstream {
+        service: SERVICE.into(),
+        status,
+        code: code.unwrap_or_else(|| format!("HTTP{status}")),
+        message,
     }
 }

@@ -130,57 +130,77 @@ impl RpcClient {
             .get("x-acs-retry-after")
             .and_then(|v| v.to_str().ok())
             .map(|v| v.trim().to_string());
-        let service = self.service.name().to_string();
-        let body = super::read_capped(resp, &service, &label).await?;
-
-        if status.is_success() {
-            return serde_json::from_slice(&body).map_err(|e| ProviderError::Malformed {
-                service,
-                reason: json_reason(&e),
-            });
-        }
-
-        let secrets = auth.wire_secrets();
-        let parsed: Option<ErrorBody> = serde_json::from_slice(&body).ok();
-        let (code, message) = match parsed {
-            Some(ErrorBody {
-                code: Some(code),
-                message,
-                request_id,
-            }) => {
-                let mut m = scrub(message.as_deref().unwrap_or(""), &secrets);
-                if let Some(id) = request_id {
-                    m.push_str(&format!(" (RequestId {id})"));
-                }
-                (scrub(&code, &secrets), m)
-            }
-            _ => (
-                format!("HTTP{}", status.as_u16()),
-                format!(
-                    "HTTP {} with a body that is not the error shape",
-                    status.as_u16()
-                ),
-            ),
+        let body = super::read_capped(resp, self.service.name(), &label).await?;
+        // Copies of the secrets only when there is upstream text to scrub.
+        let secrets = if status.is_success() {
+            Vec::new()
+        } else {
+            auth.wire_secrets()
         };
-        if code.contains("Throttling") || retry_after.is_some() || status.as_u16() == 429 {
-            let retry_after = retry_after
-                .and_then(|v| v.parse::<f64>().ok())
-                .filter(|ms| ms.is_finite() && *ms > 0.0)
-                // `x-acs-retry-after` is in milliseconds (darabonba, emulator).
-                .map(|ms| Duration::from_millis(ms.min(3_600_000.0) as u64));
-            return Err(ProviderError::Throttled {
-                service,
-                code,
-                retry_after,
-            });
-        }
-        Err(ProviderError::Upstream {
-            service,
-            status: status.as_u16(),
-            code,
-            message,
-        })
+        decode_response(
+            self.service.name(),
+            status.as_u16(),
+            retry_after.as_deref(),
+            &body,
+            &secrets,
+        )
     }
+}
+
+/// An RPC reply (status, `x-acs-retry-after`, body) as `T` or the error it
+/// means, with `secrets` scrubbed from upstream text. Pure so it can be fuzzed.
+pub fn decode_response<T: DeserializeOwned>(
+    service: &str,
+    status: u16,
+    retry_after: Option<&str>,
+    body: &[u8],
+    secrets: &[String],
+) -> Result<T, ProviderError> {
+    let service = service.to_string();
+    if (200..300).contains(&status) {
+        return serde_json::from_slice(body).map_err(|e| ProviderError::Malformed {
+            service,
+            reason: json_reason(&e),
+        });
+    }
+
+    let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
+    let (code, message) = match parsed {
+        Some(ErrorBody {
+            code: Some(code),
+            message,
+            request_id,
+        }) => {
+            let mut m = scrub(message.as_deref().unwrap_or(""), secrets);
+            if let Some(id) = request_id {
+                // Upstream text too: scrubbed like the message (found by fuzzing).
+                m.push_str(&format!(" (RequestId {})", scrub(&id, secrets)));
+            }
+            (scrub(&code, secrets), m)
+        }
+        _ => (
+            format!("HTTP{status}"),
+            format!("HTTP {status} with a body that is not the error shape"),
+        ),
+    };
+    if code.contains("Throttling") || retry_after.is_some() || status == 429 {
+        let retry_after = retry_after
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|ms| ms.is_finite() && *ms > 0.0)
+            // `x-acs-retry-after` is in milliseconds (darabonba, emulator).
+            .map(|ms| Duration::from_millis(ms.min(3_600_000.0) as u64));
+        return Err(ProviderError::Throttled {
+            service,
+            code,
+            retry_after,
+        });
+    }
+    Err(ProviderError::Upstream {
+        service,
+        status,
+        code,
+        message,
+    })
 }
 
 #[cfg(test)]
@@ -230,5 +250,19 @@ mod tests {
                 .iter()
                 .any(|(k, _)| k == "Signature" || k == "AccessKeyId")
         );
+    }
+
+    /// Found by the `sts` fuzz target: a secret echoed in `RequestId` reached
+    /// the error text, since only `Code` and `Message` were scrubbed.
+    #[test]
+    fn request_id_is_scrubbed_too() {
+        let secret = "SigningSecretValue42".to_string();
+        let body = br#"{"Code":"InvalidAccessKeyId.NotFound","Message":"no such key","RequestId":"rII SigningSecretValue42 II-6"}"#;
+        let e = decode_response::<serde_json::Value>("STS", 400, None, body, &[secret])
+            .expect_err("an error reply");
+        let shown = format!("{e} {e:?}");
+        assert!(!shown.contains("SigningSecretValue42"), "{shown}");
+        assert!(shown.contains("InvalidAccessKeyId.NotFound"), "{shown}");
+        assert!(shown.contains("RequestId rII [redacted] II-6"), "{shown}");
     }
 }

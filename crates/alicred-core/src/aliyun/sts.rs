@@ -142,6 +142,24 @@ struct AssumeRoleWire {
     request_id: Option<String>,
 }
 
+/// An AssumeRole / AssumeRoleWithOIDC reply as the assumed role, the way
+/// [`assume_role`] reads it. Pure so it can be fuzzed.
+pub fn parse_assume_role(
+    status: u16,
+    retry_after: Option<&str>,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<AssumedRole, ProviderError> {
+    super::rpc::decode_response::<AssumeRoleWire>(
+        Service::Sts.name(),
+        status,
+        retry_after,
+        body,
+        &[],
+    )?
+    .finish(now)
+}
+
 impl AssumeRoleWire {
     fn finish(self, now: DateTime<Utc>) -> Result<AssumedRole, ProviderError> {
         Ok(AssumedRole {
@@ -262,15 +280,37 @@ pub async fn get_caller_identity(
     let w: CallerIdentityWire = RpcClient::new(ctx, endpoint.clone(), Service::Sts)
         .call("GetCallerIdentity", &[], &RpcAuth::from_credentials(creds))
         .await?;
-    Ok(CallerIdentity {
-        identity_type: w.identity_type.unwrap_or_default(),
-        account_id: w.account_id,
-        principal_id: w.principal_id.unwrap_or_default(),
-        arn: w.arn,
-        user_id: w.user_id.filter(|s| !s.is_empty()),
-        role_id: w.role_id.filter(|s| !s.is_empty()),
-        request_id: w.request_id,
-    })
+    Ok(w.into())
+}
+
+/// A GetCallerIdentity reply, the way [`get_caller_identity`] reads it.
+pub fn parse_caller_identity(
+    status: u16,
+    retry_after: Option<&str>,
+    body: &[u8],
+) -> Result<CallerIdentity, ProviderError> {
+    super::rpc::decode_response::<CallerIdentityWire>(
+        Service::Sts.name(),
+        status,
+        retry_after,
+        body,
+        &[],
+    )
+    .map(Into::into)
+}
+
+impl From<CallerIdentityWire> for CallerIdentity {
+    fn from(w: CallerIdentityWire) -> Self {
+        CallerIdentity {
+            identity_type: w.identity_type.unwrap_or_default(),
+            account_id: w.account_id,
+            principal_id: w.principal_id.unwrap_or_default(),
+            arn: w.arn,
+            user_id: w.user_id.filter(|s| !s.is_empty()),
+            role_id: w.role_id.filter(|s| !s.is_empty()),
+            request_id: w.request_id,
+        }
+    }
 }
 
 /// "Does this profile work?": fetch its credentials and ask STS who they

@@ -53,10 +53,14 @@ pub fn default_path() -> Option<PathBuf> {
 }
 
 pub fn plan(path: &Path) -> Result<ImportPlan, ImportError> {
-    let text = read(path)?;
+    plan_text(path, &read(path)?)
+}
+
+/// [`plan`] for a file already read (`path` only names it in errors).
+pub fn plan_text(path: &Path, text: &str) -> Result<ImportPlan, ImportError> {
     // The field path and the reason, never the value: serde_json quotes a
     // string of the wrong type, and that string may be a secret.
-    let de = &mut serde_json::Deserializer::from_str(&text);
+    let de = &mut serde_json::Deserializer::from_str(text);
     let file: ConfigFile = serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();
         ImportError::Malformed {

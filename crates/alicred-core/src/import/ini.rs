@@ -61,8 +61,12 @@ pub fn parse(text: &str) -> Result<Vec<(String, Section)>, String> {
 }
 
 pub fn plan(path: &Path) -> Result<ImportPlan, ImportError> {
-    let text = read(path)?;
-    let sections = parse(&text).map_err(|reason| ImportError::Malformed {
+    plan_text(path, &read(path)?)
+}
+
+/// [`plan`] for a file already read (`path` only names it in errors).
+pub fn plan_text(path: &Path, text: &str) -> Result<ImportPlan, ImportError> {
+    let sections = parse(text).map_err(|reason| ImportError::Malformed {
         path: path.to_owned(),
         format: "INI",
         reason,

@@ -9,6 +9,7 @@ use crate::profile::{CredentialsUriProfile, ProfileName};
 use crate::sensitive::Sensitive;
 use crate::store::secrets::SecretKey;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::time::Duration;
 use url::Url;
@@ -52,6 +53,59 @@ fn malformed(reason: impl Into<String>) -> ProviderError {
 fn short(s: &str) -> String {
     let one: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
     one.chars().take(200).collect()
+}
+
+/// A credentials-URI reply (status and body) as credentials: the whole
+/// check, pure so it can be fuzzed.
+pub fn parse_response(
+    status: u16,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Credentials, ProviderError> {
+    let parsed = serde_json::from_slice::<Wire>(body);
+    if status != 200 {
+        let (code, message) = match &parsed {
+            Ok(w) => (
+                w.code
+                    .as_deref()
+                    .map(short)
+                    .unwrap_or_else(|| format!("HTTP{status}")),
+                w.message.as_deref().map(short).unwrap_or_default(),
+            ),
+            Err(_) => (format!("HTTP{status}"), String::new()),
+        };
+        return Err(ProviderError::Upstream {
+            service: SERVICE.into(),
+            status,
+            code,
+            message,
+        });
+    }
+    let w = parsed.map_err(|e| malformed(json_reason(&e)))?;
+    if w.code.as_deref() != Some("Success") {
+        return Err(ProviderError::Upstream {
+            service: SERVICE.into(),
+            status,
+            code: w
+                .code
+                .as_deref()
+                .map(short)
+                .unwrap_or_else(|| "(no Code)".into()),
+            message: w.message.as_deref().map(short).unwrap_or_default(),
+        });
+    }
+    let (Some(id), Some(secret), Some(token), Some(exp)) = (
+        w.access_key_id,
+        w.access_key_secret,
+        w.security_token,
+        w.expiration,
+    ) else {
+        return Err(malformed(
+            "AccessKeyId, AccessKeySecret, SecurityToken and Expiration must all be present",
+        ));
+    };
+    // `SecurityToken: ""` is how long-term keys are served: no token.
+    temporary(SERVICE, id, secret, Some(token), &exp, now)
 }
 
 impl CredentialsUriProvider {
@@ -102,50 +156,7 @@ impl Provider for CredentialsUriProvider {
             .map_err(|e| network(&label, e))?;
         let status = resp.status();
         let body = crate::aliyun::read_capped(resp, SERVICE, &label).await?;
-        let parsed = serde_json::from_slice::<Wire>(&body);
-        if status.as_u16() != 200 {
-            let (code, message) = match &parsed {
-                Ok(w) => (
-                    w.code
-                        .as_deref()
-                        .map(short)
-                        .unwrap_or_else(|| format!("HTTP{}", status.as_u16())),
-                    w.message.as_deref().map(short).unwrap_or_default(),
-                ),
-                Err(_) => (format!("HTTP{}", status.as_u16()), String::new()),
-            };
-            return Err(ProviderError::Upstream {
-                service: SERVICE.into(),
-                status: status.as_u16(),
-                code,
-                message,
-            });
-        }
-        let w = parsed.map_err(|e| malformed(json_reason(&e)))?;
-        if w.code.as_deref() != Some("Success") {
-            return Err(ProviderError::Upstream {
-                service: SERVICE.into(),
-                status: status.as_u16(),
-                code: w
-                    .code
-                    .as_deref()
-                    .map(short)
-                    .unwrap_or_else(|| "(no Code)".into()),
-                message: w.message.as_deref().map(short).unwrap_or_default(),
-            });
-        }
-        let (Some(id), Some(secret), Some(token), Some(exp)) = (
-            w.access_key_id,
-            w.access_key_secret,
-            w.security_token,
-            w.expiration,
-        ) else {
-            return Err(malformed(
-                "AccessKeyId, AccessKeySecret, SecurityToken and Expiration must all be present",
-            ));
-        };
-        // `SecurityToken: ""` is how long-term keys are served: no token.
-        temporary(SERVICE, id, secret, Some(token), &exp, self.ctx.clock.now())
+        parse_response(status.as_u16(), &body, self.ctx.clock.now())
     }
 
     fn describe(&self) -> String {

@@ -8,6 +8,7 @@ use crate::profile::validate::shell_words_split;
 use crate::profile::{ExternalProfile, ProfileName};
 use crate::sensitive::Sensitive;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::process::Stdio;
 use std::time::Duration;
@@ -81,58 +82,67 @@ impl ExternalProvider {
         format!("external command {}", self.program())
     }
 
-    fn malformed(&self, reason: impl Into<String>) -> ProviderError {
-        ProviderError::Malformed {
-            service: self.service(),
-            reason: reason.into(),
-        }
-    }
-
     fn parse(&self, stdout: &[u8]) -> Result<Credentials, ProviderError> {
-        let text = String::from_utf8_lossy(stdout);
-        let out: Output = serde_json::from_str(text.trim()).map_err(|e| {
-            self.malformed(format!(
-                "stdout is not aliyun CLI External JSON: {}",
-                json_reason(&e)
-            ))
-        })?;
-        let sts = match out.mode.to_ascii_lowercase().as_str() {
-            "ak" => false,
-            "ststoken" => true,
-            _ => return Err(self.malformed("mode must be \"AK\" or \"StsToken\"")),
-        };
-        let (Some(id), Some(secret)) = (
-            out.access_key_id.filter(|s| !s.is_empty()),
-            out.access_key_secret.filter(|s| !s.is_empty()),
-        ) else {
-            return Err(self.malformed("access_key_id and access_key_secret are required"));
-        };
-        let token = out.sts_token.filter(|t| !t.is_empty());
-        if sts && token.is_none() {
-            return Err(self.malformed("mode StsToken needs sts_token"));
-        }
-        let now = self.ctx.clock.now();
-        let expiration = match out.expiration.as_deref() {
-            Some(e) => {
-                let t = parse_expiration(e).map_err(|r| self.malformed(r))?;
-                if t <= now {
-                    return Err(ProviderError::AlreadyExpired {
-                        service: self.service(),
-                        expiration: e.to_string(),
-                    });
-                }
-                Some(t)
-            }
-            None => None,
-        };
-        Ok(Credentials {
-            access_key_id: id,
-            access_key_secret: secret,
-            security_token: if sts { token } else { None },
-            expiration,
-            issued_at: now,
-        })
+        parse_output(self.program(), stdout, self.ctx.clock.now())
     }
+}
+
+/// An external command's stdout (aliyun CLI External JSON) as credentials;
+/// `program` names the command in errors. Pure so it can be fuzzed.
+pub fn parse_output(
+    program: &str,
+    stdout: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Credentials, ProviderError> {
+    let service = || format!("external command {program}");
+    let malformed = |reason: String| ProviderError::Malformed {
+        service: service(),
+        reason,
+    };
+    let text = String::from_utf8_lossy(stdout);
+    let out: Output = serde_json::from_str(text.trim()).map_err(|e| {
+        malformed(format!(
+            "stdout is not aliyun CLI External JSON: {}",
+            json_reason(&e)
+        ))
+    })?;
+    let sts = match out.mode.to_ascii_lowercase().as_str() {
+        "ak" => false,
+        "ststoken" => true,
+        _ => return Err(malformed("mode must be \"AK\" or \"StsToken\"".into())),
+    };
+    let (Some(id), Some(secret)) = (
+        out.access_key_id.filter(|s| !s.is_empty()),
+        out.access_key_secret.filter(|s| !s.is_empty()),
+    ) else {
+        return Err(malformed(
+            "access_key_id and access_key_secret are required".into(),
+        ));
+    };
+    let token = out.sts_token.filter(|t| !t.is_empty());
+    if sts && token.is_none() {
+        return Err(malformed("mode StsToken needs sts_token".into()));
+    }
+    let expiration = match out.expiration.as_deref() {
+        Some(e) => {
+            let t = parse_expiration(e).map_err(malformed)?;
+            if t <= now {
+                return Err(ProviderError::AlreadyExpired {
+                    service: service(),
+                    expiration: e.to_string(),
+                });
+            }
+            Some(t)
+        }
+        None => None,
+    };
+    Ok(Credentials {
+        access_key_id: id,
+        access_key_secret: secret,
+        security_token: if sts { token } else { None },
+        expiration,
+        issued_at: now,
+    })
 }
 
 #[cfg(unix)]

@@ -62,6 +62,45 @@ fn generated_at(s: &str) -> Option<DateTime<Utc>> {
         })
 }
 
+/// A GetSecretValue result (`secret_name` as the profile names it) as the
+/// AccessKey it holds and the rotation facts. Pure so it can be fuzzed.
+pub fn credentials_from_secret(
+    secret_name: &str,
+    v: SecretValue,
+    now: DateTime<Utc>,
+) -> Result<(Credentials, KmsSecretInfo), ProviderError> {
+    let data: SecretData =
+        serde_json::from_str(v.secret_data.expose()).map_err(|e| ProviderError::Malformed {
+            service: "KMS".into(),
+            reason: format!(
+                "SecretData of {} is not RAM credentials JSON: {}",
+                secret_name,
+                json_reason(&e)
+            ),
+        })?;
+    if data.access_key_id.is_empty() || data.access_key_secret.is_empty() {
+        return Err(ProviderError::Malformed {
+            service: "KMS".into(),
+            reason: "SecretData has an empty AccessKeyId or AccessKeySecret".into(),
+        });
+    }
+    let info = KmsSecretInfo {
+        secret_name: v.secret_name,
+        version_id: v.version_id,
+        version_stages: v.version_stages,
+        last_rotation_date: v.last_rotation_date,
+        next_rotation_date: v.next_rotation_date,
+        rotation_interval_seconds: v.rotation_interval.map(|d| d.as_secs()),
+        automatic_rotation: v.automatic_rotation,
+        key_generated_at: data.generate_timestamp.as_deref().and_then(generated_at),
+    };
+    let mut creds = Credentials::long_term(data.access_key_id, data.access_key_secret, now);
+    if let Some(t) = info.key_generated_at {
+        creds.issued_at = t.min(now);
+    }
+    Ok((creds, info))
+}
+
 impl KmsSecretProvider {
     pub fn new(
         name: ProfileName,
@@ -141,36 +180,8 @@ impl KmsSecretProvider {
             .await?
             .get_secret_value(&self.profile.secret_name, None)
             .await?;
-        let data: SecretData =
-            serde_json::from_str(v.secret_data.expose()).map_err(|e| ProviderError::Malformed {
-                service: "KMS".into(),
-                reason: format!(
-                    "SecretData of {} is not RAM credentials JSON: {}",
-                    self.profile.secret_name,
-                    json_reason(&e)
-                ),
-            })?;
-        if data.access_key_id.is_empty() || data.access_key_secret.is_empty() {
-            return Err(ProviderError::Malformed {
-                service: "KMS".into(),
-                reason: "SecretData has an empty AccessKeyId or AccessKeySecret".into(),
-            });
-        }
-        let info = KmsSecretInfo {
-            secret_name: v.secret_name,
-            version_id: v.version_id,
-            version_stages: v.version_stages,
-            last_rotation_date: v.last_rotation_date,
-            next_rotation_date: v.next_rotation_date,
-            rotation_interval_seconds: v.rotation_interval.map(|d| d.as_secs()),
-            automatic_rotation: v.automatic_rotation,
-            key_generated_at: data.generate_timestamp.as_deref().and_then(generated_at),
-        };
-        let now = self.ctx.clock.now();
-        let mut creds = Credentials::long_term(data.access_key_id, data.access_key_secret, now);
-        if let Some(t) = info.key_generated_at {
-            creds.issued_at = t.min(now);
-        }
+        let (creds, info) =
+            credentials_from_secret(&self.profile.secret_name, v, self.ctx.clock.now())?;
         if let Ok(mut slot) = self.last.lock() {
             *slot = Some(info.clone());
         }

@@ -20,11 +20,12 @@ mod sts_token;
 pub use access_key::AccessKeyProvider;
 pub use build::{MAX_CHAIN_DEPTH, SourceResolver, build, build_one, build_with};
 pub use cloud_sso::CloudSsoProvider;
-pub use credentials_uri::CredentialsUriProvider;
+// The pure reply parsers, public so fuzz/ can reach them.
+pub use credentials_uri::{CredentialsUriProvider, parse_response as parse_credentials_uri};
 pub use ecs_ram_role::{EcsRamRoleProvider, IMDSV1_DISABLED_ENV, METADATA_DISABLED_ENV};
 pub use environment::EnvironmentProvider;
-pub use external::ExternalProvider;
-pub use kms_secret::{KmsSecretInfo, KmsSecretProvider};
+pub use external::{ExternalProvider, parse_output as parse_external_output};
+pub use kms_secret::{KmsSecretInfo, KmsSecretProvider, credentials_from_secret};
 pub use oauth::{OauthProvider, REFRESH_WHEN_LEFT};
 pub use oidc_role_arn::OidcRoleArnProvider;
 pub use ram_role_arn::RamRoleArnProvider;

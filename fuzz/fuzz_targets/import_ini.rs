@@ -1,0 +1,17 @@
+//! The SDKs' `credentials.ini` import (protocols §8): the plan, and every
+//! planned profile through the same structural check `profile add` uses.
+#![no_main]
+use alicred_core::import::ini::plan_text;
+use libfuzzer_sys::fuzz_target;
+use std::path::Path;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(plan) = plan_text(Path::new("credentials.ini"), text) {
+        for p in &plan.profiles {
+            let _ = p.input.into_profile();
+        }
+    }
+});
