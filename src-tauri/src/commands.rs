@@ -73,12 +73,16 @@ impl From<SecretInput> for StoredKey {
 
 #[tauri::command]
 pub async fn add_profile(
+    app: AppHandle,
     state: AppStateRef<'_>,
     input: ProfileInput,
     secret: Option<SecretInput>,
     replace: bool,
 ) -> CmdResult<Vec<Problem>> {
+    let dialog = crate::confirm::NativeDialog(app);
     blocking(&state, move |s| {
+        // Decided here, not in the webview: an external profile runs a command.
+        crate::confirm::confirm_external(&input, replace, &dialog)?;
         let warnings = s
             .alicred
             .add_profile(&input, secret.map(StoredKey::from), replace)?;

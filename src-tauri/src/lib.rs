@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod commands;
+pub mod confirm;
 pub mod error;
 pub mod notify;
 pub mod state;
@@ -34,6 +35,8 @@ pub fn run() {
             Some(vec!["--hidden"]),
         ))
         .plugin(tauri_plugin_clipboard_manager::init())
+        // Rust-side only (no JS permission): the external-command confirmation.
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(tauri::generate_handler![
             commands::list_profiles,
             commands::get_events,
