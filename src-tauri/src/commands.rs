@@ -10,6 +10,7 @@ use alicred_core::profile::validate::Problem;
 use alicred_core::profile::{ProfileInput, ProfileType, TypeGuide};
 use alicred_core::sensitive::Sensitive;
 use alicred_core::store::secrets::StoredKey;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tauri::{AppHandle, Manager, State};
@@ -32,14 +33,46 @@ pub async fn list_profiles(state: AppStateRef<'_>) -> CmdResult<Vec<ProfileStatu
     Ok(state.agent.engine().snapshot())
 }
 
+/// The event log sends only what the dashboard shows: events after the last
+/// one it has (`after`), at most `limit` of the newest.
 #[tauri::command]
-pub async fn get_events(state: AppStateRef<'_>, after: Option<u64>) -> CmdResult<Vec<Event>> {
-    Ok(state.agent.engine().events_after(after))
+pub async fn get_events(
+    state: AppStateRef<'_>,
+    after: Option<u64>,
+    limit: Option<usize>,
+) -> CmdResult<Vec<Event>> {
+    Ok(newest(state.agent.engine().events_after(after), limit))
 }
 
+/// A profile's timeline, or only its buckets from `since` on (the one the
+/// dashboard has last, which may have grown, and any newer): a delta.
 #[tauri::command]
-pub async fn get_timeline(state: AppStateRef<'_>, name: String) -> CmdResult<Vec<TimelineBucket>> {
-    Ok(state.agent.engine().timeline(&parse_name(&name)?))
+pub async fn get_timeline(
+    state: AppStateRef<'_>,
+    name: String,
+    since: Option<DateTime<Utc>>,
+) -> CmdResult<Vec<TimelineBucket>> {
+    Ok(buckets_since(
+        state.agent.engine().timeline(&parse_name(&name)?),
+        since,
+    ))
+}
+
+fn newest<T>(mut items: Vec<T>, limit: Option<usize>) -> Vec<T> {
+    if let Some(n) = limit {
+        items.drain(..items.len().saturating_sub(n));
+    }
+    items
+}
+
+fn buckets_since(
+    mut buckets: Vec<TimelineBucket>,
+    since: Option<DateTime<Utc>>,
+) -> Vec<TimelineBucket> {
+    if let Some(t) = since {
+        buckets.retain(|b| b.start >= t);
+    }
+    buckets
 }
 
 #[tauri::command]
@@ -290,7 +323,7 @@ pub fn show_dashboard(app: &AppHandle) {
 /// GL that alone costs ~100 MB in the web process) and document-sized caches.
 /// `ALICRED_WEBVIEW_ACCEL=1` keeps WebKit's defaults.
 fn tune_webview(w: &tauri::WebviewWindow) {
-    if std::env::var_os("ALICRED_WEBVIEW_ACCEL").is_some_and(|v| v == "1") {
+    if crate::lifecycle::webview_accel() {
         return;
     }
     #[cfg(target_os = "linux")]
@@ -307,4 +340,37 @@ fn tune_webview(w: &tauri::WebviewWindow) {
     });
     #[cfg(not(target_os = "linux"))]
     let _ = w;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(min: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + min * 60, 0).expect("time")
+    }
+
+    #[test]
+    fn the_event_log_sends_only_the_newest_it_shows() {
+        assert_eq!(
+            newest((1..=500).collect(), Some(200)),
+            (301..=500).collect::<Vec<_>>()
+        );
+        assert_eq!(newest(vec![1, 2], Some(200)), vec![1, 2]);
+        assert_eq!(newest(vec![1, 2], None), vec![1, 2]);
+    }
+
+    #[test]
+    fn a_timeline_delta_holds_the_last_bucket_and_newer() {
+        let day: Vec<TimelineBucket> = (0..3)
+            .map(|i| TimelineBucket {
+                start: at(i * 10),
+                refreshes: 1,
+                ..Default::default()
+            })
+            .collect();
+        let delta = buckets_since(day.clone(), Some(at(10)));
+        assert_eq!(delta, day[1..].to_vec());
+        assert_eq!(buckets_since(day.clone(), None), day);
+    }
 }

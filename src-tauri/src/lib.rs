@@ -5,6 +5,7 @@ pub mod agent;
 pub mod commands;
 pub mod confirm;
 pub mod error;
+pub mod lifecycle;
 pub mod notify;
 pub mod state;
 pub mod tray;
@@ -15,7 +16,7 @@ use alicred_core::paths::Paths;
 use alicred_core::service::Alicred;
 use std::sync::Arc;
 use std::time::Duration;
-use tauri::{AppHandle, Emitter, Manager, WindowEvent};
+use tauri::{AppHandle, Emitter, Manager, RunEvent, WindowEvent};
 use tauri_plugin_autostart::ManagerExt as _;
 use tauri_plugin_clipboard_manager::ClipboardExt as _;
 
@@ -24,6 +25,8 @@ pub const EVENT_NAME: &str = "alicred://event";
 
 pub fn run() {
     init_logging();
+    #[cfg(target_os = "linux")]
+    lifecycle::no_gtk_gl();
     let hidden = std::env::args().any(|a| a == "--hidden" || a == "--minimized");
     let result = tauri::Builder::default()
         // First: a second launch only focuses the running window.
@@ -85,17 +88,33 @@ pub fn run() {
             Ok(())
         })
         .on_window_event(|window, event| {
-            // Closing the dashboard keeps alicred running in the tray.
-            if let WindowEvent::CloseRequested { api, .. } = event {
-                api.prevent_close();
-                let _ = window.hide();
+            if let WindowEvent::Destroyed = event
+                && window.label() == "main"
+            {
+                lifecycle::end_idle_network_process(window.app_handle());
             }
         })
-        .run(tauri::generate_context!());
-    if let Err(e) = result {
-        eprintln!("alicred: {e}");
-        std::process::exit(1);
-    }
+        .build(tauri::generate_context!());
+    let app = match result {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("alicred: {e}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|_app, event| {
+        // Closing the dashboard destroys its window and webview (WebKit's
+        // web process ends with it): the state lives in the backend and the
+        // tray agent runs all day, so it should not carry a hidden page. The
+        // last window closing keeps alicred running in the tray; only Quit
+        // (an explicit exit code) ends it.
+        if let RunEvent::ExitRequested {
+            code: None, api, ..
+        } = event
+        {
+            api.prevent_exit();
+        }
+    });
 }
 
 /// Open the profiles, seed the first-run demo if wanted, start the agent.

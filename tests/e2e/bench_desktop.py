@@ -1,12 +1,20 @@
 """Desktop app benchmarks: memory (PSS of the whole process tree) with the
-dashboard open and with only the tray, and cold start to the endpoint serving.
+dashboard open, with only the tray at start (`--hidden`) and with only the tray
+after the dashboard was opened and closed; cold start to the endpoint serving.
 
 Run through bench_desktop.sh (a private D-Bus session with a real Secret
-Service, Xvfb and a notification server). Prints a Markdown table.
+Service, Xvfb and a notification server). With ALICRED_DESKTOP_BASE_BIN set, a
+baseline binary (e.g. the release build of main before a change) is measured
+in the same run, interleaved with ALICRED_DESKTOP_BIN. Prints the BENCHMARKS.md
+section (Markdown) on stdout.
 """
 
-import json
+import ctypes
+import hashlib
+import hmac
 import os
+import platform
+import re
 import signal
 import socket
 import statistics
@@ -15,11 +23,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import date
 from pathlib import Path
 
 BIN = os.environ["ALICRED_DESKTOP_BIN"]
+BASE = os.environ.get("ALICRED_DESKTOP_BASE_BIN") or None
 TMP = Path(os.environ["SESSION_TMP"])
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+MEM_RUNS = int(os.environ.get("BENCH_MEM_RUNS", "3"))
 SETTLE = float(os.environ.get("BENCH_SETTLE", "8"))
 
 
@@ -48,26 +59,55 @@ def children(pid):
     return out
 
 
-def pss_kib(pid):
+def rollup(pid):
+    """smaps_rollup of one process as {field: KiB}."""
+    out = {}
     try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    except OSError:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+            k, v = line.split(":", 1)
+            out[k] = int(v.split()[0])
+    except (OSError, ValueError, IndexError):
         pass
-    return 0
+    return out
 
 
-def tree_pss_mib(pid):
-    procs = children(pid)
-    return sum(pss_kib(p) for p in procs) / 1024, len(procs)
+def comm(pid):
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return "?"
 
 
-def start(home, port, *args, demo=False):
+def tree(pid):
+    """[(name, rollup)] for the app and all its descendants."""
+    return [(comm(p), rollup(p)) for p in children(pid)]
+
+
+def total_mib(t):
+    return sum(r.get("Pss", 0) for _, r in t) / 1024
+
+
+def top_mappings(pid, n=8):
+    """The n mappings with the most PSS in one process: [(name, KiB)], same-named ones summed."""
+    sums, name = {}, None
+    try:
+        for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                parts = line.split(None, 5)
+                name = parts[5] if len(parts) > 5 else "[anon]"
+            elif line.startswith("Pss:") and name is not None:
+                sums[name] = sums.get(name, 0) + int(line.split()[1])
+    except OSError:
+        return []
+    return sorted(sums.items(), key=lambda kv: -kv[1])[:n]
+
+
+def start(binary, home, port, *args, demo=False):
     env = dict(os.environ, ALICRED_HOME=str(home), ALICRED_LISTEN=f"127.0.0.1:{port}", ALICRED_LOG="warn")
     if not demo:
         env["ALICRED_NO_DEMO"] = "1"
-    return subprocess.Popen([BIN, *args], env=env, stdout=subprocess.DEVNULL, stderr=open(TMP / "bench-app.log", "a"))
+    return subprocess.Popen([binary, *args], env=env, stdout=subprocess.DEVNULL,
+                            stderr=open(TMP / "bench-app.log", "a"))
 
 
 def stop(p):
@@ -93,17 +133,13 @@ def until_serving(port, p, url=None, timeout=30):
                     answered = time.perf_counter() - t0
                 if r.status == 200:
                     return answered, time.perf_counter() - t0
-        except urllib.error.HTTPError as e:
-            if os.environ.get("BENCH_DEBUG") and url:
-                print("HTTP", e.code, e.read()[:200], file=sys.stderr)
+        except urllib.error.HTTPError:
             if answered is None:
                 answered = time.perf_counter() - t0
             if url is None:
                 return answered, None
-        except (urllib.error.URLError, OSError) as e:
-            if os.environ.get("BENCH_DEBUG") and time.perf_counter() - t0 > 5:
-                print("not yet:", repr(e)[:200], file=sys.stderr)
-                time.sleep(1)
+        except (urllib.error.URLError, OSError):
+            pass
         time.sleep(0.005)
     raise TimeoutError("endpoint did not serve")
 
@@ -117,63 +153,192 @@ def endpoint_token(home):
         return None
     # A profile URL carries its own capability, derived as the core's
     # server::token::capability_for does (README, "one URL, one profile").
-    import hashlib
-    import hmac
     return hmac.new(token.encode(), b"alicred-endpoint-v1\0profile\0demo-alice", hashlib.sha256).hexdigest()[:32]
 
 
-def main():
-    rows = []
-    # First run of the README quick start: demo emulator + 8 sample profiles.
-    home = TMP / "bench-demo"
-    port = free_port()
-    t0 = time.perf_counter()
-    p = start(home, port, demo=True)
-    first, _ = until_serving(port, p)
-    rows.append(("First start with the demo (emulator + 8 sample profiles seeded), to endpoint answering", f"{first * 1000:.0f} ms"))
-    time.sleep(SETTLE)
-    dash, n_dash = tree_pss_mib(p.pid)
-    stop(p)
-    token = endpoint_token(home)
+# --- closing the dashboard as a window manager's close button does ----------
 
-    # Cold starts with the seeded profiles: endpoint answering, and the active
-    # profile's credentials served (200) when the token could be read.
+class _XClientMessage(ctypes.Structure):
+    _fields_ = [("type", ctypes.c_int), ("serial", ctypes.c_ulong), ("send_event", ctypes.c_int),
+                ("display", ctypes.c_void_p), ("window", ctypes.c_ulong), ("message_type", ctypes.c_ulong),
+                ("format", ctypes.c_int), ("l", ctypes.c_long * 5)]
+
+
+class _XEvent(ctypes.Union):
+    _fields_ = [("xclient", _XClientMessage), ("pad", ctypes.c_long * 24)]
+
+
+def dashboard_windows():
+    """X ids of the top-level windows titled "alicred" (the dashboard)."""
+    out = subprocess.run(["xwininfo", "-root", "-children"], capture_output=True, text=True, timeout=10).stdout
+    return [int(m.group(1), 16) for m in re.finditer(r'^\s+(0x[0-9a-f]+) "alicred": ', out, re.M)]
+
+
+def close_dashboard():
+    """Send WM_DELETE_WINDOW to the dashboard (what a window manager's close button does)."""
+    wins = dashboard_windows()
+    if not wins:
+        raise RuntimeError("no dashboard window to close")
+    x = ctypes.cdll.LoadLibrary("libX11.so.6")
+    x.XOpenDisplay.restype = ctypes.c_void_p
+    x.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x.XInternAtom.restype = ctypes.c_ulong
+    x.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+    x.XSendEvent.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_long, ctypes.c_void_p]
+    x.XFlush.argtypes = [ctypes.c_void_p]
+    x.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    dpy = x.XOpenDisplay(None)
+    try:
+        protocols = x.XInternAtom(dpy, b"WM_PROTOCOLS", 0)
+        delete = x.XInternAtom(dpy, b"WM_DELETE_WINDOW", 0)
+        for w in wins:
+            ev = _XEvent()
+            ev.xclient.type = 33  # ClientMessage
+            ev.xclient.window = w
+            ev.xclient.message_type = protocols
+            ev.xclient.format = 32
+            ev.xclient.l[0] = delete
+            x.XSendEvent(dpy, w, 0, 0, ctypes.byref(ev))
+        x.XFlush(dpy)
+    finally:
+        x.XCloseDisplay(dpy)
+    t0 = time.monotonic()
+    while dashboard_windows() and time.monotonic() - t0 < 10:
+        time.sleep(0.1)
+
+
+# --- the runs ----------------------------------------------------------------
+
+def cold_starts(binary, home, token):
     answers, serves = [], []
     for _ in range(RUNS):
         port = free_port()
-        p = start(home, port, demo=False)
+        p = start(binary, home, port)
         # demo-alice is an access-key profile: served without any network call.
         url = f"http://127.0.0.1:{port}/{token}/v1/credentials/demo-alice" if token else None
         a, s = until_serving(port, p, url)
-        answers.append(a)
+        answers.append(a * 1000)
         if s is not None:
-            serves.append(s)
+            serves.append(s * 1000)
         stop(p)
-    rows.append((f"Cold start to endpoint answering (8 profiles, median of {RUNS})", f"{statistics.median(answers) * 1000:.0f} ms"))
-    if serves:
-        rows.append((f"Cold start to a profile's credentials served (HTTP 200, access-key profile) (median of {RUNS})", f"{statistics.median(serves) * 1000:.0f} ms"))
+    return answers, serves
 
-    # Memory with the dashboard open (8 profiles, fresh) and with only the tray.
-    samples = {"dash": [], "tray": []}
-    counts = {}
-    for _ in range(3):
-        for mode, args in (("dash", []), ("tray", ["--hidden"])):
-            port = free_port()
-            p = start(home, port, *args)
-            until_serving(port, p)
-            time.sleep(SETTLE)
-            mib, n = tree_pss_mib(p.pid)
-            samples[mode].append(mib)
-            counts[mode] = n
-            stop(p)
-    rows.append((f"Memory, dashboard open (PSS of {counts['dash']} processes, median of 3)", f"{statistics.median(samples['dash']):.1f} MiB"))
-    rows.append((f"Memory, tray only (`--hidden`, PSS of {counts['tray']} process(es), median of 3)", f"{statistics.median(samples['tray']):.1f} MiB"))
-    rows.append(("Memory, first demo start with dashboard", f"{dash:.1f} MiB ({n_dash} processes)"))
 
-    print("| measurement | result |")
-    print("|---|---|")
-    for k, v in rows:
-        print(f"| {k} | {v} |")
+def memory_open_close(binary, home):
+    """Dashboard open, then the same process after its window was closed."""
+    port = free_port()
+    p = start(binary, home, port)
+    until_serving(port, p)
+    time.sleep(SETTLE)
+    opened = tree(p.pid)
+    close_dashboard()
+    time.sleep(SETTLE)
+    closed = tree(p.pid)
+    closed_maps = top_mappings(p.pid)
+    alive = p.poll() is None
+    stop(p)
+    if not alive:
+        raise RuntimeError("closing the dashboard ended the app")
+    return opened, closed, closed_maps
+
+
+def memory_hidden(binary, home):
+    port = free_port()
+    p = start(binary, home, port, "--hidden")
+    until_serving(port, p)
+    time.sleep(SETTLE)
+    t, maps = tree(p.pid), top_mappings(p.pid)
+    stop(p)
+    return t, maps
+
+
+def breakdown(t):
+    """Per process: PSS, of which anonymous / file-backed / shared memory (MiB)."""
+    rows = []
+    for name, r in t:
+        rows.append(f"{name} {r.get('Pss', 0) / 1024:.1f} (anon {r.get('Pss_Anon', 0) / 1024:.1f}, "
+                    f"file {r.get('Pss_File', 0) / 1024:.1f}, shmem {r.get('Pss_Shmem', 0) / 1024:.1f})")
+    return "; ".join(rows)
+
+
+def main():
+    bins = [("after", BIN)] + ([("before", BASE)] if BASE else [])
+    # First run of the README quick start: demo emulator + 8 sample profiles.
+    home = TMP / "bench-demo"
+    port = free_port()
+    p = start(BIN, home, port, demo=True)
+    first, _ = until_serving(port, p)
+    stop(p)
+    token = endpoint_token(home)
+
+    res = {k: {"answer": [], "serve": [], "open": [], "closed": [], "hidden": []} for k, _ in bins}
+    detail = {}
+    for _ in range(MEM_RUNS):
+        for key, b in bins:
+            opened, closed, closed_maps = memory_open_close(b, home)
+            hidden, hidden_maps = memory_hidden(b, home)
+            res[key]["open"].append(total_mib(opened))
+            res[key]["closed"].append(total_mib(closed))
+            res[key]["hidden"].append(total_mib(hidden))
+            detail[key] = dict(opened=opened, closed=closed, closed_maps=closed_maps, hidden=hidden,
+                               hidden_maps=hidden_maps)
+    for key, b in bins:
+        a, s = cold_starts(b, home, token)
+        res[key]["answer"] += a
+        res[key]["serve"] += s
+
+    def med(key, m, fmt="{:.0f}"):
+        v = res[key][m]
+        return fmt.format(statistics.median(v)) if v else "—"
+
+    cpu = "?"
+    try:
+        cpu = re.search(r"model name\s*:\s*(.*)", Path("/proc/cpuinfo").read_text()).group(1)
+    except (OSError, AttributeError):
+        pass
+    ui = Path(__file__).resolve().parents[2] / "ui" / "dist" / "assets"
+    js = sum(f.stat().st_size for f in ui.glob("*.js")) if ui.is_dir() else 0
+    css = sum(f.stat().st_size for f in ui.glob("*.css")) if ui.is_dir() else 0
+
+    out = []
+    w = out.append
+    w("## Desktop app (issues 5, 13)\n")
+    w(f"Measured {date.today()} on {os.cpu_count()} cores ({cpu}), release build "
+      "(`cargo build --release -p alicred-desktop --features custom-protocol`), by "
+      "`tests/e2e/bench_desktop.sh` (`scripts/bench.sh desktop`): Xvfb, a private D-Bus session with "
+      "gnome-keyring as the Secret Service, dunst as notification server. Memory is the PSS of the "
+      "whole process tree (the app plus WebKit's web and network processes), summed from "
+      f"`/proc/*/smaps_rollup`, {SETTLE:.0f} s after start (or after the close); the profiles are the "
+      f"demo's 8 samples. Medians of {MEM_RUNS} memory runs and {RUNS} cold starts"
+      + (", the baseline (`before`: the release build of main before issue 13) interleaved in the same run." if BASE else ".")
+      + " The dashboard is closed by sending it `WM_DELETE_WINDOW`, as a window manager's close button does.\n")
+    head = "| measurement | " + " | ".join(k for k, _ in bins) + " | target |"
+    w(head)
+    w("|---" * (len(bins) + 2) + "|")
+    rows = [
+        ("Memory, dashboard open", "open", "{:.0f} MiB", "< 200 MiB"),
+        ("Memory, tray only after the dashboard was opened and closed", "closed", "{:.0f} MiB", "< 60 MiB"),
+        ("Memory, tray only at start (`--hidden`)", "hidden", "{:.0f} MiB", "< 50 MiB"),
+        ("Cold start to the endpoint answering", "answer", "{:.0f} ms", "< 1 s"),
+        ("Cold start to a profile's credentials served (HTTP 200, `demo-alice`)", "serve", "{:.0f} ms", "< 1 s"),
+    ]
+    for label, m, fmt, target in rows:
+        w(f"| {label} | " + " | ".join(med(k, m, fmt) for k, _ in bins) + f" | {target} |")
+    w(f"| First start with the demo (emulator started, 8 sample profiles written to the keyring), to the endpoint answering | {first * 1000:.0f} ms"
+      + (" | —" if BASE else "") + " | — |")
+    w("")
+    w(f"Dashboard bundle: {js / 1024:.1f} KiB of JavaScript, {css / 1024:.1f} KiB of CSS (`ui/dist`, uncompressed).\n")
+    w("Where the memory goes (last run; MiB of PSS per process, split into anonymous, file-backed and shared memory):\n")
+    for key, _ in bins:
+        d = detail[key]
+        w(f"- {key}, dashboard open: {breakdown(d['opened'])}")
+        w(f"- {key}, after close: {breakdown(d['closed'])}")
+        w(f"- {key}, `--hidden`: {breakdown(d['hidden'])}")
+    w("")
+    d = detail["after"]
+    w("Largest mappings of the app process, tray only after close (PSS, KiB): "
+      + ", ".join(f"`{Path(n).name if n.startswith('/') else n}` {k}" for n, k in d["closed_maps"]) + ".\n")
+    print("\n".join(out))
     return 0
 
 

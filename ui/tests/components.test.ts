@@ -60,7 +60,10 @@ function backend(calls: Calls, overrides: Record<string, (args: Record<string, u
       case 'list_profiles':
         return profiles();
       case 'get_events':
-        return [{ id: 1, at: iso(NOW), profile: 'dev', kind: 'refreshed', message: 'refreshed; valid for 1 h' }];
+        // Like the backend: only events after the last one the page has.
+        return ((args as { after?: number | null })?.after ?? 0) >= 1
+          ? []
+          : [{ id: 1, at: iso(NOW), profile: 'dev', kind: 'refreshed', message: 'refreshed; valid for 1 h' }];
       case 'endpoint_info':
         return {
           url: 'http://127.0.0.1:47911/tok/v1/credentials',
@@ -131,6 +134,14 @@ describe('dashboard', () => {
     await fireEvent.click(screen.getByTestId('verify-dev'));
     await vi.waitFor(() => expect(screen.getByTestId('verify-result-dev')).toHaveTextContent('assumed-role/dev/s'));
     await vi.waitFor(() => expect(screen.getByTestId('timeline-dev')).toHaveTextContent('1 refresh ·'));
+    // Later reloads ask only for the last bucket and newer ones, and replace that bucket.
+    await vi.advanceTimersByTimeAsync(30_000);
+    const asked = calls.filter((c) => c.cmd === 'get_timeline' && c.args.name === 'dev');
+    expect(asked[0].args.since).toBeNull();
+    expect(asked[asked.length - 1].args.since).toBe(iso(NOW - 600_000));
+    expect(screen.getByTestId('timeline-dev')).toHaveTextContent('1 refresh ·');
+    // The event log asks for no more events than it shows.
+    expect(calls.filter((c) => c.cmd === 'get_events').every((c) => c.args.limit === 200)).toBe(true);
   });
 
   it('rotates access-key profiles after asking, shows key age', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BUCKET_MS, DAY_MS, hourTicks, timelineBars } from '../src/lib/timeline';
+import { BUCKET_MS, DAY_MS, hourTicks, mergeTimeline, timelineBars, timelineSince } from '../src/lib/timeline';
 
 const NOW = Date.parse('2026-01-02T00:00:00Z');
 const at = (msAgo: number) => new Date(NOW - msAgo).toISOString();
@@ -30,5 +30,13 @@ describe('timeline', () => {
     const t = hourTicks(NOW, 240);
     expect(t.length).toBeGreaterThanOrEqual(4);
     expect(t.every((x) => x.x >= 0 && x.x <= 240)).toBe(true);
+  });
+  it('applies a delta: the last bucket replaced, new ones added, day-old ones dropped', () => {
+    const b = (ago: number, refreshes: number) => ({ start: at(ago), refreshes, failures: 0, handouts: 0 });
+    const old = [b(DAY_MS + BUCKET_MS, 1), b(2 * BUCKET_MS, 1), b(BUCKET_MS, 1)];
+    expect(timelineSince(old)).toBe(at(BUCKET_MS));
+    expect(timelineSince([])).toBeUndefined();
+    expect(mergeTimeline(old, [b(BUCKET_MS, 3), b(0, 1)], NOW)).toEqual([b(2 * BUCKET_MS, 1), b(BUCKET_MS, 3), b(0, 1)]);
+    expect(mergeTimeline(undefined, [b(0, 1)], NOW)).toEqual([b(0, 1)]);
   });
 });

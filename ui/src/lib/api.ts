@@ -36,10 +36,14 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
   }
 }
 
+/** The event log keeps (and the backend sends) only the newest events it shows. */
+export const EVENT_LOG_SIZE = 200;
+
 export const api = {
   listProfiles: () => call<ProfileStatus[]>('list_profiles'),
-  getEvents: (after?: number) => call<AppEvent[]>('get_events', { after: after ?? null }),
-  getTimeline: (name: string) => call<TimelineBucket[]>('get_timeline', { name }),
+  getEvents: (after?: number) => call<AppEvent[]>('get_events', { after: after ?? null, limit: EVENT_LOG_SIZE }),
+  /** With `since` (the start of the last bucket the page has): only that bucket and newer ones. */
+  getTimeline: (name: string, since?: string) => call<TimelineBucket[]>('get_timeline', { name, since: since ?? null }),
   typeGuides: () => call<TypeGuide[]>('type_guides'),
   checkProfile: (input: ProfileInput) => call<Problem[]>('check_profile', { input }),
   addProfile: (input: ProfileInput, secret: SecretInput | null, replace: boolean) =>

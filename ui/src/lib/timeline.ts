@@ -14,6 +14,18 @@ export interface Bar {
   title: string;
 }
 
+/** Where a timeline delta starts: the page's last bucket (it may still grow). */
+export function timelineSince(buckets: TimelineBucket[] | undefined): string | undefined {
+  return buckets?.length ? buckets[buckets.length - 1].start : undefined;
+}
+
+/** Apply a delta from `timelineSince`: replace buckets from its first one on, drop those older than a day. */
+export function mergeTimeline(old: TimelineBucket[] | undefined, delta: TimelineBucket[], now: number): TimelineBucket[] {
+  const since = timelineSince(old);
+  const kept = since === undefined ? [] : old!.filter((b) => Date.parse(b.start) < Date.parse(since));
+  return [...kept, ...delta].filter((b) => Date.parse(b.start) + BUCKET_MS > now - DAY_MS);
+}
+
 /** Place each bucket on a `width`-wide track ending at `now`. */
 export function timelineBars(buckets: TimelineBucket[], now: number, width: number): Bar[] {
   const start = now - DAY_MS;
