@@ -7,20 +7,20 @@
 //! agent), the app still runs the engine so the dashboard works, and shows
 //! the agent's error where the URL would be.
 
-use alicred_core::clock::SystemClock;
-use alicred_core::engine::{Engine, ProviderFactory, SourceLookup};
+use alicred_core::engine::Engine;
 use alicred_core::profile::ProfileName;
-use alicred_core::providers::{self, Provider, ProviderContext, ProviderError};
-use alicred_core::server::{Agent as CoreAgent, AgentConfig, AgentHandle};
+use alicred_core::providers::ProviderContext;
+use alicred_core::server::{Agent, AgentHandle};
 use alicred_core::service::Alicred;
-use alicred_core::store::config::ProfilesFile;
+use alicred_core::usecases::UseCases;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 /// Overrides the endpoint's listen address (tests, benchmarks, a second user).
 pub const LISTEN_ENV: &str = "ALICRED_LISTEN";
 
-pub struct Agent {
+/// The app's agent: the engine, and the endpoint when it could start.
+pub struct DesktopAgent {
     engine: Engine,
     ctx: ProviderContext,
     handle: Mutex<Option<AgentHandle>>,
@@ -28,20 +28,7 @@ pub struct Agent {
     endpoint_error: Option<String>,
 }
 
-/// Every profile type's provider, sources taken from the engine's cache.
-pub fn factory() -> Arc<dyn ProviderFactory> {
-    Arc::new(
-        |name: &ProfileName,
-         profiles: &ProfilesFile,
-         ctx: &ProviderContext,
-         source: &mut SourceLookup<'_>|
-         -> Result<Arc<dyn Provider>, ProviderError> {
-            providers::build_with(name, profiles, ctx, source)
-        },
-    )
-}
-
-impl Agent {
+impl DesktopAgent {
     /// Start the engine and the endpoint. Must run inside the Tokio runtime.
     /// The listen address comes from `ALICRED_LISTEN`, else the profiles file.
     pub async fn start(alicred: &Alicred) -> Result<Self, String> {
@@ -55,15 +42,12 @@ impl Agent {
     }
 
     pub async fn start_on(alicred: &Alicred, listen: Option<SocketAddr>) -> Result<Self, String> {
-        let ctx = ProviderContext::new(alicred.secrets().clone(), Arc::new(SystemClock));
-        let mut cfg = AgentConfig::new(
-            alicred.paths().clone(),
-            alicred.secrets().clone(),
-            ctx.clone(),
-            factory(),
-        );
+        // The same agent configuration as `alicred agent` (StandardFactory).
+        let mut cfg = alicred.agent_config();
+        let ctx = cfg.ctx.clone();
+        let factory = cfg.factory.clone();
         cfg.listen = listen;
-        match CoreAgent::start(cfg).await {
+        match Agent::start(cfg).await {
             Ok(handle) => Ok(Self {
                 engine: handle.engine().clone(),
                 ctx,
@@ -73,7 +57,7 @@ impl Agent {
             Err(e) => {
                 tracing::warn!("endpoint not started: {e}");
                 let profiles = alicred.profiles().map_err(|e| e.to_string())?;
-                let engine = Engine::start(profiles, ctx.clone(), factory());
+                let engine = Engine::start(profiles, ctx.clone(), factory);
                 Ok(Self {
                     engine,
                     ctx,
@@ -90,6 +74,11 @@ impl Agent {
 
     pub fn ctx(&self) -> &ProviderContext {
         &self.ctx
+    }
+
+    /// The use cases, with this process's engine.
+    pub fn use_cases(&self, alicred: &Alicred) -> UseCases {
+        UseCases::in_process(alicred.clone(), self.ctx.clone(), self.engine.clone())
     }
 
     /// URL serving `name` (the active profile when `None`). It carries the
@@ -115,19 +104,6 @@ impl Agent {
             .ok()?
             .as_ref()
             .map(|h| h.url_base().to_string())
-    }
-
-    /// Pick up a changed profiles file.
-    pub fn reload(&self, file: ProfilesFile) {
-        let handled = self
-            .handle
-            .lock()
-            .ok()
-            .and_then(|g| g.as_ref().map(|h| h.reload().is_ok()))
-            .unwrap_or(false);
-        if !handled && file != self.engine.profiles() {
-            self.engine.reload(file);
-        }
     }
 
     /// Stop serving and stop the engine; removes the agent file.

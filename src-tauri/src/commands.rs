@@ -4,8 +4,9 @@
 
 use crate::error::{CmdResult, CommandError, parse_name};
 use crate::state::{AppState, Settings};
-use alicred_core::aliyun::{endpoints, sts};
+use alicred_core::aliyun::sts;
 use alicred_core::engine::{Event, ProfileStatus, TimelineBucket};
+use alicred_core::usecases::{RotatePlan, RotateRequest, Rotated};
 use alicred_core::profile::validate::Problem;
 use alicred_core::profile::{ProfileInput, ProfileType, TypeGuide};
 use alicred_core::sensitive::Sensitive;
@@ -82,7 +83,7 @@ pub fn type_guides() -> Vec<TypeGuide> {
 
 #[tauri::command]
 pub async fn check_profile(state: AppStateRef<'_>, input: ProfileInput) -> CmdResult<Vec<Problem>> {
-    blocking(&state, move |s| Ok(s.alicred.check(&input)?)).await
+    blocking(&state, move |s| Ok(s.uc.check_profile(&input)?)).await
 }
 
 /// The secret as the form sends it: once, never echoed back.
@@ -116,11 +117,8 @@ pub async fn add_profile(
     blocking(&state, move |s| {
         // Decided here, not in the webview: an external profile runs a command.
         crate::confirm::confirm_external(&input, replace, &dialog)?;
-        let warnings = s
-            .alicred
-            .add_profile(&input, secret.map(StoredKey::from), replace)?;
-        s.reload()?;
-        Ok(warnings)
+        Ok(s.uc
+            .add_profile(&input, secret.map(StoredKey::from), replace)?)
     })
     .await
 }
@@ -128,36 +126,19 @@ pub async fn add_profile(
 #[tauri::command]
 pub async fn get_profile_input(state: AppStateRef<'_>, name: String) -> CmdResult<ProfileInput> {
     let name = parse_name(&name)?;
-    blocking(&state, move |s| {
-        let file = s.alicred.profiles()?;
-        let p = file
-            .get(&name)
-            .map_err(|e| CommandError::msg(e.to_string()))?;
-        Ok(ProfileInput::from_profile(p))
-    })
-    .await
+    blocking(&state, move |s| Ok(s.uc.profile_input(&name)?)).await
 }
 
 #[tauri::command]
 pub async fn remove_profile(state: AppStateRef<'_>, name: String) -> CmdResult<()> {
     let name = parse_name(&name)?;
-    blocking(&state, move |s| {
-        s.alicred.remove_profile(&name)?;
-        s.reload()?;
-        Ok(())
-    })
-    .await
+    blocking(&state, move |s| Ok(s.uc.remove_profile(&name)?)).await
 }
 
 #[tauri::command]
 pub async fn set_active(app: AppHandle, state: AppStateRef<'_>, name: String) -> CmdResult<()> {
     let name = parse_name(&name)?;
-    blocking(&state, move |s| {
-        s.alicred.set_active(&name)?;
-        s.reload()?;
-        Ok(())
-    })
-    .await?;
+    blocking(&state, move |s| Ok(s.uc.use_profile(&name)?)).await?;
     crate::tray::request_rebuild(&app);
     Ok(())
 }
@@ -172,56 +153,45 @@ pub async fn refresh(state: AppStateRef<'_>, name: Option<String>) -> CmdResult<
 #[tauri::command]
 pub async fn verify(state: AppStateRef<'_>, name: String) -> CmdResult<sts::CallerIdentity> {
     let name = parse_name(&name)?;
-    let file = {
-        let s = state.inner().clone();
-        blocking(&s, |s| Ok(s.alicred.profiles()?)).await?
-    };
-    let profile = file
-        .get(&name)
-        .map_err(|e| CommandError::msg(e.to_string()))?;
-    let provider = state.agent.engine().cached(&name).ok_or_else(|| {
-        CommandError::msg(format!(
-            "profile {name} is not loaded yet; try again in a moment"
-        ))
-    })?;
-    let ctx = state.agent.ctx();
-    let endpoint = endpoints::sts_for_profile(profile, ctx)?;
-    Ok(sts::verify(provider.as_ref(), ctx, &endpoint).await?)
+    Ok(state.uc.verify(&name, None).await?)
 }
 
-fn rotator(state: &AppState) -> alicred_core::rotation::Rotator {
-    let engine = state.agent.engine();
-    alicred_core::rotation::Rotator::with_context(
-        state.alicred.clone(),
-        state.agent.ctx().clone(),
-        Arc::new(engine.clone()),
-    )
-    .with_events(engine.bus().clone())
+/// How "rotate now" works for a profile (for the confirmation dialog).
+#[tauri::command]
+pub async fn rotate_plan(state: AppStateRef<'_>, name: String) -> CmdResult<RotatePlan> {
+    let name = parse_name(&name)?;
+    Ok(state.uc.rotate_plan(&name).await?)
 }
 
-/// Rotate an access-key profile's AccessKey (design §6). `delete_inactive`
-/// is the user's consent to delete an inactive second key first.
+/// Rotate a profile now: RAM for access-key, KMS for kms-secret (the core
+/// decides). `delete_inactive` is the user's consent to delete an inactive
+/// second key first.
 #[tauri::command]
 pub async fn rotate(
     app: AppHandle,
     state: AppStateRef<'_>,
     name: String,
     delete_inactive: bool,
-) -> CmdResult<alicred_core::rotation::RotationReport> {
+) -> CmdResult<RotateResult> {
     let name = parse_name(&name)?;
-    let opts = alicred_core::rotation::RotateOptions {
+    let req = RotateRequest {
+        old_key: None,
         delete_inactive,
-        ..Default::default()
     };
     let mut progress = |_p: alicred_core::rotation::RotationProgress| {};
-    let report = rotator(&state)
-        .rotate(&name, opts, &mut progress)
-        .await
-        .map_err(|e| CommandError::msg(e.to_string()))?;
-    let s = state.inner().clone();
-    blocking(&s, |s| Ok(s.reload()?)).await?;
+    let rotated = state.uc.rotate(&name, req, &mut progress).await?;
     crate::tray::request_rebuild(&app);
-    Ok(report)
+    Ok(RotateResult {
+        message: rotated.message(),
+        rotated,
+    })
+}
+
+/// A rotation's outcome: one line for people, and the details.
+#[derive(Serialize)]
+pub struct RotateResult {
+    message: String,
+    rotated: Rotated,
 }
 
 /// Key age, last rotation and pending step of an access-key profile.
@@ -231,7 +201,9 @@ pub async fn rotation_status(
     name: String,
 ) -> CmdResult<alicred_core::rotation::RotationStatus> {
     let name = parse_name(&name)?;
-    rotator(&state)
+    state
+        .uc
+        .rotator()
         .key_status(&name)
         .await
         .map_err(|e| CommandError::msg(e.to_string()))

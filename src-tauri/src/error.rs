@@ -2,7 +2,8 @@
 //! on, plus field problems for the forms. Never a secret.
 
 use alicred_core::profile::validate::Problem;
-use alicred_core::service::ServiceError;
+use alicred_core::service::{SecretProblem, ServiceError};
+use alicred_core::usecases::UseCaseError;
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -23,10 +24,49 @@ impl CommandError {
 
 impl From<ServiceError> for CommandError {
     fn from(e: ServiceError) -> Self {
-        let message = e.to_string();
+        let message = service_message(&e);
         match e {
             ServiceError::Invalid(problems) => Self { message, problems },
             _ => Self::msg(message),
+        }
+    }
+}
+
+/// The core says what is wrong; the dashboard says how to fix it in the
+/// words of its form.
+fn service_message(e: &ServiceError) -> String {
+    match e {
+        ServiceError::Exists(n) => {
+            format!("A profile named {n} already exists: choose another name, or edit {n}.")
+        }
+        ServiceError::MissingSecret(ty) => {
+            format!("A {ty} profile needs its secret: fill in AccessKeyId and AccessKeySecret.")
+        }
+        ServiceError::UnexpectedSecret(ty) => {
+            format!("A {ty} profile takes no secret: leave the secret fields empty.")
+        }
+        ServiceError::BadSecret(p) => match p {
+            SecretProblem::MissingToken => {
+                "An sts-token profile needs its SecurityToken: fill in SecurityToken.".into()
+            }
+            SecretProblem::UnexpectedToken => "An access-key profile takes no SecurityToken: clear SecurityToken, or choose the sts-token type for temporary credentials.".into(),
+            other => other.to_string(),
+        },
+        ServiceError::NoActiveProfile => {
+            "No profile is active: pick one in the table (Use).".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+impl From<UseCaseError> for CommandError {
+    fn from(e: UseCaseError) -> Self {
+        match e {
+            UseCaseError::Service(s) => s.into(),
+            UseCaseError::BadUrl { value, reason } => {
+                Self::msg(format!("The STS endpoint {value:?} is not a URL: {reason}"))
+            }
+            other => Self::msg(other.to_string()),
         }
     }
 }

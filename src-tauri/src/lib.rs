@@ -10,11 +10,12 @@ pub mod notify;
 pub mod state;
 pub mod tray;
 
-use crate::agent::Agent;
+use crate::agent::DesktopAgent;
 use crate::state::AppState;
 use alicred_core::paths::Paths;
 use alicred_core::service::Alicred;
 use std::sync::Arc;
+use chrono::Utc;
 use std::time::Duration;
 use tauri::{AppHandle, Emitter, Manager, RunEvent, WindowEvent};
 use tauri_plugin_autostart::ManagerExt as _;
@@ -58,6 +59,7 @@ pub fn run() {
             commands::copy_text,
             commands::rotate,
             commands::rotation_status,
+            commands::rotate_plan,
         ])
         .setup(move |app| {
             let state = tauri::async_runtime::block_on(start_state()).map_err(
@@ -128,7 +130,7 @@ async fn start_state() -> Result<AppState, String> {
             Err(e) => tracing::warn!("demo not started: {e}"),
         }
     }
-    let agent = Agent::start(&alicred).await?;
+    let agent = DesktopAgent::start(&alicred).await?;
     let state = AppState::new(alicred, agent);
     if let Ok(mut d) = state.demo.lock() {
         *d = demo;
@@ -142,19 +144,19 @@ fn wants_demo(alicred: &Alicred) -> bool {
     if std::env::var_os("ALICRED_NO_DEMO").is_some_and(|v| !v.is_empty()) {
         return false;
     }
-    alicred_core::demo::may_seed(alicred).unwrap_or(false)
+    alicred_demo::may_seed(alicred).unwrap_or(false)
 }
 
-async fn start_demo(alicred: &Alicred) -> Result<alicred_fakecloud::FakeCloudHandle, String> {
+async fn start_demo(alicred: &Alicred) -> Result<alicred_demo::DemoCloud, String> {
     // The `external` sample runs the CLI, when it is installed beside us.
     let cli = std::env::current_exe()
         .ok()
         .and_then(|p| p.parent().map(|d| d.join("alicred")))
         .filter(|p| p.is_file());
-    let addr = alicred_core::demo::DEMO_EMULATOR_ADDR
+    let addr = alicred_demo::DEMO_EMULATOR_ADDR
         .parse()
         .map_err(|e| format!("{e}"))?;
-    let (cloud, names) = alicred_core::demo::start(alicred, addr, cli)
+    let (cloud, names) = alicred_demo::start(alicred, addr, cli)
         .await
         .map_err(|e| e.to_string())?;
     tracing::info!(
@@ -168,7 +170,6 @@ async fn start_demo(alicred: &Alicred) -> Result<alicred_fakecloud::FakeCloudHan
 fn spawn_event_loop(app: AppHandle, state: Arc<AppState>) {
     let mut rx = state.agent.engine().subscribe();
     let a = app.clone();
-    let s = state.clone();
     tauri::async_runtime::spawn(async move {
         let mut notifier = notify::Notifier::default();
         loop {
@@ -179,14 +180,7 @@ fn spawn_event_loop(app: AppHandle, state: Arc<AppState>) {
             };
             let _ = a.emit(EVENT_NAME, &ev);
             tray::request_rebuild(&a);
-            let profiles = s.agent.engine().profiles();
-            let type_of = |n: &str| {
-                n.parse()
-                    .ok()
-                    .and_then(|n| profiles.profiles.get(&n))
-                    .map(|p| p.profile_type())
-            };
-            if let Some(note) = notifier.decide(&ev, type_of) {
+            if let Some(note) = notifier.decide(&ev) {
                 let app2 = a.clone();
                 std::thread::spawn(move || {
                     notify::show(&note, move |_action| commands::show_dashboard(&app2))
@@ -194,16 +188,29 @@ fn spawn_event_loop(app: AppHandle, state: Arc<AppState>) {
             }
         }
     });
-    // The menu: debounced on events, and every 30 s for the time-left labels.
+    spawn_tray_loop(app, state);
+}
+
+/// The menu is rebuilt when asked ([`tray::request_rebuild`]: events, menu
+/// clicks) and when a time-left label changes; otherwise the loop sleeps.
+fn spawn_tray_loop(app: AppHandle, state: Arc<AppState>) {
     tauri::async_runtime::spawn(async move {
-        let mut tick = 0u32;
         loop {
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            tick += 1;
-            if tray::take_dirty() || tick >= 60 {
-                tick = 0;
-                tray::rebuild(&app);
+            let next = tray::next_label_change(&state.agent.engine().snapshot(), Utc::now());
+            let label_due = async {
+                match next.and_then(|t| (t - Utc::now()).to_std().ok()) {
+                    Some(d) => tokio::time::sleep(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = state.tray_wanted.notified() => {
+                    // A burst of events makes one rebuild.
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                () = label_due => {}
             }
+            tray::rebuild(&app);
         }
     });
 }

@@ -1,10 +1,10 @@
 //! Desktop notifications (notify-rust): what deserves one, de-duplicated.
 //!
-//! [`Notifier::decide`] is pure (events in, notes out) so the rules are
-//! unit-tested; [`show`] hands a note to the desktop's notification server.
+//! [`Notifier::decide`] is a pure function of engine events (their kind and
+//! structured data, never their text) so the rules are table-tested;
+//! [`show`] hands a note to the desktop's notification server.
 
-use alicred_core::engine::{Event, EventKind};
-use alicred_core::profile::ProfileType;
+use alicred_core::engine::{Event, EventData, RotationOutcome};
 use std::collections::{HashMap, HashSet};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,15 +30,10 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    /// `type_of` tells the profile's type (to know whether it can refresh).
-    pub fn decide(
-        &mut self,
-        ev: &Event,
-        type_of: impl Fn(&str) -> Option<ProfileType>,
-    ) -> Option<Note> {
+    pub fn decide(&mut self, ev: &Event) -> Option<Note> {
         let profile = ev.profile.clone().unwrap_or_default();
-        match ev.kind {
-            EventKind::Refreshed => {
+        match &ev.data {
+            EventData::Refreshed { .. } => {
                 let recovered = self.failing.remove(&profile);
                 self.expiring.remove(&profile);
                 self.needs_user.remove(&profile);
@@ -49,29 +44,30 @@ impl Notifier {
                     action: None,
                 })
             }
-            EventKind::RefreshFailed => self.failing.insert(profile.clone()).then(|| Note {
+            EventData::RefreshFailed { .. } => self.failing.insert(profile.clone()).then(|| Note {
                 summary: format!("alicred: refreshing {profile} is failing"),
                 body: format!("{} alicred keeps serving the current credentials while they are valid and retries by itself.", ev.message),
                 critical: false,
                 action: None,
             }),
-            EventKind::ExpiringSoon => {
-                // Types that refresh themselves only warn through the failure path.
-                let manual = matches!(type_of(&profile), Some(ProfileType::StsToken) | None);
-                (manual && self.expiring.insert(profile.clone())).then(|| Note {
+            EventData::ExpiringSoon {
+                refreshes_itself, ..
+            } => {
+                // Profiles that refresh themselves only warn through the failure path.
+                (!refreshes_itself && self.expiring.insert(profile.clone())).then(|| Note {
                     summary: format!("alicred: {profile} expires soon"),
                     body: format!("{} This profile cannot refresh itself: add a new token in the dashboard.", ev.message),
                     critical: true,
                     action: None,
                 })
             }
-            EventKind::NeedsUser => self.needs_user.insert(profile.clone()).then(|| Note {
+            EventData::NeedsUser { why } => self.needs_user.insert(profile.clone()).then(|| Note {
                 summary: format!("alicred: {profile} needs you"),
-                body: ev.message.clone(),
+                body: why.clone(),
                 critical: true,
                 action: None,
             }),
-            EventKind::KeyDue => {
+            EventData::KeyDue { .. } => {
                 let last = self.key_due.get(&profile).copied();
                 if last.is_some_and(|t| ev.at - t < chrono::Duration::hours(24)) {
                     return None;
@@ -84,18 +80,19 @@ impl Notifier {
                     action: Some(("rotate", "Rotate now")),
                 })
             }
-            EventKind::Rotation => {
-                let m = ev.message.to_lowercase();
-                let done = m.contains("done") || m.contains("complete") || m.contains("rotated");
-                let failed = m.contains("fail") || m.contains("rolled back");
-                ((done || failed) && self.seen_rotation.insert(ev.id)).then(|| Note {
-                    summary: format!("alicred: rotation of {profile} {}", if failed { "failed" } else { "done" }),
+            EventData::Rotation { outcome } => {
+                let failed = matches!(outcome, RotationOutcome::Failed | RotationOutcome::RolledBack);
+                self.seen_rotation.insert(ev.id).then(|| Note {
+                    summary: format!(
+                        "alicred: rotation of {profile} {}",
+                        if failed { "failed" } else { "done" }
+                    ),
                     body: ev.message.clone(),
                     critical: failed,
                     action: None,
                 })
             }
-            _ => None,
+            EventData::None => None,
         }
     }
 }
@@ -146,126 +143,179 @@ pub fn show_error(message: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{TimeZone, Utc};
+    use alicred_core::engine::EventKind;
+    use chrono::{DateTime, TimeZone, Utc};
 
-    fn ev(id: u64, kind: EventKind, profile: &str, msg: &str) -> Event {
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .expect("t")
+    }
+
+    /// An event as the engine makes it: the kind follows the data.
+    fn ev(id: u64, profile: &str, data: EventData, msg: &str) -> Event {
         Event {
             id,
-            at: Utc
-                .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
-                .single()
-                .expect("t")
-                + chrono::Duration::minutes(id as i64),
+            at: t0() + chrono::Duration::minutes(id as i64),
             profile: Some(profile.into()),
-            kind,
+            kind: data.kind().unwrap_or(EventKind::Agent),
+            data,
             message: msg.into(),
         }
     }
-    fn ty(_: &str) -> Option<ProfileType> {
-        Some(ProfileType::RamRoleArn)
+    fn refreshed() -> EventData {
+        EventData::Refreshed {
+            expires: None,
+            restored: false,
+        }
+    }
+    fn failed() -> EventData {
+        EventData::RefreshFailed {
+            error: "STS refused: 503".into(),
+            transient: true,
+            retry_at: t0(),
+            serving: true,
+        }
+    }
+    fn expiring(refreshes_itself: bool) -> EventData {
+        EventData::ExpiringSoon {
+            expires: t0(),
+            refreshes_itself,
+        }
+    }
+    fn rotation(outcome: RotationOutcome) -> EventData {
+        EventData::Rotation { outcome }
+    }
+    fn key_due() -> EventData {
+        EventData::KeyDue {
+            age_days: Some(91),
+            max_age_days: 90,
+        }
+    }
+
+    /// What a sequence of events makes the notifier say: one row per event,
+    /// `None` when it stays quiet, else (summary, critical, action).
+    type Said = Option<(String, bool, Option<&'static str>)>;
+
+    fn run(events: &[Event]) -> Vec<Said> {
+        let mut n = Notifier::default();
+        events
+            .iter()
+            .map(|e| {
+                n.decide(e)
+                    .map(|note| (note.summary, note.critical, note.action.map(|a| a.0)))
+            })
+            .collect()
+    }
+
+    fn said(summary: &str, critical: bool) -> Said {
+        Some((summary.to_string(), critical, None))
     }
 
     #[test]
-    fn a_failure_streak_notifies_once_and_recovery_is_told() {
-        let mut n = Notifier::default();
-        let first = n
-            .decide(
-                &ev(1, EventKind::RefreshFailed, "dev", "STS refused: 503"),
-                ty,
-            )
-            .expect("note");
-        assert!(first.summary.contains("dev"));
-        assert!(first.body.contains("503"));
-        assert_eq!(
-            n.decide(&ev(2, EventKind::RefreshFailed, "dev", "again"), ty),
-            None
-        );
-        let ok = n
-            .decide(&ev(3, EventKind::Refreshed, "dev", "ok"), ty)
-            .expect("recovered");
-        assert!(ok.summary.contains("recovered"));
-        assert_eq!(
-            n.decide(&ev(4, EventKind::Refreshed, "dev", "ok"), ty),
-            None
-        );
-        assert!(
-            n.decide(&ev(5, EventKind::RefreshFailed, "dev", "new streak"), ty)
-                .is_some()
-        );
-    }
-
-    #[test]
-    fn expiring_soon_only_for_profiles_that_cannot_refresh() {
-        let mut n = Notifier::default();
-        assert_eq!(
-            n.decide(&ev(1, EventKind::ExpiringSoon, "dev", "in 10 min"), ty),
-            None
-        );
-        let sts = |_: &str| Some(ProfileType::StsToken);
-        let note = n
-            .decide(&ev(2, EventKind::ExpiringSoon, "tok", "in 10 min"), sts)
-            .expect("note");
-        assert!(note.critical);
-        assert_eq!(
-            n.decide(&ev(3, EventKind::ExpiringSoon, "tok", "in 5 min"), sts),
-            None
-        );
+    fn notifications_are_a_function_of_structured_events() {
+        // Messages are deliberately misleading: only kind and data count.
+        let table: Vec<(&str, Vec<Event>, Vec<Said>)> = vec![
+            (
+                "a failure streak is told once, then the recovery",
+                vec![
+                    ev(1, "dev", failed(), "done"),
+                    ev(2, "dev", failed(), "again"),
+                    ev(3, "dev", refreshed(), "fail"),
+                    ev(4, "dev", refreshed(), "ok"),
+                    ev(5, "dev", failed(), "new streak"),
+                ],
+                vec![
+                    said("alicred: refreshing dev is failing", false),
+                    None,
+                    said("alicred: dev recovered", false),
+                    None,
+                    said("alicred: refreshing dev is failing", false),
+                ],
+            ),
+            (
+                "expiring soon only for profiles that cannot refresh themselves",
+                vec![
+                    ev(1, "dev", expiring(true), "in 10 min"),
+                    ev(2, "tok", expiring(false), "in 10 min"),
+                    ev(3, "tok", expiring(false), "in 5 min"),
+                    ev(4, "tok", refreshed(), "new token"),
+                    ev(5, "tok", expiring(false), "in 10 min"),
+                ],
+                vec![
+                    None,
+                    said("alicred: tok expires soon", true),
+                    None,
+                    None,
+                    said("alicred: tok expires soon", true),
+                ],
+            ),
+            (
+                "needs-user once until it recovers",
+                vec![
+                    ev(1, "p", EventData::NeedsUser { why: "paste a token".into() }, "x"),
+                    ev(2, "p", EventData::NeedsUser { why: "paste a token".into() }, "x"),
+                ],
+                vec![said("alicred: p needs you", true), None],
+            ),
+            (
+                "rotation outcomes, whatever the words",
+                vec![
+                    ev(1, "ak", rotation(RotationOutcome::Rotated), "rolled back?"),
+                    ev(2, "ak", rotation(RotationOutcome::RolledBack), "done"),
+                    ev(3, "ak", rotation(RotationOutcome::Failed), "complete"),
+                    ev(4, "kms", rotation(RotationOutcome::Rotated), "KMS secret rotated"),
+                ],
+                vec![
+                    said("alicred: rotation of ak done", false),
+                    said("alicred: rotation of ak failed", true),
+                    said("alicred: rotation of ak failed", true),
+                    said("alicred: rotation of kms done", false),
+                ],
+            ),
+            (
+                "plain events are quiet, even with alarming words",
+                vec![
+                    ev(1, "p", EventData::None, "rotation failed; rolled back"),
+                    ev(2, "p", EventData::None, "refresh failed"),
+                ],
+                vec![None, None],
+            ),
+        ];
+        for (what, events, want) in table {
+            assert_eq!(run(&events), want, "{what}");
+        }
     }
 
     #[test]
     fn key_due_once_a_day_with_rotate_action() {
+        let mut later = ev(3, "ak", key_due(), "tomorrow");
+        later.at += chrono::Duration::hours(25);
+        let got = run(&[
+            ev(1, "ak", key_due(), "key is 91 days old"),
+            ev(2, "ak", key_due(), "still"),
+            later,
+        ]);
+        let rotate = Some((
+            "alicred: rotate the key of ak".to_string(),
+            false,
+            Some("rotate"),
+        ));
+        assert_eq!(got, vec![rotate.clone(), None, rotate]);
+    }
+
+    #[test]
+    fn the_same_rotation_event_is_told_once() {
+        let e = ev(7, "ak", rotation(RotationOutcome::Rotated), "x");
+        assert_eq!(run(&[e.clone(), e])[1], None);
+    }
+
+    #[test]
+    fn failure_body_carries_the_reason() {
         let mut n = Notifier::default();
         let note = n
-            .decide(&ev(1, EventKind::KeyDue, "ak", "key is 91 days old"), ty)
+            .decide(&ev(1, "dev", failed(), "refresh failed: STS refused: 503"))
             .expect("note");
-        assert_eq!(note.action, Some(("rotate", "Rotate now")));
-        assert_eq!(n.decide(&ev(2, EventKind::KeyDue, "ak", "still"), ty), None);
-        let mut later = ev(3, EventKind::KeyDue, "ak", "tomorrow");
-        later.at += chrono::Duration::hours(25);
-        assert!(n.decide(&later, ty).is_some());
-    }
-
-    #[test]
-    fn rotation_done_and_failed_are_told_once() {
-        let mut n = Notifier::default();
-        assert!(
-            n.decide(&ev(1, EventKind::Rotation, "ak", "step: create key"), ty)
-                .is_none()
-        );
-        let done = n
-            .decide(
-                &ev(
-                    2,
-                    EventKind::Rotation,
-                    "ak",
-                    "rotation done: new key LTAI…01",
-                ),
-                ty,
-            )
-            .expect("done");
-        assert!(done.summary.ends_with("done"));
-        assert!(
-            n.decide(&ev(2, EventKind::Rotation, "ak", "rotation done"), ty)
-                .is_none()
-        );
-        let failed = n
-            .decide(
-                &ev(3, EventKind::Rotation, "ak", "rotation failed; rolled back"),
-                ty,
-            )
-            .expect("failed");
-        assert!(failed.critical);
-    }
-
-    #[test]
-    fn handouts_and_state_changes_are_quiet() {
-        let mut n = Notifier::default();
-        for k in [
-            EventKind::Handout,
-            EventKind::StateChanged,
-            EventKind::ConfigReloaded,
-        ] {
-            assert!(n.decide(&ev(1, k, "p", "x"), ty).is_none());
-        }
+        assert!(note.body.contains("503"), "{}", note.body);
     }
 }

@@ -1,7 +1,8 @@
 //! Everything the commands, the tray and the notifier share.
 
-use crate::agent::Agent;
+use crate::agent::DesktopAgent;
 use alicred_core::service::Alicred;
+use alicred_core::usecases::{UseCases, export};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -33,19 +34,25 @@ pub enum Theme {
 
 pub struct AppState {
     pub alicred: Alicred,
-    pub agent: Agent,
+    pub agent: DesktopAgent,
+    /// Every user action goes through these (with the agent's engine).
+    pub uc: UseCases,
     pub settings: Mutex<Settings>,
+    /// Wakes the tray's rebuild loop ([`crate::tray::request_rebuild`]).
+    pub tray_wanted: tokio::sync::Notify,
     /// The in-process emulator of the first-run demo, kept alive here.
-    pub demo: Mutex<Option<alicred_fakecloud::FakeCloudHandle>>,
+    pub demo: Mutex<Option<alicred_demo::DemoCloud>>,
 }
 
 impl AppState {
-    pub fn new(alicred: Alicred, agent: Agent) -> Self {
+    pub fn new(alicred: Alicred, agent: DesktopAgent) -> Self {
         let settings = load_settings(&settings_path(&alicred));
         Self {
+            uc: agent.use_cases(&alicred),
             alicred,
             agent,
             settings: Mutex::new(settings),
+            tray_wanted: tokio::sync::Notify::new(),
             demo: Mutex::new(None),
         }
     }
@@ -69,17 +76,11 @@ impl AppState {
         Ok(())
     }
 
-    /// Re-read the profiles file into the engine after a change.
-    pub fn reload(&self) -> Result<(), alicred_core::service::ServiceError> {
-        let file = self.alicred.profiles()?;
-        self.agent.reload(file);
-        Ok(())
-    }
-
-    /// The active profile's endpoint URL and its `export` line.
+    /// The active profile's endpoint URL and its `export` line (the same
+    /// variables `alicred env` sets).
     pub fn endpoint_lines(&self) -> Result<(String, String), String> {
         let url = self.agent.url_for(None)?;
-        let export = format!("export ALIBABA_CLOUD_CREDENTIALS_URI={url}");
+        let export = export::export_line(&url);
         Ok((url, export))
     }
 }

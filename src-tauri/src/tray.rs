@@ -6,7 +6,6 @@ use crate::state::AppState;
 use alicred_core::engine::{ProfileState, ProfileStatus};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
@@ -98,7 +97,7 @@ pub fn tray_model(
         });
     }
     for p in statuses {
-        let mark = if p.state.needs_attention() {
+        let mark = if p.capabilities.needs_attention {
             "⚠ "
         } else {
             ""
@@ -116,12 +115,10 @@ pub fn tray_model(
         enabled: !statuses.is_empty(),
     });
     // Rotation asks for confirmation, so it happens in the dashboard.
-    let rotatable = statuses
-        .iter()
-        .any(|p| p.r#type == alicred_core::profile::ProfileType::AccessKey);
+    let rotatable = statuses.iter().any(|p| p.capabilities.rotatable);
     out.push(TrayItem::Action {
         id: ID_ROTATE_DUE,
-        label: "Rotate an AccessKey…".into(),
+        label: "Rotate a key…".into(),
         enabled: rotatable,
     });
     out.push(TrayItem::Separator);
@@ -151,7 +148,7 @@ pub fn tray_model(
 
 /// Does any profile need the user (attention icon)?
 pub fn needs_attention(statuses: &[ProfileStatus]) -> bool {
-    statuses.iter().any(|p| p.state.needs_attention())
+    statuses.iter().any(|p| p.capabilities.needs_attention)
 }
 
 /// What the GUI layer still has to do after [`tray_action`].
@@ -173,8 +170,7 @@ pub fn tray_action(id: &str, state: &AppState) -> TrayOutcome {
         let set = name
             .parse()
             .map_err(|e: String| e)
-            .and_then(|n| state.alicred.set_active(&n).map_err(|e| e.to_string()))
-            .and_then(|()| state.reload().map_err(|e| e.to_string()));
+            .and_then(|n| state.uc.use_profile(&n).map_err(|e| e.to_string()));
         return match set {
             Ok(()) => TrayOutcome::Changed,
             Err(e) => TrayOutcome::Failed(e),
@@ -222,15 +218,32 @@ fn build_menu(app: &AppHandle, model: &[TrayItem]) -> tauri::Result<Menu<Wry>> {
     Ok(menu)
 }
 
-/// Set once a rebuild is wanted; the rebuild loop debounces it.
-static DIRTY: AtomicBool = AtomicBool::new(false);
-
-pub fn request_rebuild(_app: &AppHandle) {
-    DIRTY.store(true, Ordering::Relaxed);
+/// Ask the rebuild loop ([`crate::spawn_tray_loop`]) for a new menu. Many
+/// requests before it runs make one rebuild.
+pub fn request_rebuild(app: &AppHandle) {
+    if let Some(s) = app.try_state::<Arc<AppState>>() {
+        s.tray_wanted.notify_one();
+    }
 }
 
-pub fn take_dirty() -> bool {
-    DIRTY.swap(false, Ordering::Relaxed)
+/// When the next time-left label changes (whole minutes): the rebuild loop
+/// sleeps until then, and not at all when no label counts down.
+pub fn next_label_change(statuses: &[ProfileStatus], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    statuses
+        .iter()
+        .filter_map(|p| match &p.state {
+            ProfileState::Fresh { expires } | ProfileState::Degraded { expires, .. } => *expires,
+            _ => None,
+        })
+        .filter(|e| *e > now)
+        .map(|e| {
+            // Labels show whole minutes (seconds below one): the label
+            // changes when the time left drops below the next whole minute.
+            let left = (e - now).num_seconds();
+            let step = if left <= 60 { 1 } else { left % 60 + 1 };
+            now + chrono::Duration::seconds(step)
+        })
+        .min()
 }
 
 pub fn create(app: &AppHandle) -> tauri::Result<TrayIcon> {
@@ -293,7 +306,7 @@ pub fn rebuild(app: &AppHandle) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agent::Agent;
+    use crate::agent::DesktopAgent;
     use alicred_core::engine::ChainLink;
     use alicred_core::paths::Paths;
     use alicred_core::profile::{ProfileInput, ProfileType};
@@ -313,6 +326,9 @@ mod tests {
             name: name.into(),
             r#type: ProfileType::RamRoleArn,
             active,
+            capabilities: alicred_core::engine::Capabilities::of(ProfileType::RamRoleArn, &state),
+            role_arn: None,
+            next_rotation: None,
             state,
             issued_at: None,
             expires_at: None,
@@ -385,7 +401,7 @@ mod tests {
             actions,
             vec![
                 (ID_REFRESH_ALL, true),
-                (ID_ROTATE_DUE, false), // no access-key profile here
+                (ID_ROTATE_DUE, false), // no rotatable profile here
                 (ID_COPY_URL, true),
                 (ID_COPY_EXPORT, true),
                 (ID_OPEN, true),
@@ -404,6 +420,34 @@ mod tests {
         assert!(items.iter().any(
             |i| matches!(i, TrayItem::Action { id, enabled: false, .. } if *id == ID_REFRESH_ALL)
         ));
+    }
+
+    #[test]
+    fn the_menu_wakes_only_when_a_label_changes() {
+        let t = now();
+        let fresh = |secs: i64| {
+            status(
+                "p",
+                false,
+                ProfileState::Fresh {
+                    expires: Some(t + chrono::Duration::seconds(secs)),
+                },
+            )
+        };
+        assert_eq!(next_label_change(&[], t), None);
+        assert_eq!(
+            next_label_change(&[status("k", false, ProfileState::Fresh { expires: None })], t),
+            None,
+            "long-term keys never count down"
+        );
+        assert_eq!(
+            next_label_change(&[fresh(42 * 60 + 10)], t),
+            Some(t + chrono::Duration::seconds(11))
+        );
+        assert_eq!(
+            next_label_change(&[fresh(30)], t),
+            Some(t + chrono::Duration::seconds(1))
+        );
     }
 
     #[test]
@@ -449,7 +493,7 @@ mod tests {
             };
             alicred.add_profile(&input, Some(key), false).expect("add");
         }
-        let agent = Agent::start_on(&alicred, Some(([127, 0, 0, 1], 0).into()))
+        let agent = DesktopAgent::start_on(&alicred, Some(([127, 0, 0, 1], 0).into()))
             .await
             .expect("agent");
         AppState::new(alicred, agent)
@@ -512,7 +556,7 @@ mod tests {
         let model = tray_model(&state.agent.engine().snapshot(), None, Utc::now());
         assert!(model.contains(&TrayItem::Action {
             id: ID_ROTATE_DUE,
-            label: "Rotate an AccessKey…".into(),
+            label: "Rotate a key…".into(),
             enabled: true
         }));
         assert_eq!(tray_action("bogus", &state), TrayOutcome::Nothing);
@@ -525,9 +569,12 @@ mod tests {
             tray_action(ID_COPY_URL, &state),
             TrayOutcome::Copy(url.clone())
         );
+        // The same switches `alicred env` sets (it used to be the URI alone).
         assert_eq!(
             tray_action(ID_COPY_EXPORT, &state),
-            TrayOutcome::Copy(format!("export ALIBABA_CLOUD_CREDENTIALS_URI={url}"))
+            TrayOutcome::Copy(format!(
+                "export ALIBABA_CLOUD_CREDENTIALS_URI={url} ALIBABA_CLOUD_ECS_METADATA_DISABLED=true ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true"
+            ))
         );
         state.agent.shutdown().await;
     }

@@ -122,7 +122,7 @@ pub enum Command {
     /// Start the local emulator with sample profiles (no cloud account needed).
     Demo {
         /// Where the emulator listens.
-        #[arg(long, default_value = alicred_core::demo::DEMO_EMULATOR_ADDR)]
+        #[arg(long, default_value = alicred_demo::DEMO_EMULATOR_ADDR)]
         emulator: SocketAddr,
         /// Also run the agent (refresh loops + endpoint).
         #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]

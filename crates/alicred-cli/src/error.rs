@@ -1,6 +1,8 @@
 //! One-line errors with the exit code the contract promises: 2 usage, 1 other.
 
-use alicred_core::service::ServiceError;
+use alicred_core::rotation::RotationError;
+use alicred_core::service::{SecretProblem, ServiceError};
+use alicred_core::usecases::UseCaseError;
 use alicred_core::store::config::ConfigError;
 use alicred_core::store::secrets::SecretError;
 use std::fmt;
@@ -39,10 +41,60 @@ impl fmt::Display for CliError {
 
 impl From<ServiceError> for CliError {
     fn from(e: ServiceError) -> Self {
+        let m = service_message(&e);
         if e.is_usage() {
-            CliError::Usage(e.to_string())
+            CliError::Usage(m)
         } else {
-            CliError::Failed(e.to_string())
+            CliError::Failed(m)
+        }
+    }
+}
+
+/// The core says what is wrong; the CLI adds how to fix it, in flags.
+fn service_message(e: &ServiceError) -> String {
+    const JSON: &str = r#"{"AccessKeyId":"…","AccessKeySecret":"…"}"#;
+    match e {
+        ServiceError::Exists(n) => {
+            format!("{e}; use `alicred profile add {n} --replace …` to change it")
+        }
+        ServiceError::MissingSecret(ty) => {
+            format!("a {ty} profile needs its secret: pass --from-env, or JSON on stdin like {JSON}")
+        }
+        ServiceError::UnexpectedSecret(_) => format!("{e}; drop --from-env and stdin"),
+        ServiceError::NoActiveProfile => format!("{e}; run `alicred use NAME`"),
+        ServiceError::BadSecret(p) => match p {
+            SecretProblem::MissingToken => "an sts-token profile needs SecurityToken (ALIBABA_CLOUD_SECURITY_TOKEN, or \"SecurityToken\" in the stdin JSON)".into(),
+            SecretProblem::UnexpectedToken => "an access-key profile takes no SecurityToken; use --type sts-token for temporary credentials".into(),
+            SecretProblem::Empty => format!("stdin was empty; pipe JSON like {JSON}"),
+            SecretProblem::BadJson(m) => format!("secret JSON on stdin is invalid: {m}"),
+            SecretProblem::NotInEnvironment => "--from-env needs ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (or OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET) set".into(),
+            SecretProblem::BadKeyId | SecretProblem::BadKeySecret => p.to_string(),
+        },
+        _ => e.to_string(),
+    }
+}
+
+impl From<UseCaseError> for CliError {
+    fn from(e: UseCaseError) -> Self {
+        let usage = e.is_usage();
+        let m = match e {
+            UseCaseError::Service(s) => return s.into(),
+            UseCaseError::BadUrl { value, reason } => {
+                format!("--sts-endpoint {value:?} is not a URL: {reason}")
+            }
+            UseCaseError::OldKeyChoiceForKms { .. } => {
+                "--delete-old and --deactivate-old apply to access-key profiles; KMS retires a secret's old keys itself".into()
+            }
+            UseCaseError::Rotation(RotationError::TwoKeys {
+                message,
+                deletable: Some(_),
+            }) => format!("{message} (pass --yes to allow alicred to delete it)"),
+            other => other.to_string(),
+        };
+        if usage {
+            CliError::Usage(m)
+        } else {
+            CliError::Failed(m)
         }
     }
 }

@@ -111,6 +111,19 @@ pub fn for_tool(creds: Option<&Credentials>, uri: Option<&str>) -> Vec<(&'static
     v
 }
 
+/// A value as one POSIX shell word: bare when it only holds characters no
+/// shell treats specially, else single-quoted.
+pub fn posix_quote(v: &str) -> String {
+    let plain = !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.,:/=@%+".contains(c));
+    if plain {
+        v.to_string()
+    } else {
+        format!("'{}'", v.replace('\'', r"'\''"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

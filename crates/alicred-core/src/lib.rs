@@ -6,10 +6,9 @@
 pub mod aliyun;
 pub mod clock;
 pub mod credentials;
-#[cfg(feature = "demo")]
-pub mod demo;
 pub mod engine;
 pub mod env_vars;
+pub mod fswatch;
 pub mod import;
 pub mod link;
 pub mod paths;
@@ -19,9 +18,11 @@ pub mod rotation;
 pub mod sensitive;
 pub mod server;
 pub mod service;
+pub mod shell_words;
 pub mod signin;
 pub mod status_file;
 pub mod store;
+pub mod usecases;
 
 pub use credentials::Credentials;
 pub use sensitive::Sensitive;

@@ -11,6 +11,9 @@ use crate::store::secrets::{self, SecretError, SecretKey, SecretStore, StoredKey
 use serde::Deserialize;
 use std::sync::Arc;
 
+/// Why a profile action failed. Each kind carries its facts; the messages
+/// name no CLI flag or form field: each shell adds its own words for how to
+/// fix it (see `alicred-cli`'s and the desktop's error modules).
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error("{}", one_line_problems(.0))]
@@ -19,21 +22,45 @@ pub enum ServiceError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Secret(#[from] SecretError),
-    #[error("profile {0} already exists; use `alicred profile add {0} --replace …` to change it")]
+    #[error("profile {0} already exists")]
     Exists(ProfileName),
     #[error("profile {name} is the source of {dependents}; remove or change those first")]
     HasDependents {
         name: ProfileName,
         dependents: String,
     },
-    #[error(
-        "a {0} profile needs its secret: pass --from-env, or JSON on stdin like {{\"AccessKeyId\":\"…\",\"AccessKeySecret\":\"…\"}}"
-    )]
+    #[error("a {0} profile needs its secret (an AccessKeyId and AccessKeySecret)")]
     MissingSecret(ProfileType),
-    #[error("a {0} profile takes no secret; drop --from-env and stdin")]
+    #[error("a {0} profile takes no secret")]
     UnexpectedSecret(ProfileType),
-    #[error("{0}")]
-    BadSecretInput(String),
+    #[error(transparent)]
+    BadSecret(#[from] SecretProblem),
+    #[error("no profile given and no active profile")]
+    NoActiveProfile,
+    #[error("cannot choose the secret store: {0}")]
+    SecretBackend(String),
+}
+
+/// What is wrong with a secret the user handed over. Never holds the value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SecretProblem {
+    #[error("AccessKeyId must be 1-128 letters, digits, '.', '_' or '-'")]
+    BadKeyId,
+    #[error("AccessKeySecret must be non-empty and contain no spaces")]
+    BadKeySecret,
+    #[error("an sts-token profile needs a SecurityToken")]
+    MissingToken,
+    #[error("an access-key profile takes no SecurityToken (temporary credentials are an sts-token profile)")]
+    UnexpectedToken,
+    #[error("the secret input was empty")]
+    Empty,
+    /// serde's message: names the field and position, never the value.
+    #[error("the secret JSON is invalid: {0}")]
+    BadJson(String),
+    #[error(
+        "no AccessKey in the environment: ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (or OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET) are not set"
+    )]
+    NotInEnvironment,
 }
 
 impl ServiceError {
@@ -44,7 +71,8 @@ impl ServiceError {
             ServiceError::Invalid(_)
                 | ServiceError::MissingSecret(_)
                 | ServiceError::UnexpectedSecret(_)
-                | ServiceError::BadSecretInput(_)
+                | ServiceError::BadSecret(_)
+                | ServiceError::NoActiveProfile
                 | ServiceError::Config(ConfigError::NoSuchProfile(_))
         )
     }
@@ -71,7 +99,7 @@ impl Alicred {
     pub fn open(paths: Paths) -> Result<Self, ServiceError> {
         let config = ConfigStore::new(paths.clone());
         let configured = config.load()?.settings.keyring;
-        let backend = secrets::choose_backend(configured).map_err(ServiceError::BadSecretInput)?;
+        let backend = secrets::choose_backend(configured).map_err(ServiceError::SecretBackend)?;
         Ok(Self {
             secrets: secrets::open(backend, &paths),
             config,
@@ -255,11 +283,10 @@ impl Alicred {
         {
             return Ok(n);
         }
-        self.config.load()?.active.ok_or_else(|| {
-            ServiceError::BadSecretInput(
-                "no profile given and no active profile; run `alicred use NAME`".into(),
-            )
-        })
+        self.config
+            .load()?
+            .active
+            .ok_or(ServiceError::NoActiveProfile)
     }
 }
 
@@ -280,16 +307,14 @@ fn keep_uri_token(profile: &mut crate::profile::Profile) -> Option<Sensitive> {
     Some(full)
 }
 
-fn check_secret(ty: ProfileType, s: &StoredKey) -> Result<(), ServiceError> {
+fn check_secret(ty: ProfileType, s: &StoredKey) -> Result<(), SecretProblem> {
     let id_ok = !s.access_key_id.is_empty()
         && s.access_key_id.len() <= 128
         && s.access_key_id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if !id_ok {
-        return Err(ServiceError::BadSecretInput(
-            "AccessKeyId must be 1-128 letters, digits, '.', '_' or '-'".into(),
-        ));
+        return Err(SecretProblem::BadKeyId);
     }
     if s.access_key_secret.is_empty()
         || s.access_key_secret
@@ -297,17 +322,11 @@ fn check_secret(ty: ProfileType, s: &StoredKey) -> Result<(), ServiceError> {
             .chars()
             .any(char::is_whitespace)
     {
-        return Err(ServiceError::BadSecretInput(
-            "AccessKeySecret must be non-empty and contain no spaces".into(),
-        ));
+        return Err(SecretProblem::BadKeySecret);
     }
     match (ty, &s.security_token) {
-        (ProfileType::StsToken, None) => Err(ServiceError::BadSecretInput(
-            "an sts-token profile needs SecurityToken (ALIBABA_CLOUD_SECURITY_TOKEN, or \"SecurityToken\" in the stdin JSON)".into(),
-        )),
-        (ProfileType::AccessKey, Some(_)) => Err(ServiceError::BadSecretInput(
-            "an access-key profile takes no SecurityToken; use --type sts-token for temporary credentials".into(),
-        )),
+        (ProfileType::StsToken, None) => Err(SecretProblem::MissingToken),
+        (ProfileType::AccessKey, Some(_)) => Err(SecretProblem::UnexpectedToken),
         _ => Ok(()),
     }
 }
@@ -332,10 +351,7 @@ pub fn secret_from_json(text: &str) -> Result<StoredKey, ServiceError> {
     }
     let trimmed = text.trim();
     if trimmed.is_empty() {
-        return Err(ServiceError::BadSecretInput(
-            "stdin was empty; pipe JSON like {\"AccessKeyId\":\"…\",\"AccessKeySecret\":\"…\"}"
-                .into(),
-        ));
+        return Err(SecretProblem::Empty.into());
     }
     // serde_json's message names the field and position but never the value.
     let i: Input = serde_json::from_str(trimmed).map_err(|e| {
@@ -344,7 +360,7 @@ pub fn secret_from_json(text: &str) -> Result<StoredKey, ServiceError> {
             .replace("`id`", "AccessKeyId")
             .replace("`secret`", "AccessKeySecret")
             .replace("`token`", "SecurityToken");
-        ServiceError::BadSecretInput(format!("secret JSON on stdin is invalid: {msg}"))
+        ServiceError::BadSecret(SecretProblem::BadJson(msg))
     })?;
     Ok(StoredKey {
         access_key_id: i.id,
@@ -357,8 +373,6 @@ pub fn secret_from_json(text: &str) -> Result<StoredKey, ServiceError> {
 pub fn secret_from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<StoredKey, ServiceError> {
     match crate::env_vars::read_key(env) {
         Some((id, secret, token)) => Ok(StoredKey { access_key_id: id, access_key_secret: secret, security_token: token }),
-        None => Err(ServiceError::BadSecretInput(
-            "--from-env needs ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (or OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET) set".into(),
-        )),
+        None => Err(SecretProblem::NotInEnvironment.into()),
     }
 }

@@ -428,3 +428,40 @@ async fn role_sessions_survive_a_restart_through_the_keyring() {
     assert!(saved.is_none() || !saved.expect("s").expose().contains(&other.access_key_id));
     assert_ne!(refetched.access_key_id, other.access_key_id);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_hundred_queued_refresh_requests_make_one_fetch() {
+    let r = rig(
+        &[("r", Some(CDuration::hours(1)))],
+        vec![access_key("r")],
+        false,
+    );
+    settle().await;
+    assert_eq!(r.s("r").calls(), 0, "not eager: nothing fetched yet");
+    for _ in 0..100 {
+        r.engine.refresh(Some(&name("r"))).expect("refresh");
+    }
+    settle().await;
+    assert_eq!(r.s("r").calls(), 1, "queued requests merge into one fetch");
+    assert_eq!(r.engine.stats().fetches, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn reload_is_safe_from_a_thread_outside_the_runtime() {
+    // The tray's menu handler runs on the GUI thread, not on tokio's.
+    let r = rig(
+        &[("a", None), ("b", None)],
+        vec![access_key("a")],
+        true,
+    );
+    settle().await;
+    let engine = r.engine.clone();
+    std::thread::spawn(move || {
+        engine.reload(profiles(vec![access_key("a"), access_key("b")], None));
+    })
+    .join()
+    .expect("reload from a plain thread does not panic");
+    settle().await;
+    let c = r.engine.credentials(&name("b")).await.expect("b runs");
+    assert_eq!(c.expiration, None);
+}

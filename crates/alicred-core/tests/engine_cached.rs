@@ -97,3 +97,32 @@ async fn long_term_keys_are_never_due_and_invalidate_drops_them() {
     c.retrieve().await.expect("fetched again");
     assert_eq!(s.calls(), 2);
 }
+
+/// A provider that learned which role it assumed.
+#[derive(Debug)]
+struct Assumed;
+
+#[async_trait::async_trait]
+impl Provider for Assumed {
+    async fn retrieve(&self) -> Result<alicred_core::Credentials, ProviderError> {
+        Err(ProviderError::Config("not needed".into()))
+    }
+    fn describe(&self) -> String {
+        "assumed".into()
+    }
+    fn info(&self) -> Option<alicred_core::providers::ProviderInfo> {
+        Some(alicred_core::providers::ProviderInfo::AssumedRole {
+            arn: "acs:ram::1:assumed-role/dev/s".into(),
+            assumed_role_id: "1:s".into(),
+        })
+    }
+}
+
+#[test]
+fn the_cache_passes_the_providers_info_through() {
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(t0()));
+    let c = CachedProvider::new("p", Arc::new(Assumed), clock);
+    assert!(
+        matches!(c.info(), Some(alicred_core::providers::ProviderInfo::AssumedRole { arn, .. }) if arn.ends_with("dev/s"))
+    );
+}

@@ -370,7 +370,6 @@ async fn a_running_engine_picks_up_a_rotation_made_by_another_process() {
     let watch = alicred_core::rotation::spawn_journal_watch(
         w.app.paths(),
         Arc::new(engine.clone()),
-        Duration::from_millis(50),
     );
     let before = engine.credentials(&w.name).await.expect("old creds");
     assert_eq!(before.access_key_id, w.first_key);
@@ -487,7 +486,6 @@ async fn the_agent_endpoint_serves_the_new_key_after_a_cli_rotation() {
     let watch = alicred_core::rotation::spawn_journal_watch(
         w.app.paths(),
         Arc::new(agent.engine().clone()),
-        Duration::from_millis(50),
     );
     let url = agent.url_for(Some(&w.name)).expose().to_string();
     let http = reqwest::Client::builder()

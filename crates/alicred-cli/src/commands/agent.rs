@@ -1,4 +1,5 @@
 use crate::error::{CliError, CliResult};
+use alicred_core::server::AgentError;
 use alicred_core::service::Alicred;
 use std::net::SocketAddr;
 
@@ -11,7 +12,7 @@ pub fn agent(app: &Alicred, listen: Option<SocketAddr>, allow_non_loopback: bool
     super::runtime()?.block_on(async move {
         let handle = alicred_core::server::Agent::start(cfg)
             .await
-            .map_err(|e| CliError::failed(e.to_string()))?;
+            .map_err(agent_error)?;
         eprintln!(
             "alicred agent serving {} (print a profile's URL with `alicred endpoint NAME`)",
             handle.url_base()
@@ -20,6 +21,15 @@ pub fn agent(app: &Alicred, listen: Option<SocketAddr>, allow_non_loopback: bool
         eprintln!("alicred agent stopping");
         handle.shutdown().await;
         Ok(())
+    })
+}
+
+/// The core says what is wrong; the CLI names the flag that fixes it.
+pub fn agent_error(e: AgentError) -> CliError {
+    CliError::failed(match &e {
+        AgentError::NotLoopback(_) => format!("{e}; pass --allow-non-loopback if you really mean it"),
+        AgentError::PortInUse { .. } => format!("{e}; choose another with --listen"),
+        _ => e.to_string(),
     })
 }
 

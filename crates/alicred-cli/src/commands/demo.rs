@@ -1,5 +1,5 @@
 use crate::error::{CliError, CliResult};
-use alicred_core::demo;
+use alicred_demo as demo;
 use alicred_core::service::Alicred;
 use std::net::SocketAddr;
 
@@ -12,7 +12,9 @@ pub fn demo(app: &Alicred, emulator: SocketAddr, with_agent: bool) -> CliResult 
         ));
     }
     super::runtime()?.block_on(async {
-        let (cloud, names) = demo::start(app, emulator, std::env::current_exe().ok()).await?;
+        let (cloud, names) = demo::start(app, emulator, std::env::current_exe().ok())
+            .await
+            .map_err(|e| CliError::failed(e.to_string()))?;
         eprintln!("emulator listening on {}", cloud.base_url());
         eprintln!(
             "demo profiles: {}",
@@ -25,7 +27,7 @@ pub fn demo(app: &Alicred, emulator: SocketAddr, with_agent: bool) -> CliResult 
         if with_agent {
             let handle = alicred_core::server::Agent::start(app.agent_config())
                 .await
-                .map_err(|e| CliError::failed(e.to_string()))?;
+                .map_err(super::agent::agent_error)?;
             eprintln!("agent serving {}", handle.url_base());
             eprintln!(
                 "try:  ALICRED_HOME={} alicred endpoint demo-admin",

@@ -34,7 +34,7 @@ pub fn run(cli: Cli) -> CliResult<ExitCode> {
         Command::Unlink(cmd) => done(link::unlink(&open()?, cmd)),
         Command::Profile(cmd) => done(profile::run(&open()?, cmd)),
         Command::Use { name } => {
-            open()?.set_active(&name)?;
+            alicred_core::usecases::UseCases::standalone(open()?).use_profile(&name)?;
             println!("active profile: {name}");
             Ok(ExitCode::SUCCESS)
         }

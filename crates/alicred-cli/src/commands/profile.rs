@@ -1,8 +1,10 @@
 use crate::cli::{AddArgs, ProfileCmd};
 use crate::error::{CliError, CliResult};
+use alicred_core::engine::status::key_hint;
 use alicred_core::profile::{Profile, ProfileInput, ProfileKind, ProfileType};
 use alicred_core::service::{self, Alicred};
 use alicred_core::store::secrets::{SecretKey, StoredKey};
+use alicred_core::usecases::UseCases;
 use std::io::{IsTerminal, Read};
 
 pub fn run(app: &Alicred, cmd: ProfileCmd) -> CliResult {
@@ -21,7 +23,7 @@ pub fn run(app: &Alicred, cmd: ProfileCmd) -> CliResult {
             }
         }
         ProfileCmd::Remove { name } => {
-            app.remove_profile(&name)?;
+            UseCases::standalone(app.clone()).remove_profile(&name)?;
             println!("removed profile {name} and its secrets");
             Ok(())
         }
@@ -79,7 +81,7 @@ fn add(app: &Alicred, a: AddArgs) -> CliResult {
         .map_err(service::ServiceError::Invalid)?;
     let ty = profile.profile_type();
     let secret = read_secret(ty, a.from_env, a.replace)?;
-    let warnings = app.add_profile(&input, secret, a.replace)?;
+    let warnings = UseCases::standalone(app.clone()).add_profile(&input, secret, a.replace)?;
     for w in warnings {
         eprintln!("warning: {w}");
     }
@@ -218,7 +220,10 @@ fn profile_json(app: &Alicred, p: &Profile, active: bool) -> serde_json::Value {
             match stored {
                 Ok(Some(k)) => {
                     o.insert("has_secret".into(), true.into());
-                    o.insert("access_key_id_hint".into(), hint(&k.access_key_id).into());
+                    o.insert(
+                        "access_key_id_hint".into(),
+                        key_hint(&k.access_key_id).into(),
+                    );
                 }
                 Ok(None) => {
                     o.insert("has_secret".into(), false.into());
@@ -230,14 +235,6 @@ fn profile_json(app: &Alicred, p: &Profile, active: bool) -> serde_json::Value {
         }
     }
     v
-}
-
-pub fn hint(id: &str) -> String {
-    if id.len() <= 8 {
-        "…".into()
-    } else {
-        format!("{}…{}", &id[..4], &id[id.len() - 4..])
-    }
 }
 
 fn print_details(app: &Alicred, p: &Profile, active: bool) {

@@ -4,14 +4,11 @@
 //! are resumed or rolled back first.
 
 use crate::error::{CliError, CliResult};
-use alicred_core::profile::{ProfileName, ProfileType};
-use alicred_core::rotation::{
-    DEFAULT_GRACE, NoSessions, OldKeyAction, Phase, RotateOptions, RotationError, RotationProgress,
-    Rotator, Step,
-};
+use alicred_core::profile::{ProfileName, RotationMethod};
+use alicred_core::rotation::{Phase, RotationError, RotationProgress, Step};
 use alicred_core::service::Alicred;
+use alicred_core::usecases::{OldKey, RotatePlan, RotateRequest, Rotated, UseCaseError, UseCases};
 use std::io::{BufRead, IsTerminal, Write};
-use std::sync::Arc;
 
 pub struct RotateArgs {
     pub name: ProfileName,
@@ -26,14 +23,6 @@ fn print_progress(p: RotationProgress) {
         Phase::Started => println!("[{}] {}", p.step, p.message),
         Phase::Retrying => println!("[{}]   retrying: {}", p.step, p.message),
         Phase::Finished => println!("[{}]   ok: {}", p.step, p.message),
-    }
-}
-
-fn failed(e: RotationError) -> CliError {
-    if e.is_usage() {
-        CliError::usage(e.to_string())
-    } else {
-        CliError::failed(e.to_string())
     }
 }
 
@@ -54,10 +43,10 @@ fn confirm(question: &str) -> CliResult<bool> {
 
 /// Resume or roll back every interrupted rotation, printing one line each.
 /// Returns the profiles whose rotation this completed (not rolled back).
-async fn resume_all(rotator: &Rotator) -> Vec<ProfileName> {
+async fn resume_all(uc: &UseCases) -> Vec<ProfileName> {
     let mut print = print_progress;
     let mut completed = Vec::new();
-    for (name, r) in rotator.resume_all(&mut print).await {
+    for (name, r) in uc.resume_rotations(&mut print).await {
         match r {
             Ok(rep) => {
                 println!("interrupted rotation of {name}: {}", rep.message);
@@ -72,18 +61,22 @@ async fn resume_all(rotator: &Rotator) -> Vec<ProfileName> {
 }
 
 pub fn rotate(app: &Alicred, a: RotateArgs) -> CliResult {
-    let file = app.profiles()?;
-    let ty = file.get(&a.name)?.profile_type();
-    if !matches!(ty, ProfileType::AccessKey | ProfileType::KmsSecret) {
-        return Err(CliError::usage(format!(
-            "profile {} is a {ty} profile; only access-key profiles (RAM) and kms-secret profiles (KMS) can be rotated",
-            a.name
-        )));
-    }
-    if ty == ProfileType::KmsSecret && (a.delete_old || a.deactivate_old) {
-        return Err(CliError::usage(
-            "--delete-old and --deactivate-old apply to access-key profiles; KMS retires a secret's old keys itself",
-        ));
+    let uc = UseCases::standalone(app.clone());
+    let rt = super::runtime()?;
+    let old_key = if a.delete_old {
+        Some(OldKey::DeleteNow)
+    } else if a.deactivate_old {
+        Some(OldKey::KeepInactive)
+    } else {
+        None
+    };
+    // The core decides whether and how this profile rotates.
+    let plan = rt.block_on(uc.rotate_plan(&a.name))?;
+    if plan.method == RotationMethod::Kms && old_key.is_some() {
+        return Err(UseCaseError::OldKeyChoiceForKms {
+            profile: a.name.clone(),
+        }
+        .into());
     }
     let interactive = std::io::stdin().is_terminal();
     if !a.yes && !interactive {
@@ -91,9 +84,7 @@ pub fn rotate(app: &Alicred, a: RotateArgs) -> CliResult {
             "alicred rotate asks for confirmation, but stdin is not a terminal; pass --yes to rotate without asking",
         ));
     }
-    let rt = super::runtime()?;
-    let rotator = Rotator::new(app.clone(), Arc::new(NoSessions));
-    let completed = rt.block_on(resume_all(&rotator));
+    let completed = rt.block_on(resume_all(&uc));
     if completed.contains(&a.name) {
         println!(
             "the interrupted rotation of {} is finished; not starting another",
@@ -101,82 +92,65 @@ pub fn rotate(app: &Alicred, a: RotateArgs) -> CliResult {
         );
         return Ok(());
     }
-
-    if ty == ProfileType::KmsSecret {
-        if !a.yes && !confirm(&format!("Rotate the KMS secret of profile {} now?", a.name))? {
-            return Err(CliError::failed("not rotated"));
-        }
-        let r = rt
-            .block_on(rotator.rotate_kms_secret(&a.name))
-            .map_err(failed)?;
-        println!(
-            "KMS secret {} rotated: new version {}{}",
-            r.info.secret_name,
-            r.requested_version,
-            if r.switched {
-                " (current)"
-            } else {
-                " (KMS switches to it shortly)"
-            }
-        );
-        let date = |d: Option<chrono::DateTime<chrono::Utc>>| {
-            d.map(|d| d.to_rfc3339())
-                .unwrap_or_else(|| "unknown".into())
-        };
-        println!(
-            "current version {}; last rotation {}; next rotation {}",
-            r.info.version_id,
-            date(r.info.last_rotation_date),
-            date(r.info.next_rotation_date)
-        );
-        return Ok(());
-    }
-
-    let old_key = if a.delete_old {
-        OldKeyAction::DeleteNow
-    } else if a.deactivate_old {
-        OldKeyAction::KeepInactive
-    } else {
-        OldKeyAction::DeleteAfter {
-            grace_seconds: DEFAULT_GRACE.as_secs(),
-        }
-    };
-    if !a.yes {
-        let then = match old_key {
-            OldKeyAction::DeleteNow => "deactivated and deleted at once",
-            OldKeyAction::KeepInactive => "deactivated (not deleted)",
-            OldKeyAction::DeleteAfter { .. } => "deactivated now and deleted after 24 hours",
-        };
-        let q = format!(
-            "Rotate the AccessKey of profile {}? A new key is created and verified, then the old key is {then}.",
-            a.name
-        );
-        if !confirm(&q)? {
-            return Err(CliError::failed("not rotated"));
-        }
+    if !a.yes && !confirm(&question(&a.name, &plan, old_key))? {
+        return Err(CliError::failed("not rotated"));
     }
     // --yes also agrees to delete an *inactive* key that is not the profile's
     // when RAM's two slots are full; an active key is never deleted.
-    let mut opts = RotateOptions {
+    let mut req = RotateRequest {
         old_key,
         delete_inactive: a.yes,
     };
     let mut print = print_progress;
-    let mut result = rt.block_on(rotator.rotate(&a.name, opts, &mut print));
-    if let Err(RotationError::TwoKeys {
+    let mut result = rt.block_on(uc.rotate(&a.name, req, &mut print));
+    if let Err(UseCaseError::Rotation(RotationError::TwoKeys {
         message,
         deletable: Some(id),
-    }) = &result
+    })) = &result
         && interactive
         && !a.yes
     {
         println!("{message}");
         if confirm(&format!("Delete the inactive key {id} and rotate?"))? {
-            opts.delete_inactive = true;
-            result = rt.block_on(rotator.rotate(&a.name, opts, &mut print));
+            req.delete_inactive = true;
+            result = rt.block_on(uc.rotate(&a.name, req, &mut print));
         }
     }
-    let report = result.map_err(failed)?;
-    println!("{}", report.message);
+    match result? {
+        Rotated::Ram(report) => println!("{}", report.message),
+        done @ Rotated::Kms(_) => {
+            println!("{}", done.message());
+            if let Rotated::Kms(r) = &done {
+                let date = |d: Option<chrono::DateTime<chrono::Utc>>| {
+                    d.map(|d| d.to_rfc3339())
+                        .unwrap_or_else(|| "unknown".into())
+                };
+                println!(
+                    "current version {}; last rotation {}; next rotation {}",
+                    r.info.version_id,
+                    date(r.info.last_rotation_date),
+                    date(r.info.next_rotation_date)
+                );
+            }
+        }
+    }
     Ok(())
+}
+
+/// The confirmation question, in the words of what will happen.
+fn question(name: &ProfileName, plan: &RotatePlan, old_key: Option<OldKey>) -> String {
+    if plan.method == RotationMethod::Kms {
+        return format!("Rotate the KMS secret of profile {name} now?");
+    }
+    let then = match old_key.unwrap_or_default() {
+        OldKey::DeleteNow => "deactivated and deleted at once".to_string(),
+        OldKey::KeepInactive => "deactivated (not deleted)".to_string(),
+        OldKey::DeleteAfterGrace => format!(
+            "deactivated now and deleted after {} hours",
+            plan.grace_seconds.unwrap_or_default() / 3600
+        ),
+    };
+    format!(
+        "Rotate the AccessKey of profile {name}? A new key is created and verified, then the old key is {then}."
+    )
 }

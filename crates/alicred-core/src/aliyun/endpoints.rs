@@ -14,15 +14,21 @@ fn vpc_enabled(ctx: &ProviderContext) -> bool {
     (ctx.env)(VPC_ENV).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
-/// Region ids are `[a-z0-9-]`; anything else would let a profile steer the
-/// host name somewhere else.
+/// Is `r` a region id like `cn-hangzhou`: `[a-z0-9-]`, dash-separated, at
+/// most 64 characters? The one rule, for the profile validator and for the
+/// host names built here (anything else could steer a host name elsewhere).
+pub fn is_region_id(r: &str) -> bool {
+    !r.is_empty()
+        && r.len() <= 64
+        && r.contains('-')
+        && !r.starts_with('-')
+        && !r.ends_with('-')
+        && r.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
 fn check_region(region: &str) -> Result<&str, ProviderError> {
-    let ok = !region.is_empty()
-        && region.len() <= 64
-        && region
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if ok {
+    if is_region_id(region) {
         Ok(region)
     } else {
         Err(ProviderError::Config(format!(
@@ -75,7 +81,7 @@ pub fn kms(
     }
     let Some(r) = region else {
         return Err(ProviderError::Config(
-            "KMS needs a region (--region) or an endpoint (--kms-endpoint)".into(),
+            "KMS needs a region or a KMS endpoint".into(),
         ));
     };
     let r = check_region(r.trim())?;

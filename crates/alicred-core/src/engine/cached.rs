@@ -6,7 +6,7 @@
 use super::events::EventBus;
 use super::persist::SessionStore;
 use super::policy;
-use super::state::EventKind;
+use super::state::EventData;
 pub use super::status::key_hint;
 use crate::clock::Clock;
 use crate::credentials::{Credentials, format_expiration};
@@ -143,10 +143,13 @@ impl CachedProvider {
         }
         self.changed.send_modify(|v| *v += 1);
         if let Some(bus) = &self.bus {
-            bus.emit(
+            bus.emit_data(
                 now,
                 Some(&self.name),
-                EventKind::Refreshed,
+                EventData::Refreshed {
+                    expires: Some(exp),
+                    restored: true,
+                },
                 format!(
                     "restored the saved session from the keyring; expires at {}",
                     format_expiration(exp)
@@ -269,8 +272,8 @@ impl CachedProvider {
             let cr = cr.clone();
             background(move || store.save(&cr, g));
         }
-        if let (Some((kind, msg)), Some(bus)) = (event, &self.bus) {
-            bus.emit(now, Some(&self.name), kind, msg);
+        if let (Some((data, msg)), Some(bus)) = (event, &self.bus) {
+            bus.emit_data(now, Some(&self.name), data, msg);
         }
         match result {
             Ok(cr) => Ok(cr),
@@ -283,7 +286,7 @@ impl CachedProvider {
         c: &mut Cache,
         result: &Result<Credentials, ProviderError>,
         now: DateTime<Utc>,
-    ) -> (EventKind, String) {
+    ) -> (EventData, String) {
         match result {
             Ok(cr) => {
                 let m = &mut c.meta;
@@ -308,7 +311,11 @@ impl CachedProvider {
                     Some(e) => format!("refreshed; expires at {}", format_expiration(e)),
                     None => "loaded long-term credentials".to_string(),
                 };
-                (EventKind::Refreshed, msg)
+                let data = EventData::Refreshed {
+                    expires: cr.expiration,
+                    restored: false,
+                };
+                (data, msg)
             }
             Err(e) => {
                 let m = &mut c.meta;
@@ -334,7 +341,13 @@ impl CachedProvider {
                     "refresh failed: {e}; retrying at {}{tail}",
                     format_expiration(retry_at)
                 );
-                (EventKind::RefreshFailed, msg)
+                let data = EventData::RefreshFailed {
+                    error: e.to_string(),
+                    transient: e.is_transient(),
+                    retry_at,
+                    serving: serving.is_some(),
+                };
+                (data, msg)
             }
         }
     }
@@ -397,5 +410,9 @@ impl Provider for CachedProvider {
 
     fn describe(&self) -> String {
         self.inner.describe()
+    }
+
+    fn info(&self) -> Option<crate::providers::ProviderInfo> {
+        self.inner.info()
     }
 }

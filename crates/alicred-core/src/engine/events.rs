@@ -1,7 +1,7 @@
 //! The event bus: a `broadcast` for live listeners, a bounded in-memory log
 //! and a 24-hour per-profile timeline (10-minute buckets) for the dashboard.
 
-use super::state::{Event, EventKind};
+use super::state::{Event, EventData, EventKind};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
@@ -51,7 +51,7 @@ impl EventBus {
         self.tx.subscribe()
     }
 
-    /// Record and broadcast one event; returns it.
+    /// Record and broadcast one event with no facts beyond its kind.
     pub fn emit(
         &self,
         at: DateTime<Utc>,
@@ -59,12 +59,36 @@ impl EventBus {
         kind: EventKind,
         message: impl Into<String>,
     ) -> Event {
+        self.record(at, profile, kind, EventData::None, message.into())
+    }
+
+    /// Record and broadcast one event with its facts; the kind follows them.
+    pub fn emit_data(
+        &self,
+        at: DateTime<Utc>,
+        profile: Option<&str>,
+        data: EventData,
+        message: impl Into<String>,
+    ) -> Event {
+        let kind = data.kind().unwrap_or(EventKind::Agent);
+        self.record(at, profile, kind, data, message.into())
+    }
+
+    fn record(
+        &self,
+        at: DateTime<Utc>,
+        profile: Option<&str>,
+        kind: EventKind,
+        data: EventData,
+        message: String,
+    ) -> Event {
         let ev = Event {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             at,
             profile: profile.map(str::to_owned),
             kind,
-            message: message.into(),
+            data,
+            message,
         };
         if let Ok(mut log) = self.log.lock() {
             if log.len() >= LOG_CAPACITY {

@@ -19,8 +19,8 @@ pub use cached::{CacheMeta, CachedProvider, Rng};
 pub use error::EngineError;
 pub use events::{EventBus, TimelineBucket};
 pub use factory::{BrokenProvider, ProviderFactory, SourceLookup, StandardFactory};
-pub use state::{Event, EventKind, ProfileState};
-pub use status::{ChainLink, Consumer, ConsumerId, ProfileStatus};
+pub use state::{Event, EventData, EventKind, ProfileState, RotationOutcome};
+pub use status::{Capabilities, ChainLink, Consumer, ConsumerId, ProfileStatus};
 pub use tokio_clock::TokioClock;
 pub use worker::Stats;
 
@@ -70,7 +70,9 @@ pub struct EngineStats {
 struct Slot {
     cached: Arc<CachedProvider>,
     state: watch::Receiver<ProfileState>,
-    commands: mpsc::UnboundedSender<Command>,
+    /// Holds at most one pending command: a refresh asked for while one is
+    /// already queued merges into it (see [`Engine::refresh`]).
+    commands: mpsc::Sender<Command>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -201,7 +203,8 @@ impl Engine {
         read(&self.inner.slots).get(name).map(|s| s.state.clone())
     }
 
-    /// Refresh one profile now (`None`: all), in the background.
+    /// Refresh one profile now (`None`: all), in the background. Requests
+    /// made while one is still queued merge into it: one fetch serves them.
     pub fn refresh(&self, name: Option<&ProfileName>) -> Result<(), EngineError> {
         let slots = read(&self.inner.slots);
         match name {
@@ -209,11 +212,9 @@ impl Engine {
                 let s = slots
                     .get(n)
                     .ok_or_else(|| EngineError::UnknownProfile(n.to_string()))?;
-                let _ = s.commands.send(Command::Refresh);
+                request(&s.commands);
             }
-            None => slots.values().for_each(|s| {
-                let _ = s.commands.send(Command::Refresh);
-            }),
+            None => slots.values().for_each(|s| request(&s.commands)),
         }
         Ok(())
     }
@@ -284,7 +285,9 @@ impl Engine {
                     self.inner.ctx.secrets.clone(),
                     SecretKey::Session(n.clone()),
                 );
-                tokio::task::spawn_blocking(move || secrets.delete(&key));
+                self.inner
+                    .runtime
+                    .spawn_blocking(move || secrets.delete(&key));
             }
         }
         let keep = slots
@@ -304,7 +307,11 @@ impl Engine {
             b.get(n);
         }
         for (n, cached) in std::mem::take(&mut b.built) {
-            slots.insert(n.clone(), self.spawn(n, cached));
+            let refreshes_itself = new
+                .profiles
+                .get(&n)
+                .is_none_or(|p| p.profile_type().refreshes_itself());
+            slots.insert(n.clone(), self.spawn(n, cached, refreshes_itself));
         }
         drop(slots);
         let first = old.profiles.is_empty() && old.active.is_none();
@@ -342,9 +349,9 @@ impl Engine {
         }
     }
 
-    fn spawn(&self, name: ProfileName, cached: Arc<CachedProvider>) -> Slot {
+    fn spawn(&self, name: ProfileName, cached: Arc<CachedProvider>, refreshes_itself: bool) -> Slot {
         let (state_tx, state_rx) = watch::channel(ProfileState::Idle);
-        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+        let (cmd_tx, cmd_rx) = mpsc::channel(1);
         let worker = Worker {
             name: name.to_string(),
             cached: cached.clone(),
@@ -354,14 +361,22 @@ impl Engine {
             stats: self.inner.stats.clone(),
             commands: cmd_rx,
             eager: self.inner.opts.eager,
+            refreshes_itself,
         };
         Slot {
             cached,
             state: state_rx,
             commands: cmd_tx,
-            task: tokio::spawn(worker.run()),
+            // The engine's runtime, not the caller's: reload may be called from
+            // any thread (the tray's menu runs on the GUI thread).
+            task: self.inner.runtime.spawn(worker.run()),
         }
     }
+}
+
+/// Queue a refresh unless one is already queued (then it covers this one).
+fn request(commands: &mpsc::Sender<Command>) {
+    let _ = commands.try_send(Command::Refresh);
 }
 
 fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {

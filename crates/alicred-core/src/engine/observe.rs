@@ -7,6 +7,7 @@ use super::{
     lock, read,
 };
 use crate::profile::ProfileName;
+use crate::providers::Provider;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::sync::broadcast;
@@ -54,13 +55,19 @@ impl Engine {
                 let meta = slot.map(|s| s.cached.meta()).unwrap_or_default();
                 let serving = slot.is_some_and(|s| s.cached.current().is_some());
                 let u = usage.get(name).cloned().unwrap_or_default();
+                let state = slot
+                    .map(|s| s.state.borrow().clone())
+                    .unwrap_or(ProfileState::Idle);
+                let info = slot.and_then(|s| s.cached.info());
+                let (role_arn, next_rotation) = status::from_info(info.as_ref());
                 ProfileStatus {
                     name: name.to_string(),
                     r#type: p.profile_type(),
                     active: active.as_ref() == Some(name),
-                    state: slot
-                        .map(|s| s.state.borrow().clone())
-                        .unwrap_or(ProfileState::Idle),
+                    capabilities: status::Capabilities::of(p.profile_type(), &state),
+                    role_arn,
+                    next_rotation,
+                    state,
                     issued_at: meta.issued_at.filter(|_| serving),
                     expires_at: meta.expires.filter(|_| serving),
                     refresh_at: meta.next_attempt(),

@@ -67,7 +67,9 @@ pub enum EventKind {
     Agent,
 }
 
-/// One line of the event log. `message` never contains a secret.
+/// One line of the event log. `kind` and `data` are what listeners decide
+/// on (the notifier, the tray); `message` is for people and never matched.
+/// Nothing here contains a secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     pub id: u64,
@@ -75,7 +77,77 @@ pub struct Event {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
     pub kind: EventKind,
+    #[serde(default, skip_serializing_if = "EventData::is_none")]
+    pub data: EventData,
     pub message: String,
+}
+
+/// The facts of an event, by kind. Serialized as `{"type":"…", …}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum EventData {
+    /// The kind and the message say it all.
+    #[default]
+    None,
+    Refreshed {
+        expires: Option<DateTime<Utc>>,
+        /// Restored from the keyring rather than fetched.
+        restored: bool,
+    },
+    RefreshFailed {
+        error: String,
+        /// Retrying by itself may fix it (else only the user can).
+        transient: bool,
+        retry_at: DateTime<Utc>,
+        /// Still serving valid cached credentials.
+        serving: bool,
+    },
+    ExpiringSoon {
+        expires: DateTime<Utc>,
+        /// The profile renews itself (then a failing refresh is the story).
+        refreshes_itself: bool,
+    },
+    NeedsUser {
+        why: String,
+    },
+    KeyDue {
+        age_days: Option<i64>,
+        max_age_days: u32,
+    },
+    Rotation {
+        outcome: RotationOutcome,
+    },
+}
+
+impl EventData {
+    pub fn is_none(&self) -> bool {
+        matches!(self, EventData::None)
+    }
+
+    /// The kind an event with these facts has (`None`: no kind of its own).
+    pub fn kind(&self) -> Option<EventKind> {
+        Some(match self {
+            EventData::None => return None,
+            EventData::Refreshed { .. } => EventKind::Refreshed,
+            EventData::RefreshFailed { .. } => EventKind::RefreshFailed,
+            EventData::ExpiringSoon { .. } => EventKind::ExpiringSoon,
+            EventData::NeedsUser { .. } => EventKind::NeedsUser,
+            EventData::KeyDue { .. } => EventKind::KeyDue,
+            EventData::Rotation { .. } => EventKind::Rotation,
+        })
+    }
+}
+
+/// How a rotation ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RotationOutcome {
+    /// The profile uses the new key (the old one may still await deletion).
+    Rotated,
+    /// Undone: the profile keeps its old, working key.
+    RolledBack,
+    /// Stopped with an error.
+    Failed,
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@ use super::cached::CacheMeta;
 use super::policy;
 use super::state::ProfileState;
 use crate::credentials::Credentials;
-use crate::profile::{ProfileKind, ProfileName, ProfileType};
+use crate::profile::{ProfileKind, ProfileName, ProfileType, RotationMethod};
+use crate::providers::ProviderInfo;
 use crate::store::config::ProfilesFile;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -32,10 +33,55 @@ pub struct ProfileStatus {
     pub last_error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_key_id_hint: Option<String>,
+    /// What the user can do with this profile and what it needs; shells
+    /// read these flags and never re-derive them.
+    pub capabilities: Capabilities,
+    /// The role the last fetch assumed (role profiles), from the provider.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// When KMS rotates the secret next (kms-secret profiles).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_rotation: Option<DateTime<Utc>>,
     /// Root source first, this profile last.
     pub chain: Vec<ChainLink>,
     pub handouts: u64,
     pub consumers: Vec<Consumer>,
+}
+
+/// The product rules about one profile, decided here once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Capabilities {
+    /// "Rotate now" applies (`rotation` says how).
+    pub rotatable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<RotationMethod>,
+    /// Renews its credentials by itself (else only the user can).
+    pub refreshes_itself: bool,
+    /// Something is wrong that the user should see (tray icon, badge).
+    pub needs_attention: bool,
+    /// Only an interactive sign-in brings it back.
+    pub needs_sign_in: bool,
+}
+
+impl Capabilities {
+    pub fn of(ty: ProfileType, state: &ProfileState) -> Self {
+        Self {
+            rotatable: ty.rotation().is_some(),
+            rotation: ty.rotation(),
+            refreshes_itself: ty.refreshes_itself(),
+            needs_attention: state.needs_attention(),
+            needs_sign_in: ty.signs_in() && matches!(state, ProfileState::NeedsUser { .. }),
+        }
+    }
+}
+
+/// The role ARN and KMS next rotation a provider learned, for the status.
+pub fn from_info(info: Option<&ProviderInfo>) -> (Option<String>, Option<DateTime<Utc>>) {
+    match info {
+        Some(ProviderInfo::AssumedRole { arn, .. }) => (Some(arn.clone()), None),
+        Some(ProviderInfo::KmsSecret(k)) => (None, k.next_rotation_date),
+        None => (None, None),
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -224,6 +270,43 @@ mod tests {
             u.note_consumer(&id, now + chrono::Duration::seconds(pid.into()));
         }
         assert_eq!(u.consumers.len(), MAX_CONSUMERS);
+    }
+
+    #[test]
+    fn capabilities_are_decided_here() {
+        let fresh = ProfileState::Fresh { expires: None };
+        let ak = Capabilities::of(ProfileType::AccessKey, &fresh);
+        assert!(ak.rotatable && ak.rotation == Some(RotationMethod::Ram));
+        let kms = Capabilities::of(ProfileType::KmsSecret, &fresh);
+        assert!(kms.rotatable && kms.rotation == Some(RotationMethod::Kms));
+        for ty in ProfileType::ALL {
+            let c = Capabilities::of(ty, &fresh);
+            assert_eq!(
+                c.rotatable,
+                matches!(ty, ProfileType::AccessKey | ProfileType::KmsSecret),
+                "{ty}"
+            );
+            assert_eq!(c.refreshes_itself, ty != ProfileType::StsToken, "{ty}");
+            assert!(!c.needs_attention && !c.needs_sign_in);
+        }
+        let stuck = ProfileState::NeedsUser { why: "x".into() };
+        assert!(Capabilities::of(ProfileType::StsToken, &stuck).needs_attention);
+        let j = serde_json::to_value(ak).expect("json");
+        assert_eq!(j["rotation"], "ram");
+        assert_eq!(j["rotatable"], true);
+    }
+
+    #[test]
+    fn provider_info_reaches_the_status() {
+        let arn = ProviderInfo::AssumedRole {
+            arn: "acs:ram::1:assumed-role/dev/s".into(),
+            assumed_role_id: "id".into(),
+        };
+        assert_eq!(
+            from_info(Some(&arn)).0.as_deref(),
+            Some("acs:ram::1:assumed-role/dev/s")
+        );
+        assert_eq!(from_info(None), (None, None));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use super::cached::CachedProvider;
 use super::events::EventBus;
 use super::policy;
-use super::state::{EventKind, ProfileState};
+use super::state::{EventData, EventKind, ProfileState};
 use super::status::{derive_state, expiring_soon_at};
 use crate::clock::Clock;
 use crate::credentials::format_expiration;
@@ -40,9 +40,11 @@ pub struct Worker {
     pub bus: Arc<EventBus>,
     pub clock: Arc<dyn Clock>,
     pub stats: Arc<Stats>,
-    pub commands: mpsc::UnboundedReceiver<Command>,
+    pub commands: mpsc::Receiver<Command>,
     /// Fetch as soon as nothing is cached (else wait for the first caller).
     pub eager: bool,
+    /// The profile's type renews itself (see `ProfileType::refreshes_itself`).
+    pub refreshes_itself: bool,
 }
 
 impl Worker {
@@ -81,10 +83,13 @@ impl Worker {
                 && serving.is_some()
             {
                 warned_for = meta.expires;
-                self.bus.emit(
+                self.bus.emit_data(
                     now,
                     Some(&self.name),
-                    EventKind::ExpiringSoon,
+                    EventData::ExpiringSoon {
+                        expires: exp,
+                        refreshes_itself: self.refreshes_itself,
+                    },
                     format!(
                         "credentials expire at {} and have not been renewed",
                         format_expiration(exp)
@@ -170,8 +175,12 @@ impl Worker {
         if let ProfileState::NeedsUser { why } = &new
             && !matches!(old, ProfileState::NeedsUser { .. })
         {
-            self.bus
-                .emit(now, Some(&self.name), EventKind::NeedsUser, why.clone());
+            self.bus.emit_data(
+                now,
+                Some(&self.name),
+                EventData::NeedsUser { why: why.clone() },
+                why.clone(),
+            );
         }
         self.state.send_replace(new);
     }

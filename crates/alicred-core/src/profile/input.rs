@@ -174,11 +174,11 @@ impl ProfileInput {
                     (Some(v), None) => PasswordSource::Env(v),
                     (None, Some(f)) => PasswordSource::File(f.clone()),
                     (Some(_), Some(_)) => {
-                        problems.push(Problem::error("client-key-password-env", "give either --client-key-password-env or --client-key-password-file, not both"));
+                        problems.push(Problem::error("client-key-password-env", "give either a password environment variable or a password file, not both"));
                         return None;
                     }
                     (None, None) => {
-                        problems.push(Problem::error("client-key-password-env", "is required: the environment variable (or --client-key-password-file) holding the ClientKey password"));
+                        problems.push(Problem::error("client-key-password-env", "is required: the environment variable (or the file) holding the ClientKey password"));
                         return None;
                     }
                 };

@@ -29,6 +29,15 @@ pub enum ProfileType {
     Oauth,
 }
 
+/// How a rotatable profile rotates: a new RAM AccessKey (access-key) or
+/// KMS `RotateSecret` (kms-secret).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RotationMethod {
+    Ram,
+    Kms,
+}
+
 /// When to pick a type: the OSS SDK guide's selection table, in our words.
 #[derive(Clone, Debug, Serialize)]
 pub struct TypeGuide {
@@ -79,6 +88,22 @@ impl ProfileType {
     /// Types whose credentials come from a browser sign-in (`alicred login`).
     pub fn signs_in(self) -> bool {
         matches!(self, ProfileType::CloudSso | ProfileType::Oauth)
+    }
+
+    /// How this type's long-term secret is rotated, if it can be (the one
+    /// rule every shell reads, through the profile's capabilities).
+    pub fn rotation(self) -> Option<RotationMethod> {
+        match self {
+            ProfileType::AccessKey => Some(RotationMethod::Ram),
+            ProfileType::KmsSecret => Some(RotationMethod::Kms),
+            _ => None,
+        }
+    }
+
+    /// Renews its credentials by itself before they expire. A pasted STS
+    /// token cannot: only the user can bring a new one.
+    pub fn refreshes_itself(self) -> bool {
+        !matches!(self, ProfileType::StsToken)
     }
 
     pub fn guide(self) -> TypeGuide {

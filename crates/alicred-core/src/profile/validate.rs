@@ -162,7 +162,7 @@ pub fn validate(p: &Profile, others: &BTreeMap<ProfileName, Profile>) -> Vec<Pro
         }
         ProfileKind::External(x) => {
             check_endpoints(&x.endpoints, &mut out);
-            match shell_words_split(&x.command) {
+            match crate::shell_words::shell_words_split(&x.command) {
                 Ok(words) if !words.is_empty() => {}
                 Ok(_) => out.push(Problem::error("command", "give the command to run")),
                 Err(e) => out.push(Problem::error("command", e)),
@@ -187,13 +187,7 @@ pub fn errors(problems: &[Problem]) -> Vec<&Problem> {
 }
 
 fn check_region(r: &str, out: &mut Vec<Problem>) {
-    let ok = r.len() <= 32
-        && r.contains('-')
-        && r.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !r.starts_with('-')
-        && !r.ends_with('-');
-    if !ok {
+    if !crate::aliyun::endpoints::is_region_id(r) {
         out.push(Problem::error(
             "region",
             format!("{r:?} is not a region id like cn-hangzhou"),
@@ -460,66 +454,4 @@ fn check_source(p: &Profile, others: &BTreeMap<ProfileName, Profile>, out: &mut 
             None => return,
         }
     }
-}
-
-/// Split a command line into words like a POSIX shell would (quotes and
-/// backslashes), without running a shell.
-pub fn shell_words_split(s: &str) -> Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => cur.push(c),
-                        None => return Err("unterminated single quote".into()),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(c @ ('"' | '\\' | '$' | '`')) => cur.push(c),
-                            Some(c) => {
-                                cur.push('\\');
-                                cur.push(c);
-                            }
-                            None => return Err("unterminated double quote".into()),
-                        },
-                        Some(c) => cur.push(c),
-                        None => return Err("unterminated double quote".into()),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                match chars.next() {
-                    Some(c) => cur.push(c),
-                    None => return Err("trailing backslash".into()),
-                }
-            }
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            c => {
-                in_word = true;
-                cur.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(cur);
-    }
-    Ok(words)
 }

@@ -4,7 +4,7 @@
 use super::{Provider, ProviderContext, ProviderError};
 use crate::aliyun::json_reason;
 use crate::credentials::{Credentials, parse_expiration};
-use crate::profile::validate::shell_words_split;
+use crate::shell_words::shell_words_split;
 use crate::profile::{ExternalProfile, ProfileName};
 use crate::sensitive::Sensitive;
 use async_trait::async_trait;

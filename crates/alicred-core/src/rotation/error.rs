@@ -18,7 +18,7 @@ pub enum RotationError {
     )]
     Busy(ProfileName),
     #[error(
-        "profile {0} has no AccessKey in the keyring, so there is nothing to rotate; add it again with `alicred profile add {0} --type access-key --replace --from-env`"
+        "profile {0} has no AccessKey in the keyring, so there is nothing to rotate; store its key again (edit the profile with a new secret)"
     )]
     NoStoredKey(ProfileName),
     /// RAM allows two keys per user; the other one is active or the user did
@@ -87,7 +87,7 @@ pub fn hint(action: &str, e: &ProviderError) -> String {
     } else if code.starts_with("LimitExceeded") {
         "The RAM user already has two AccessKeys (the limit); delete one that nothing uses in the RAM console, then rotate again.".into()
     } else if code.starts_with("InvalidAccessKeyId") || code.contains("SignatureDoesNotMatch") {
-        "The profile's stored key is not accepted any more; add a working key with `alicred profile add NAME --replace`.".into()
+        "The profile's stored key is not accepted any more; store a working key in the profile again.".into()
     } else if code.starts_with("EntityNotExist.User") {
         "The RAM user named in the profile does not exist; fix the profile's user name.".into()
     } else if matches!(e, ProviderError::Throttled { .. }) {

@@ -4,7 +4,6 @@
 
 use super::{RotationError, Rotator};
 use crate::aliyun::endpoints;
-use crate::engine::EventKind;
 use crate::profile::{ProfileKind, ProfileName};
 use crate::providers::{KmsSecretInfo, KmsSecretProvider, ProviderError};
 use serde::Serialize;
@@ -86,9 +85,9 @@ impl Rotator {
             .map_err(|e| fail("GetSecretValue", e))?;
         self.sessions.invalidate(name);
         let switched = info.version_id == out.version_id;
-        self.emit(
+        self.emit_outcome(
             name,
-            EventKind::Rotation,
+            crate::engine::RotationOutcome::Rotated,
             format!(
                 "KMS secret {} rotated: new version {}{}",
                 info.secret_name,

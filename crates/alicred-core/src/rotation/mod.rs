@@ -69,7 +69,7 @@ pub use watch::spawn_journal_watch;
 
 use crate::clock::SystemClock;
 use crate::engine::EventBus;
-use crate::engine::EventKind;
+use crate::engine::EventData;
 use crate::profile::{AccessKeyProfile, Profile, ProfileKind, ProfileName};
 use crate::providers::ProviderContext;
 use crate::service::Alicred;
@@ -255,7 +255,7 @@ impl Rotator {
                     return Err(RotationError::TwoKeys {
                         deletable: Some(j.old_key_id.clone()),
                         message: format!(
-                            "rotation of {name} not started: the old key {} of the last rotation is inactive and scheduled for deletion at {}, so the RAM user has two AccessKeys. Allow alicred to delete it now (confirm, or pass --yes), or rotate after that time",
+                            "rotation of {name} not started: the old key {} of the last rotation is inactive and scheduled for deletion at {}, so the RAM user has two AccessKeys. Allow alicred to delete it now, or rotate after that time",
                             j.old_key_id,
                             j.delete_after
                                 .map(crate::credentials::format_expiration)
@@ -368,10 +368,20 @@ impl Rotator {
             .ok_or_else(|| RotationError::Busy(name.clone()))
     }
 
-    pub(crate) fn emit(&self, profile: &ProfileName, kind: EventKind, message: String) {
+    pub(crate) fn emit(&self, profile: &ProfileName, data: EventData, message: String) {
         if let Some(bus) = &self.events {
-            bus.emit(self.ctx.clock.now(), Some(profile.as_str()), kind, message);
+            bus.emit_data(self.ctx.clock.now(), Some(profile.as_str()), data, message);
         }
+    }
+
+    /// A rotation ended (`outcome`), told to the event bus.
+    pub(crate) fn emit_outcome(
+        &self,
+        profile: &ProfileName,
+        outcome: crate::engine::RotationOutcome,
+        message: String,
+    ) {
+        self.emit(profile, EventData::Rotation { outcome }, message);
     }
 }
 

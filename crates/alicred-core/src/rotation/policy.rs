@@ -7,7 +7,7 @@ use super::{RotationError, Rotator};
 use crate::aliyun::endpoints;
 use crate::aliyun::ram::RamClient;
 use crate::credentials::Credentials;
-use crate::engine::EventKind;
+use crate::engine::EventData;
 use crate::engine::cached::key_hint;
 use crate::profile::{DEFAULT_MAX_KEY_AGE_DAYS, ProfileKind, ProfileName};
 use crate::store::secrets::{SecretKey, StoredKey};
@@ -127,7 +127,10 @@ impl Rotator {
                     if s.due {
                         self.emit(
                             &name,
-                            EventKind::KeyDue,
+                            EventData::KeyDue {
+                                age_days: s.age_days,
+                                max_age_days: s.max_age_days,
+                            },
                             format!(
                                 "the AccessKey {} of {name} is {} days old (policy: {} days); rotate it",
                                 s.key_id_hint.clone().unwrap_or_default(),

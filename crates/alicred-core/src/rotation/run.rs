@@ -12,18 +12,20 @@ use super::{Phase, Progress, RotationProgress, RotationReport, Rotator};
 use crate::aliyun::endpoints;
 use crate::aliyun::ram::{AccessKeyInfo, RamClient};
 use crate::credentials::Credentials;
-use crate::engine::EventKind;
+use crate::engine::RotationOutcome;
 use crate::profile::{AccessKeyProfile, Profile, ProfileName};
 use crate::providers::ProviderError;
 use crate::store::secrets::{SecretKey, SecretStore, StoredKey};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// One rotation (or resumed one) of one profile, driven step by step.
 pub(super) struct Run<'a> {
-    pub(super) r: &'a Rotator,
+    pub(super) rotator: &'a Rotator,
     pub(super) profile: Profile,
     pub(super) ak: AccessKeyProfile,
-    pub(super) j: Journal,
+    /// The rotation's record, saved durably before each step runs.
+    pub(super) journal: Journal,
     pub(super) store: JournalStore,
     pub(super) progress: Progress<'a>,
     pub(super) resumed_from: Option<Step>,
@@ -64,18 +66,18 @@ pub(super) fn list_line(keys: &[AccessKeyInfo], profile_key: &str) -> String {
 
 impl<'a> Run<'a> {
     pub(super) fn new(
-        r: &'a Rotator,
+        rotator: &'a Rotator,
         profile: Profile,
         ak: AccessKeyProfile,
-        j: Journal,
+        journal: Journal,
         progress: Progress<'a>,
     ) -> Self {
         Self {
-            store: r.journals(),
-            r,
+            store: rotator.journals(),
+            rotator,
             profile,
             ak,
-            j,
+            journal,
             progress,
             resumed_from: None,
         }
@@ -86,13 +88,13 @@ impl<'a> Run<'a> {
     }
 
     pub(super) fn secrets(&self) -> Arc<dyn SecretStore> {
-        self.r.app.secrets().clone()
+        self.rotator.app.secrets().clone()
     }
 
     pub(super) fn say(&mut self, phase: Phase, message: String) {
         let p = RotationProgress {
             profile: self.name().to_string(),
-            step: self.j.step,
+            step: self.journal.step,
             phase,
             message,
         };
@@ -100,17 +102,25 @@ impl<'a> Run<'a> {
     }
 
     /// Journal `step` durably, then announce it. The crash hook fires here.
-    pub(super) fn enter(&mut self, step: Step, message: String) -> Result<(), RotationError> {
-        let now = self.r.ctx.clock.now();
-        self.j.enter(step, now);
-        self.store.save(&self.j)?;
+    pub(super) async fn enter(&mut self, step: Step, message: String) -> Result<(), RotationError> {
+        let now = self.rotator.ctx.clock.now();
+        self.journal.enter(step, now);
+        self.save().await?;
         crash_point(step.as_str());
         self.say(Phase::Started, message);
         Ok(())
     }
 
+    /// Write the journal durably (fsync) on the blocking pool.
+    async fn save(&self) -> std::io::Result<()> {
+        let (store, journal) = (self.store.clone(), self.journal.clone());
+        tokio::task::spawn_blocking(move || store.save(&journal))
+            .await
+            .map_err(std::io::Error::other)?
+    }
+
     pub(super) fn done(&mut self, message: String) {
-        crash_point(&format!("{}:done", self.j.step));
+        crash_point(&format!("{}:done", self.journal.step));
         self.say(Phase::Finished, message);
     }
 
@@ -136,9 +146,9 @@ impl<'a> Run<'a> {
         let creds = Credentials::long_term(
             key.access_key_id.clone(),
             key.access_key_secret,
-            self.r.ctx.clock.now(),
+            self.rotator.ctx.clock.now(),
         );
-        let client = RamClient::new(&self.r.ctx, endpoint, &creds, self.ak.user_name.clone());
+        let client = RamClient::new(&self.rotator.ctx, endpoint, &creds, self.ak.user_name.clone());
         Ok((client, key.access_key_id))
     }
 
@@ -151,7 +161,7 @@ impl<'a> Run<'a> {
         let mut attempt = 1;
         loop {
             match f().await {
-                Err(e) if e.is_transient() && attempt < self.r.settings.ram_attempts => {
+                Err(e) if e.is_transient() && attempt < self.rotator.settings.ram_attempts => {
                     let wait = e
                         .retry_after()
                         .unwrap_or(Duration::from_millis(300 * u64::from(attempt)))
@@ -184,14 +194,14 @@ impl<'a> Run<'a> {
     }
 
     /// Record a failure in the open journal (best effort: the error is what matters).
-    pub(super) fn note_error(&mut self, err: &RotationError) {
-        self.j.error = Some(err.to_string());
-        if let Err(e) = self.store.save(&self.j) {
+    pub(super) async fn note_error(&mut self, err: &RotationError) {
+        self.journal.error = Some(err.to_string());
+        if let Err(e) = self.save().await {
             tracing::warn!("cannot record the rotation error in the journal: {e}");
         }
-        self.r.emit(
+        self.rotator.emit_outcome(
             self.name(),
-            EventKind::Rotation,
+            RotationOutcome::Failed,
             format!("rotation failed: {err}"),
         );
     }
@@ -199,25 +209,29 @@ impl<'a> Run<'a> {
     pub(super) fn report(&self, message: String) -> RotationReport {
         RotationReport {
             profile: self.name().to_string(),
-            step: self.j.step,
-            old_key_id: self.j.old_key_id.clone(),
-            new_key_id: self.j.new_key_id.clone(),
-            delete_after: self.j.delete_after,
+            step: self.journal.step,
+            old_key_id: self.journal.old_key_id.clone(),
+            new_key_id: self.journal.new_key_id.clone(),
+            delete_after: self.journal.delete_after,
             resumed_from: self.resumed_from,
             message,
         }
     }
 
     /// Close the journal with `step` (`done` or `rolled-back`).
-    pub(super) fn close(
+    pub(super) async fn close(
         &mut self,
         step: Step,
         message: String,
     ) -> Result<RotationReport, RotationError> {
-        self.j.outcome = Some(message.clone());
-        self.enter(step, message.clone())?;
-        self.r
-            .emit(self.name(), EventKind::Rotation, message.clone());
+        self.journal.outcome = Some(message.clone());
+        self.enter(step, message.clone()).await?;
+        let outcome = if step == Step::RolledBack {
+            RotationOutcome::RolledBack
+        } else {
+            RotationOutcome::Rotated
+        };
+        self.rotator.emit_outcome(self.name(), outcome, message.clone());
         Ok(self.report(message))
     }
 }

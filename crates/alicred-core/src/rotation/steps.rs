@@ -36,10 +36,10 @@ impl<'a> Run<'a> {
             r.ctx.clock.now(),
         );
         let mut run = Run::new(r, profile, ak, j, progress);
-        run.enter(Step::Listing, "listing the user's AccessKeys".into())?;
+        run.enter(Step::Listing, "listing the user's AccessKeys".into()).await?;
         let out = run.list_and_create(opts).await;
         if let Err(e) = &out {
-            run.note_error(e);
+            run.note_error(e).await;
         }
         out
     }
@@ -48,7 +48,7 @@ impl<'a> Run<'a> {
         &mut self,
         opts: RotateOptions,
     ) -> Result<RotationReport, RotationError> {
-        let old = self.j.old_key_id.clone();
+        let old = self.journal.old_key_id.clone();
         let (ram, _) = self.ram().await?;
         let keys = match self
             .retry("ListAccessKeys", || ram.list_access_keys())
@@ -61,7 +61,7 @@ impl<'a> Run<'a> {
                     &e,
                     "Nothing changed; the old key stays in use.".into(),
                 );
-                self.close(Step::RolledBack, err.to_string())?;
+                self.close(Step::RolledBack, err.to_string()).await?;
                 return Err(err);
             }
         };
@@ -76,14 +76,14 @@ impl<'a> Run<'a> {
                 "the profile's key {old} is not among the AccessKeys of {who} ({}); set the profile's user name to the key's owner",
                 list_line(&keys, &old)
             );
-            self.close(Step::RolledBack, msg.clone())?;
+            self.close(Step::RolledBack, msg.clone()).await?;
             return Err(RotationError::Config(msg));
         }
         for other in keys.iter().filter(|k| k.access_key_id != old) {
             if other.status != AccessKeyStatus::Inactive || !opts.delete_inactive {
                 let what_now = if other.status == AccessKeyStatus::Inactive {
                     format!(
-                        "Allow alicred to delete the inactive key {} (confirm, or pass --yes) or delete it in the RAM console, then rotate again.",
+                        "Allow alicred to delete the inactive key {}, or delete it in the RAM console, then rotate again.",
                         other.access_key_id
                     )
                 } else {
@@ -97,7 +97,7 @@ impl<'a> Run<'a> {
                     self.name(),
                     list_line(&keys, &old)
                 );
-                self.close(Step::RolledBack, msg.clone())?;
+                self.close(Step::RolledBack, msg.clone()).await?;
                 return Err(RotationError::TwoKeys {
                     message: msg,
                     deletable: (other.status == AccessKeyStatus::Inactive)
@@ -105,11 +105,11 @@ impl<'a> Run<'a> {
                 });
             }
             let id = other.access_key_id.clone();
-            self.j.inactive_key_id = Some(id.clone());
+            self.journal.inactive_key_id = Some(id.clone());
             self.enter(
                 Step::DeletingInactive,
                 format!("deleting the inactive key {id} to make room"),
-            )?;
+            ).await?;
             self.guard(&id, "delete").await?;
             match self
                 .retry("DeleteAccessKey", || ram.delete_access_key(&id))
@@ -123,18 +123,18 @@ impl<'a> Run<'a> {
                         &e,
                         format!("Nothing changed for the profile; the old key stays in use (inactive key {id} may still exist)."),
                     );
-                    self.close(Step::RolledBack, err.to_string())?;
+                    self.close(Step::RolledBack, err.to_string()).await?;
                     return Err(err);
                 }
             }
             self.done(format!("deleted the inactive key {id}"));
         }
-        self.j.known_key_ids = keys
+        self.journal.known_key_ids = keys
             .iter()
             .map(|k| k.access_key_id.clone())
-            .filter(|id| Some(id) != self.j.inactive_key_id.as_ref())
+            .filter(|id| Some(id) != self.journal.inactive_key_id.as_ref())
             .collect();
-        self.enter(Step::Creating, "creating a new AccessKey".into())?;
+        self.enter(Step::Creating, "creating a new AccessKey".into()).await?;
         let created = ram.create_access_key().await;
         let new = match created {
             Ok(k) => k,
@@ -148,11 +148,11 @@ impl<'a> Run<'a> {
             }
         };
         self.done(format!("created {}", new.access_key_id));
-        self.j.new_key_id = Some(new.access_key_id.clone());
+        self.journal.new_key_id = Some(new.access_key_id.clone());
         self.enter(
             Step::StoringPending,
             format!("storing {} in the keyring as pending", new.access_key_id),
-        )?;
+        ).await?;
         let pending = StoredKey {
             access_key_id: new.access_key_id.clone(),
             access_key_secret: new.access_key_secret.clone(),
@@ -169,7 +169,7 @@ impl<'a> Run<'a> {
     }
 
     pub(super) async fn verify_and_switch(&mut self) -> Result<RotationReport, RotationError> {
-        let new_id = self.j.new_key_id.clone().unwrap_or_default();
+        let new_id = self.journal.new_key_id.clone().unwrap_or_default();
         let profile_key = self.profile_key().await?;
         let pending = self
             .read_key(SecretKey::PendingKey(self.name().clone()))
@@ -184,13 +184,13 @@ impl<'a> Run<'a> {
             }
         };
         // Resumed at `switching`: verified already.
-        if self.j.step != Step::Switching {
+        if self.journal.step != Step::Switching {
             self.enter(
                 Step::Verifying,
                 format!("verifying {new_id} with GetCallerIdentity"),
-            )?;
+            ).await?;
             if let Err(e) = self.verify(&key).await {
-                let secs = self.r.settings.verify_window.as_secs();
+                let secs = self.rotator.settings.verify_window.as_secs();
                 return self
                     .roll_back(format!("the new key did not work within {secs} s ({e})"))
                     .await;
@@ -200,7 +200,7 @@ impl<'a> Run<'a> {
         self.enter(
             Step::Switching,
             format!("making {new_id} the key of profile {}", self.name()),
-        )?;
+        ).await?;
         let current = self.profile_key().await?;
         if current.access_key_id != new_id {
             let store = self.secrets();
@@ -212,16 +212,16 @@ impl<'a> Run<'a> {
     }
 
     pub(super) async fn verify(&mut self, key: &StoredKey) -> Result<(), ProviderError> {
-        let sts = endpoints::sts_for_profile(&self.profile, &self.r.ctx)?;
+        let sts = endpoints::sts_for_profile(&self.profile, &self.rotator.ctx)?;
         let creds = Credentials::long_term(
             key.access_key_id.clone(),
             key.access_key_secret.clone(),
-            self.r.ctx.clock.now(),
+            self.rotator.ctx.clock.now(),
         );
-        let deadline = Instant::now() + self.r.settings.verify_window;
-        let mut delay = self.r.settings.verify_first_delay;
+        let deadline = Instant::now() + self.rotator.settings.verify_window;
+        let mut delay = self.rotator.settings.verify_first_delay;
         loop {
-            match get_caller_identity(&self.r.ctx, &sts, &creds).await {
+            match get_caller_identity(&self.rotator.ctx, &sts, &creds).await {
                 Ok(_) => return Ok(()),
                 Err(e) if Instant::now() + delay < deadline => {
                     self.say(

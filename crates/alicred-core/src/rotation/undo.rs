@@ -9,7 +9,7 @@ use crate::store::secrets::SecretKey;
 
 impl<'a> Run<'a> {
     pub(super) async fn resume(mut self) -> Result<RotationReport, RotationError> {
-        let from = self.j.step;
+        let from = self.journal.step;
         self.resumed_from = Some(from);
         self.say(
             Phase::Started,
@@ -17,7 +17,7 @@ impl<'a> Run<'a> {
         );
         let out = self.resume_inner(from).await;
         if let Err(e) = &out {
-            self.note_error(e);
+            self.note_error(e).await;
         }
         out
     }
@@ -31,13 +31,13 @@ impl<'a> Run<'a> {
                 Step::RolledBack,
                 "rolled back: interrupted before a new key was created; the old key stays in use"
                     .into(),
-            ),
+            ).await,
             Step::Creating => self.undo_creating().await,
             Step::StoringPending => {
                 let pending = self
                     .read_key(SecretKey::PendingKey(self.name().clone()))
                     .await?;
-                if pending.is_some_and(|p| Some(&p.access_key_id) == self.j.new_key_id.as_ref()) {
+                if pending.is_some_and(|p| Some(&p.access_key_id) == self.journal.new_key_id.as_ref()) {
                     self.verify_and_switch().await
                 } else {
                     self.roll_back("the new key's secret never reached the keyring".into())
@@ -49,7 +49,7 @@ impl<'a> Run<'a> {
             Step::AwaitingDelete | Step::Deleting => self.finish_old_key().await,
             Step::RollingBack => {
                 let reason = self
-                    .j
+                    .journal
                     .error
                     .clone()
                     .unwrap_or_else(|| "an interrupted roll-back".into());
@@ -76,17 +76,17 @@ impl<'a> Run<'a> {
         let orphans: Vec<String> = keys
             .into_iter()
             .map(|k| k.access_key_id)
-            .filter(|id| !self.j.known_key_ids.contains(id) && *id != profile_key)
+            .filter(|id| !self.journal.known_key_ids.contains(id) && *id != profile_key)
             .collect();
         if orphans.is_empty() {
             return self.close(
                 Step::RolledBack,
                 "rolled back: no new key was created; the old key stays in use".into(),
-            );
+            ).await;
         }
         // At most one (RAM's limit of two); delete each the same way.
         for id in orphans {
-            self.j.new_key_id = Some(id);
+            self.journal.new_key_id = Some(id);
             let r = self
                 .roll_back("a new key was created but its secret was lost".into())
                 .await?;
@@ -94,7 +94,7 @@ impl<'a> Run<'a> {
                 return Ok(r);
             }
         }
-        Ok(self.report(self.j.outcome.clone().unwrap_or_default()))
+        Ok(self.report(self.journal.outcome.clone().unwrap_or_default()))
     }
 
     /// Delete the new key (unusable, or never verified) and close rolled back.
@@ -102,12 +102,12 @@ impl<'a> Run<'a> {
         &mut self,
         reason: String,
     ) -> Result<RotationReport, RotationError> {
-        self.j.error = Some(reason.clone());
-        let new = self.j.new_key_id.clone();
+        self.journal.error = Some(reason.clone());
+        let new = self.journal.new_key_id.clone();
         self.enter(
             Step::RollingBack,
             format!("rolling back ({reason}): deleting the new key"),
-        )?;
+        ).await?;
         if let Some(id) = &new {
             self.guard(id, "delete").await?;
             let (ram, _) = self.ram().await?;
@@ -138,9 +138,9 @@ impl<'a> Run<'a> {
             Step::RolledBack,
             format!(
                 "rolled back: {reason}; the old key {} stays in use",
-                self.j.old_key_id
+                self.journal.old_key_id
             ),
-        )
+        ).await
     }
 
     /// Never delete or deactivate the key the profile holds in the keyring now.

@@ -20,7 +20,6 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use super::reload::WATCH_INTERVAL;
 
 pub struct AgentConfig {
     pub paths: Paths,
@@ -71,12 +70,12 @@ pub enum AgentError {
     #[error(transparent)]
     Secret(#[from] SecretError),
     #[error(
-        "refusing to listen on {0}: it is not a loopback address, and anyone who can reach it could take credentials; pass --allow-non-loopback if you really mean it"
+        "refusing to listen on {0}: it is not a loopback address, and anyone who can reach it could take credentials"
     )]
     NotLoopback(SocketAddr),
     #[error("an alicred agent is already running at {url}")]
     AlreadyRunning { url: String },
-    #[error("port {port} is in use by another program; choose another with --listen")]
+    #[error("port {port} is in use by another program")]
     PortInUse { port: u16 },
     #[error("cannot listen on {addr}: {reason}")]
     Bind { addr: SocketAddr, reason: String },
@@ -145,14 +144,16 @@ impl Agent {
         let channel = super::local::spawn(&cfg.paths, engine.clone(), stop_rx.clone());
         #[cfg(not(unix))]
         let channel = None;
+        let reload_health = super::reload::ReloadHealth::default();
         let watcher = cfg.watch_profiles.then(|| {
             let reloader = super::reload::Reloader {
                 store: store.clone(),
                 engine: engine.clone(),
                 secrets: cfg.secrets.clone(),
                 token: token.clone(),
+                health: reload_health.clone(),
             };
-            tokio::spawn(reloader.run(stop_rx.clone()))
+            tokio::spawn(super::reload::supervise(reloader, stop_rx.clone()))
         });
         let status = crate::status_file::spawn_writer(cfg.paths.clone(), engine.clone(), stop_rx);
         let background = if cfg.rotation {
@@ -161,6 +162,7 @@ impl Agent {
             Vec::new()
         };
         Ok(AgentHandle {
+            reload_health,
             background,
             engine,
             store,
@@ -179,6 +181,8 @@ impl Agent {
 }
 
 pub struct AgentHandle {
+    /// The profiles reloader's last problem, if any.
+    reload_health: super::reload::ReloadHealth,
     /// Loops that only end when aborted (key-age checks, rotation watch).
     background: Vec<JoinHandle<()>>,
     engine: Engine,
@@ -234,6 +238,12 @@ impl AgentHandle {
             *cur = t;
         }
         Ok(())
+    }
+
+    /// Why outside profile changes are not being followed, if they are not
+    /// (the reloader's last error; `None`: all well).
+    pub fn reload_problem(&self) -> Option<String> {
+        self.reload_health.lock().ok().and_then(|h| h.clone())
     }
 
     /// Re-read the profiles file now (the CLI and the app call this after a change).
@@ -373,6 +383,6 @@ async fn start_rotation(
     }
     vec![
         rotator.spawn_due_checks(Duration::from_secs(12 * 3600)),
-        spawn_journal_watch(store.paths(), sessions, Duration::from_secs(2)),
+        spawn_journal_watch(store.paths(), sessions),
     ]
 }

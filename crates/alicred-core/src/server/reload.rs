@@ -1,81 +1,153 @@
-//! Following outside changes while the agent runs: the profiles file and
-//! SIGHUP (sent by `alicred` after it changed profiles or the token).
+//! Following outside changes while the agent runs: the profiles file
+//! (watched with inotify, see [`crate::fswatch`]) and SIGHUP (sent by
+//! `alicred` after it changed profiles or the token).
+//!
+//! The reloader is supervised ([`supervise`]): an error is logged, kept for
+//! the agent's status and told on the event bus; a panic restarts it. It
+//! never stops quietly while the agent runs.
 
 use super::token;
-use crate::engine::Engine;
+use crate::engine::{Engine, EventKind};
+use crate::fswatch::DirWatch;
 use crate::sensitive::Sensitive;
 use crate::store::config::ConfigStore;
 use crate::store::secrets::SecretStore;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// How often the profiles file is checked for changes (one `stat`).
-pub const WATCH_INTERVAL: Duration = Duration::from_secs(2);
+/// What the reloader last ran into (`None`: all well). Shared with the
+/// agent's handle, which shows it.
+pub type ReloadHealth = Arc<Mutex<Option<String>>>;
 
-/// Follows outside changes: the profiles file (checked every
-/// [`WATCH_INTERVAL`] by size and mtime) and, on Unix, SIGHUP (sent by
-/// `alicred` after it changed the profiles or rotated the token), which
-/// re-reads both at once.
+/// Follows outside changes: the profiles file and, on Unix, SIGHUP (which
+/// re-reads the token and the profiles).
+#[derive(Clone)]
 pub struct Reloader {
     pub store: ConfigStore,
     pub engine: Engine,
     pub secrets: Arc<dyn SecretStore>,
     pub token: Arc<RwLock<Sensitive>>,
+    pub health: ReloadHealth,
 }
 
 impl Reloader {
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let path = self.store.paths().profiles_file();
-        let stamp = |p: &std::path::Path| {
-            std::fs::metadata(p)
-                .ok()
-                .map(|m| (m.modified().ok(), m.len()))
+        if let Some(dir) = path.parent() {
+            let _ = crate::paths::Paths::ensure_private_dir(dir);
+        }
+        let mut files = match DirWatch::file(&path) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                // SIGHUP (sent by every `alicred` that changes profiles) still works.
+                self.problem(format!(
+                    "cannot watch {} for changes ({e}); profile edits made outside alicred need a restart",
+                    path.display()
+                ));
+                None
+            }
         };
-        let mut last = stamp(&path);
-        let mut tick = tokio::time::interval(WATCH_INTERVAL);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut hup = hangups();
         loop {
-            let hung_up = tokio::select! {
-                _ = tick.tick() => false,
-                _ = next_hangup(&mut hup) => true,
+            tokio::select! {
+                changed = next_change(&mut files) => {
+                    if let Err(e) = changed {
+                        self.problem(format!("watching the profiles file: {e}"));
+                    }
+                }
+                _ = next_hangup(&mut hup) => self.reload_token().await,
                 _ = stop.changed() => return,
             };
-            let now = stamp(&path);
-            if hung_up {
-                self.reload_token().await;
-            } else if now == last {
-                continue;
-            }
-            last = now;
-            self.reload_profiles();
+            self.reload_profiles().await;
         }
     }
 
-    fn reload_profiles(&self) {
-        match self.store.load() {
-            Ok(file) if file != self.engine.profiles() => self.engine.reload(file),
-            Ok(_) => {}
-            Err(e) => {
-                self.engine.bus().emit(
-                    chrono::Utc::now(),
-                    None,
-                    crate::engine::EventKind::ConfigReloaded,
-                    format!("profiles file not reloaded: {e}"),
-                );
+    /// Parse the file off the async threads, then apply it.
+    async fn reload_profiles(&self) {
+        let store = self.store.clone();
+        let loaded = tokio::task::spawn_blocking(move || store.load()).await;
+        match loaded {
+            Ok(Ok(file)) => {
+                self.set_health(None);
+                if file != self.engine.profiles() {
+                    self.engine.reload(file);
+                }
             }
+            Ok(Err(e)) => self.problem(format!("profiles file not reloaded: {e}")),
+            Err(e) => self.problem(format!("profiles file not reloaded: {e}")),
         }
     }
 
     async fn reload_token(&self) {
         let secrets = self.secrets.clone();
         let loaded = tokio::task::spawn_blocking(move || token::load_or_create(secrets.as_ref()));
-        if let Ok(Ok(t)) = loaded.await
-            && let Ok(mut cur) = self.token.write()
-        {
-            *cur = t;
+        match loaded.await {
+            Ok(Ok(t)) => {
+                if let Ok(mut cur) = self.token.write() {
+                    *cur = t;
+                }
+            }
+            Ok(Err(e)) => self.problem(format!("endpoint token not reloaded: {e}")),
+            Err(e) => self.problem(format!("endpoint token not reloaded: {e}")),
         }
+    }
+
+    /// Log it, keep it for the status, tell the event bus.
+    fn problem(&self, message: String) {
+        tracing::error!("{message}");
+        self.engine.bus().emit(
+            chrono::Utc::now(),
+            None,
+            EventKind::ConfigReloaded,
+            message.clone(),
+        );
+        self.set_health(Some(message));
+    }
+
+    fn set_health(&self, v: Option<String>) {
+        if let Ok(mut h) = self.health.lock() {
+            *h = v;
+        }
+    }
+}
+
+/// Run the reloader until `stop`; if it panics, say so and start it again
+/// (after a pause, so a panic on every file read cannot spin).
+pub async fn supervise(reloader: Reloader, stop: watch::Receiver<bool>) {
+    loop {
+        let run = tokio::spawn(reloader.clone().run(stop.clone()));
+        match run.await {
+            Ok(()) => return,
+            Err(e) if e.is_panic() => {
+                reloader.problem(format!(
+                    "the profiles reloader crashed and was restarted: {}",
+                    panic_text(e.into_panic())
+                ));
+                if *stop.borrow() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(_) => return, // cancelled: the agent is stopping
+        }
+    }
+}
+
+fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+async fn next_change(w: &mut Option<DirWatch>) -> Result<(), String> {
+    match w {
+        Some(w) => match w.changed().await {
+            Some(r) => r,
+            None => std::future::pending().await,
+        },
+        None => std::future::pending().await,
     }
 }
 

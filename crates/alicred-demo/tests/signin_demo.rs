@@ -1,6 +1,5 @@
 //! The demo's CloudSSO session (two accounts) and OAuth profile: seeded signed in,
 //! working, and signing in again needs nobody (the demo emulator approves by itself).
-#![cfg(feature = "demo")]
 
 use alicred_core::clock::SystemClock;
 use alicred_core::paths::Paths;
@@ -17,7 +16,7 @@ async fn demo_sign_ins_are_seeded_and_approve_themselves() {
     let secrets: Arc<dyn SecretStore> = Arc::new(MemoryStore::default());
     let app = Alicred::with_store(Paths::new(dir.path().join("home")), secrets.clone());
     let (cloud, names) =
-        alicred_core::demo::start(&app, "127.0.0.1:0".parse().expect("addr"), None)
+        alicred_demo::start(&app, "127.0.0.1:0".parse().expect("addr"), None)
             .await
             .expect("demo");
     let file = app.profiles().expect("profiles");

@@ -1,15 +1,38 @@
 //! The no-account demo: sample profiles of several types, all pointing at the
 //! local emulator (`alicred-fakecloud`). Used by `alicred demo` and by the
-//! desktop app's first run.
+//! desktop app's first run. Kept out of `alicred-core`, so the product never
+//! depends on the emulator.
 
-use crate::profile::{ProfileInput, ProfileName};
-use crate::sensitive::Sensitive;
-use crate::service::{Alicred, ServiceError};
-use crate::signin::tokens::{OauthTokens, SsoSessionToken};
-use crate::store::secrets::{SecretKey, StoredKey};
+use alicred_core::profile::{ProfileInput, ProfileName};
+use alicred_core::sensitive::Sensitive;
+use alicred_core::service::{Alicred, ServiceError};
+use alicred_core::signin::tokens::{OauthTokens, SsoSessionToken};
+use alicred_core::store::secrets::{SecretError, SecretKey, StoredKey};
 use alicred_fakecloud::{DemoSeed, FakeCloud, FakeCloudConfig, FakeCloudHandle};
+
+/// The running demo emulator; shut it down with `.shutdown().await`.
+pub type DemoCloud = FakeCloudHandle;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+
+/// Why the demo could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("cannot start the demo emulator: {0}")]
+    Emulator(String),
+    #[error("the emulator was not started with its demo world")]
+    NoDemoWorld,
+    #[error("cannot write {path}: {reason}")]
+    Write { path: String, reason: String },
+    #[error("demo seeding stopped: {0}")]
+    Stopped(String),
+    #[error("demo profile name {0:?} is invalid")]
+    Name(String),
+    #[error(transparent)]
+    Profile(#[from] ServiceError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+}
 
 /// Where the demo emulator listens when it can: a fixed port keeps the demo
 /// profiles' endpoints valid from one run to the next.
@@ -22,30 +45,28 @@ pub async fn start(
     app: &Alicred,
     addr: SocketAddr,
     alicred_bin: Option<PathBuf>,
-) -> Result<(FakeCloudHandle, Vec<ProfileName>), ServiceError> {
+) -> Result<(FakeCloudHandle, Vec<ProfileName>), DemoError> {
     let cloud = match FakeCloud::start(FakeCloudConfig::demo().listen(addr)).await {
         Ok(c) => c,
         Err(_) => FakeCloud::start(FakeCloudConfig::demo())
             .await
-            .map_err(|e| {
-                ServiceError::BadSecretInput(format!("cannot start the demo emulator: {e}"))
-            })?,
+            .map_err(|e| DemoError::Emulator(e.to_string()))?,
     };
     let a = app.clone();
     // Seeding writes the keyring and the profiles file: blocking work.
     tokio::task::spawn_blocking(move || seed(&a, &cloud, alicred_bin).map(|names| (cloud, names)))
         .await
-        .map_err(|e| ServiceError::BadSecretInput(format!("demo seeding stopped: {e}")))?
+        .map_err(|e| DemoError::Stopped(e.to_string()))?
 }
 
 /// Marks a profile as the demo's own, so a later run may rewrite it.
 pub const DEMO_DESCRIPTION: &str = "Demo profile (local emulator)";
 
-/// The ClientKey of the demo KMS secret: a throwaway test key (see
-/// tests/fixtures/clientkey/README.md), not a credential of any real account.
-const CLIENT_KEY_JSON: &str = include_str!("../../../tests/fixtures/clientkey/clientKey_demo.json");
+/// The ClientKey of the demo KMS secret: a throwaway test key (a copy of
+/// tests/fixtures/clientkey/, see its README.md), not a credential of any real account.
+const CLIENT_KEY_JSON: &str = include_str!("../assets/clientKey_demo.json");
 const CLIENT_KEY_PASSWORD: &str =
-    include_str!("../../../tests/fixtures/clientkey/clientKey_demo_password.txt");
+    include_str!("../assets/clientKey_demo_password.txt");
 
 /// Does this home hold only demo profiles (or none), so the demo may (re)seed
 /// it? Profiles of the user's own are never touched.
@@ -64,20 +85,18 @@ pub fn seed(
     app: &Alicred,
     cloud: &FakeCloudHandle,
     alicred_bin: Option<PathBuf>,
-) -> Result<Vec<ProfileName>, ServiceError> {
-    let seed: &DemoSeed = cloud.demo().ok_or_else(|| {
-        ServiceError::BadSecretInput("the emulator was not started with its demo world".into())
-    })?;
+) -> Result<Vec<ProfileName>, DemoError> {
+    let seed: &DemoSeed = cloud.demo().ok_or(DemoError::NoDemoWorld)?;
     let dir = app.paths().base().join("demo");
-    crate::paths::Paths::ensure_private_dir(&dir).map_err(|e| io_err(&dir, e))?;
+    alicred_core::paths::Paths::ensure_private_dir(&dir).map_err(|e| io_err(&dir, e))?;
     let token_file = dir.join("oidc-token");
-    crate::paths::write_atomic(&token_file, seed.oidc_token.as_bytes())
+    alicred_core::paths::write_atomic(&token_file, seed.oidc_token.as_bytes())
         .map_err(|e| io_err(&token_file, e))?;
     let client_key = dir.join("clientKey_demo.json");
-    crate::paths::write_atomic(&client_key, CLIENT_KEY_JSON.as_bytes())
+    alicred_core::paths::write_atomic(&client_key, CLIENT_KEY_JSON.as_bytes())
         .map_err(|e| io_err(&client_key, e))?;
     let password_file = dir.join("clientKey_demo_password.txt");
-    crate::paths::write_atomic(&password_file, CLIENT_KEY_PASSWORD.trim().as_bytes())
+    alicred_core::paths::write_atomic(&password_file, CLIENT_KEY_PASSWORD.trim().as_bytes())
         .map_err(|e| io_err(&password_file, e))?;
 
     let base = |name: &str, ty: &str| ProfileInput {
@@ -90,9 +109,9 @@ pub fn seed(
     let role = |n: &str| seed.role_arn(n).map(str::to_string);
     let sts = Some(cloud.sts_url());
     let mut written = Vec::new();
-    let mut put = |input: ProfileInput, secret: Option<StoredKey>| -> Result<(), ServiceError> {
+    let mut put = |input: ProfileInput, secret: Option<StoredKey>| -> Result<(), DemoError> {
         app.add_profile(&input, secret, true)?;
-        written.push(input.name.parse().map_err(ServiceError::BadSecretInput)?);
+        written.push(input.name.parse().map_err(|_: String| DemoError::Name(input.name.clone()))?);
         Ok(())
     };
 
@@ -182,10 +201,12 @@ pub fn seed(
     // the emulator hands the demo its tokens as an approved sign-in would (and
     // approves `alicred sso login demo` / `alicred login demo-oauth` by itself).
     let now = chrono::Utc::now();
-    let session: ProfileName = "demo".parse().map_err(ServiceError::BadSecretInput)?;
+    let session: ProfileName = "demo"
+        .parse()
+        .map_err(|_: String| DemoError::Name("demo".into()))?;
     for a in &seed.sso_assignments {
         for c in &a.access_configurations {
-            let name = crate::signin::safe_profile_name("demo", &a.display_name, &c.name);
+            let name = alicred_core::signin::safe_profile_name("demo", &a.display_name, &c.name);
             put(
                 ProfileInput {
                     sso_session: Some(session.to_string()),
@@ -202,7 +223,7 @@ pub fn seed(
         }
     }
     let sign_in_url = url::Url::parse(&cloud.sso_sign_in_url())
-        .map_err(|e| ServiceError::BadSecretInput(format!("demo sign-in URL: {e}")))?;
+        .map_err(|e| DemoError::Emulator(format!("demo sign-in URL: {e}")))?;
     app.secrets().set_json(
         &SecretKey::SsoSession(session),
         &SsoSessionToken {
@@ -222,7 +243,9 @@ pub fn seed(
         None,
     )?;
     let (access, refresh) = cloud.oauth_issue_tokens();
-    let oauth: ProfileName = "demo-oauth".parse().map_err(ServiceError::BadSecretInput)?;
+    let oauth: ProfileName = "demo-oauth"
+        .parse()
+        .map_err(|_: String| DemoError::Name("demo-oauth".into()))?;
     app.secrets().set_json(
         &SecretKey::Profile(oauth),
         &OauthTokens {
@@ -240,6 +263,9 @@ pub fn seed(
     Ok(written)
 }
 
-fn io_err(path: &std::path::Path, e: std::io::Error) -> ServiceError {
-    ServiceError::BadSecretInput(format!("cannot write {}: {e}", path.display()))
+fn io_err(path: &std::path::Path, e: std::io::Error) -> DemoError {
+    DemoError::Write {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
 }

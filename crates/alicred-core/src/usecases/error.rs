@@ -1,0 +1,68 @@
+//! Why a use case failed: kinds with their facts. Messages say what is wrong
+//! in neutral words; how to fix it (a flag, a form field) is the shell's.
+
+use crate::profile::{ProfileName, ProfileType};
+use crate::providers::ProviderError;
+use crate::rotation::RotationError;
+use crate::service::ServiceError;
+use crate::store::config::ConfigError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum UseCaseError {
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    /// The profile's provider could not be built or could not fetch.
+    #[error("profile {profile}: {cause}")]
+    Provider {
+        profile: ProfileName,
+        cause: ProviderError,
+    },
+    /// An endpoint the user typed is not a URL.
+    #[error("{value:?} is not a URL: {reason}")]
+    BadUrl { value: String, reason: String },
+    /// GetCallerIdentity with the profile's credentials failed.
+    #[error("profile {profile} does not work: {cause}")]
+    VerifyFailed {
+        profile: ProfileName,
+        cause: ProviderError,
+    },
+    #[error(
+        "profile {profile} is a {ty} profile; only access-key profiles (RAM) and kms-secret profiles (KMS) can be rotated"
+    )]
+    NotRotatable {
+        profile: ProfileName,
+        ty: ProfileType,
+    },
+    /// A choice about the old key was made for a KMS secret.
+    #[error(
+        "profile {profile} is a kms-secret profile: KMS retires a secret's old keys itself, so there is no old key to keep or delete"
+    )]
+    OldKeyChoiceForKms { profile: ProfileName },
+    #[error(transparent)]
+    Rotation(#[from] RotationError),
+    /// The engine has not built this profile yet (it was just added).
+    #[error("profile {0} is not loaded yet; try again in a moment")]
+    NotLoaded(ProfileName),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<ConfigError> for UseCaseError {
+    fn from(e: ConfigError) -> Self {
+        UseCaseError::Service(e.into())
+    }
+}
+
+impl UseCaseError {
+    /// Errors the user caused by what they asked (exit code 2 at the CLI).
+    pub fn is_usage(&self) -> bool {
+        match self {
+            UseCaseError::Service(e) => e.is_usage(),
+            UseCaseError::Rotation(e) => e.is_usage(),
+            UseCaseError::BadUrl { .. }
+            | UseCaseError::NotRotatable { .. }
+            | UseCaseError::OldKeyChoiceForKms { .. } => true,
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! The use cases: every action the CLI, the tray and the dashboard offer,
+//! decided here once. A shell builds one [`UseCases`] and only translates
+//! between people and these calls; it never re-derives a rule (what can be
+//! rotated and how, how to verify, which variables an `export` line sets).
+//!
+//! One file per use case:
+//! - [`profiles`]: add, edit, remove, use (each reloads an in-process engine);
+//! - [`verify`]: GetCallerIdentity with a profile's credentials;
+//! - [`rotate`]: "rotate now" (RAM for access-key, KMS for kms-secret);
+//! - [`export`]: environment lines for a tool, built by [`crate::env_vars`].
+//!
+//! Errors are [`UseCaseError`] kinds with their facts; each shell words the
+//! fix itself (the CLI names flags, the dashboard names form fields).
+
+mod error;
+pub mod export;
+pub mod profiles;
+pub mod rotate;
+pub mod verify;
+
+pub use error::UseCaseError;
+pub use rotate::{OldKey, RotatePlan, RotateRequest, Rotated};
+
+use crate::Credentials;
+use crate::clock::SystemClock;
+use crate::engine::Engine;
+use crate::profile::ProfileName;
+use crate::providers::{self, Provider, ProviderContext};
+use crate::service::Alicred;
+use crate::store::config::ProfilesFile;
+use std::sync::Arc;
+
+/// The use cases of one alicred home, with the engine when one runs in this
+/// process (the agent, the desktop app) or without (a one-shot CLI command).
+#[derive(Clone)]
+pub struct UseCases {
+    app: Alicred,
+    ctx: ProviderContext,
+    engine: Option<Engine>,
+}
+
+impl std::fmt::Debug for UseCases {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UseCases")
+            .field("home", &self.app.paths().base())
+            .field("engine", &self.engine.is_some())
+            .finish()
+    }
+}
+
+impl UseCases {
+    /// No engine here: credentials are fetched fresh for each call.
+    pub fn standalone(app: Alicred) -> Self {
+        let ctx = ProviderContext::new(app.secrets().clone(), Arc::new(SystemClock));
+        Self {
+            app,
+            ctx,
+            engine: None,
+        }
+    }
+
+    /// With the engine this process runs: its cache serves credentials, and
+    /// profile changes reload it at once.
+    pub fn in_process(app: Alicred, ctx: ProviderContext, engine: Engine) -> Self {
+        Self {
+            app,
+            ctx,
+            engine: Some(engine),
+        }
+    }
+
+    pub fn app(&self) -> &Alicred {
+        &self.app
+    }
+
+    pub fn ctx(&self) -> &ProviderContext {
+        &self.ctx
+    }
+
+    pub fn engine(&self) -> Option<&Engine> {
+        self.engine.as_ref()
+    }
+
+    /// The profiles file, read off the async threads.
+    pub async fn profiles(&self) -> Result<ProfilesFile, UseCaseError> {
+        let app = self.app.clone();
+        blocking(move || Ok(app.profiles()?)).await
+    }
+
+    /// The provider of `name`: the engine's cached one when an engine runs
+    /// here, else one built now.
+    pub fn provider(
+        &self,
+        name: &ProfileName,
+        file: &ProfilesFile,
+    ) -> Result<Arc<dyn Provider>, UseCaseError> {
+        file.get(name).map_err(crate::service::ServiceError::from)?;
+        if let Some(e) = &self.engine {
+            return e
+                .cached(name)
+                .map(|c| c as Arc<dyn Provider>)
+                .ok_or_else(|| UseCaseError::NotLoaded(name.clone()));
+        }
+        providers::build(name, file, &self.ctx).map_err(|cause| UseCaseError::Provider {
+            profile: name.clone(),
+            cause,
+        })
+    }
+
+    /// Fresh credentials of `name` (cached ones when an engine runs here).
+    pub async fn credentials(&self, name: &ProfileName) -> Result<Credentials, UseCaseError> {
+        let file = self.profiles().await?;
+        let p = self.provider(name, &file)?;
+        p.retrieve().await.map_err(|cause| UseCaseError::Provider {
+            profile: name.clone(),
+            cause,
+        })
+    }
+}
+
+/// Run blocking work (keyring, file locks, fsync) on the blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, UseCaseError> + Send + 'static,
+) -> Result<T, UseCaseError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| UseCaseError::Internal(e.to_string()))?
+}

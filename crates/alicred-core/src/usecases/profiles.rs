@@ -1,0 +1,61 @@
+//! Add, edit, remove and use a profile. Each writes through [`Alicred`]
+//! (validate, keyring, profiles file) and then reloads the engine when one
+//! runs in this process, so the change is live at once.
+//!
+//! [`Alicred`]: crate::service::Alicred
+
+use super::{UseCaseError, UseCases};
+use crate::profile::validate::Problem;
+use crate::profile::{ProfileInput, ProfileName};
+use crate::store::secrets::StoredKey;
+
+impl UseCases {
+    /// Check a form without saving; warnings included.
+    pub fn check_profile(&self, input: &ProfileInput) -> Result<Vec<Problem>, UseCaseError> {
+        Ok(self.app.check(input)?)
+    }
+
+    /// Add a profile (`replace`: or change it). Returns the warnings.
+    /// Blocking (keyring, file lock): call from a blocking thread.
+    pub fn add_profile(
+        &self,
+        input: &ProfileInput,
+        secret: Option<StoredKey>,
+        replace: bool,
+    ) -> Result<Vec<Problem>, UseCaseError> {
+        let warnings = self.app.add_profile(input, secret, replace)?;
+        self.reload()?;
+        Ok(warnings)
+    }
+
+    /// The form values of an existing profile (for editing).
+    pub fn profile_input(&self, name: &ProfileName) -> Result<ProfileInput, UseCaseError> {
+        let file = self.app.profiles()?;
+        let p = file.get(name)?;
+        Ok(ProfileInput::from_profile(p))
+    }
+
+    /// Remove a profile and its secrets. Blocking.
+    pub fn remove_profile(&self, name: &ProfileName) -> Result<(), UseCaseError> {
+        self.app.remove_profile(name)?;
+        self.reload()
+    }
+
+    /// Make `name` the active profile (the bare endpoint URL serves it). Blocking.
+    pub fn use_profile(&self, name: &ProfileName) -> Result<(), UseCaseError> {
+        self.app.set_active(name)?;
+        self.reload()
+    }
+
+    /// Apply the profiles file to the engine running here, if any. Safe from
+    /// any thread. Blocking (reads the file).
+    pub fn reload(&self) -> Result<(), UseCaseError> {
+        if let Some(e) = &self.engine {
+            let file = self.app.profiles()?;
+            if file != e.profiles() {
+                e.reload(file);
+            }
+        }
+        Ok(())
+    }
+}
