@@ -13,12 +13,21 @@ const guides: TypeGuide[] = [
   { type: 'ram-role-arn', title: 'RAM role ARN', use_when: 'access through a role', needs_key_up_front: 'yes', underlying: 'STS', refresh: 'automatic' },
 ];
 
+const caps = (rotation: 'ram' | 'kms' | null, needs_attention = false) => ({
+  rotatable: rotation !== null,
+  rotation,
+  refreshes_itself: true,
+  needs_attention,
+  needs_sign_in: false,
+});
+
 const profiles = (): ProfileStatus[] => [
   {
     name: 'base',
     type: 'access-key',
     active: true,
     state: { kind: 'fresh', expires: null },
+    capabilities: caps('ram'),
     chain: [{ name: 'base', type: 'access-key', policy: false }],
     handouts: 2,
     consumers: [],
@@ -29,6 +38,8 @@ const profiles = (): ProfileStatus[] => [
     type: 'ram-role-arn',
     active: false,
     state: { kind: 'fresh', expires: iso(NOW + 125_000) },
+    capabilities: caps(null),
+    role_arn: 'acs:ram::1:assumed-role/dev/s',
     issued_at: iso(NOW - 3475_000),
     refresh_at: iso(NOW + 60_000),
     expires_at: iso(NOW + 125_000),
@@ -44,6 +55,7 @@ const profiles = (): ProfileStatus[] => [
     type: 'credentials-uri',
     active: false,
     state: { kind: 'expired', error: 'HTTP 503 from http://127.0.0.1:1/uri' },
+    capabilities: caps(null, true),
     chain: [],
     handouts: 0,
     consumers: [],
@@ -83,8 +95,13 @@ function backend(calls: Calls, overrides: Record<string, (args: Record<string, u
         return 1;
       case 'rotation_status':
         return { profile: 'base', age_days: 12, max_age_days: 90, due: false };
+      case 'rotate_plan':
+        return { method: 'ram', grace_seconds: 86400 };
       case 'rotate':
-        return { profile: 'base', step: 'awaiting-delete', old_key_id: 'LTAIold', new_key_id: 'LTAInew', message: 'rotated base: new key LTAInew' };
+        return {
+          message: 'rotated base: new key LTAInew',
+          rotated: { method: 'ram', profile: 'base', step: 'awaiting-delete', old_key_id: 'LTAIold', new_key_id: 'LTAInew', message: 'rotated base: new key LTAInew' },
+        };
       default:
         return null;
     }
@@ -152,10 +169,49 @@ describe('dashboard', () => {
     expect(screen.getByTestId('rotation-dev')).toHaveTextContent('—');
     expect(screen.getByTestId('rotate-base')).toBeEnabled();
     await fireEvent.click(screen.getByTestId('rotate-base'));
-    expect(screen.getByTestId('confirm-dialog')).toHaveTextContent('Rotate the AccessKey of base?');
+    await vi.waitFor(() => expect(screen.getByTestId('confirm-dialog')).toHaveTextContent('Rotate the AccessKey of base?'));
+    // The grace period is the core's number, not text typed here.
+    expect(screen.getByTestId('confirm-dialog')).toHaveTextContent('deleted after 1 day');
     await fireEvent.click(screen.getByTestId('confirm-ok'));
     await vi.waitFor(() => expect(calls.some((c) => c.cmd === 'rotate' && c.args.name === 'base' && c.args.deleteInactive === false)).toBe(true));
     await vi.waitFor(() => expect(screen.getByTestId('toast')).toHaveTextContent('new key LTAInew'));
+  });
+
+  it('rotates a kms-secret profile and shows the assumed role and the next KMS rotation', async () => {
+    const calls: Calls = [];
+    const next = iso(NOW + 5 * 86400_000);
+    const withKms = () => [
+      ...profiles(),
+      {
+        name: 'vault',
+        type: 'kms-secret',
+        active: false,
+        state: { kind: 'fresh', expires: null },
+        capabilities: caps('kms'),
+        next_rotation: next,
+        chain: [],
+        handouts: 0,
+        consumers: [],
+      } as ProfileStatus,
+    ];
+    backend(calls, {
+      list_profiles: withKms,
+      rotate_plan: () => ({ method: 'kms' }),
+      rotate: () => ({ message: 'KMS secret s rotated: new version v2 (current)', rotated: { method: 'kms' } }),
+    });
+    render(App);
+    await vi.waitFor(() => expect(screen.getByTestId('rotate-vault')).toBeEnabled());
+    expect(screen.getByTestId('rotation-vault')).toHaveTextContent('KMS next in 5 days');
+    expect(calls.some((c) => c.cmd === 'rotation_status' && c.args.name === 'vault')).toBe(false);
+    await fireEvent.click(screen.getByTestId('rotate-vault'));
+    await vi.waitFor(() => expect(screen.getByTestId('confirm-dialog')).toHaveTextContent('Rotate the KMS secret of vault?'));
+    await fireEvent.click(screen.getByTestId('confirm-ok'));
+    await vi.waitFor(() => expect(calls.some((c) => c.cmd === 'rotate' && c.args.name === 'vault')).toBe(true));
+    await vi.waitFor(() => expect(screen.getByTestId('toast')).toHaveTextContent('new version v2'));
+    await fireEvent.click(screen.getByTestId('toggle-dev'));
+    await vi.waitFor(() => expect(screen.getByTestId('role-arn-dev')).toHaveTextContent('acs:ram::1:assumed-role/dev/s'));
+    await fireEvent.click(screen.getByTestId('toggle-vault'));
+    await vi.waitFor(() => expect(screen.getByTestId('next-rotation-vault')).toBeInTheDocument());
   });
 
   it('asks before removing', async () => {

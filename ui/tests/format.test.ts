@@ -6,9 +6,7 @@ import {
   formatCountdown,
   formatRelative,
   formatSpan,
-  humanError,
   lifetimeBar,
-  needsAttention,
   rotationText,
   stateBadge,
 } from '../src/lib/format';
@@ -68,14 +66,12 @@ describe('state → badge', () => {
     expect(b.detail).toContain('Still serving');
     expect(b.detail).toContain('in 30 s');
   });
-  it('attention states match the tray rule', () => {
-    expect(['idle', 'fresh', 'refreshing'].map((k) => needsAttention(k as never))).toEqual([false, false, false]);
-    expect(['degraded', 'expired', 'needs-user'].map((k) => needsAttention(k as never))).toEqual([true, true, true]);
-  });
-  it('adds advice to network errors', () => {
-    expect(humanError('error sending request: connection refused')).toMatch(/not reachable/);
-    expect(humanError('')).toBe('unknown error');
-    expect(humanError('InvalidAccessKeyId.NotFound')).toBe('InvalidAccessKeyId.NotFound');
+  it('shows the core\'s words as they are, without guessing from them', () => {
+    const msg = 'error sending request: connection refused';
+    expect(stateBadge({ kind: 'expired', error: msg }, T0).detail).toBe(
+      `No valid credentials: ${msg}. alicred keeps retrying; fix the cause or press Refresh.`,
+    );
+    expect(stateBadge({ kind: 'expired', error: '' }, T0).detail).toContain('unknown error');
   });
 });
 
@@ -106,6 +102,7 @@ const base: ProfileStatus = {
   type: 'ram-role-arn',
   active: false,
   state: { kind: 'fresh' },
+  capabilities: { rotatable: false, refreshes_itself: true, needs_attention: false, needs_sign_in: false },
   chain: [],
   handouts: 0,
   consumers: [],
@@ -125,6 +122,9 @@ describe('chain, rotation and consumers', () => {
     expect(rotationText(base, T0)).toBe('—');
     expect(rotationText({ ...base, rotation: { age_days: 100, due: true, pending_step: 'verify' } }, T0)).toBe('key 100 d old — rotate now · pending: verify');
     expect(rotationText({ ...base, rotation: { error: 'RAM unreachable' } }, T0)).toBe('key age unknown');
+  });
+  it('shows when KMS rotates next, from the status', () => {
+    expect(rotationText({ ...base, next_rotation: iso(T0 + 3 * 86400_000) }, T0)).toBe('KMS next in 3 days');
   });
   it('consumers name the processes', () => {
     expect(consumersText(base)).toBe('0 hand-outs');

@@ -9,7 +9,8 @@ import type {
   Problem,
   ProfileInput,
   ProfileStatus,
-  RotationReport,
+  RotatePlan,
+  RotateResult,
   RotationStatus,
   SecretInput,
   Settings,
@@ -57,7 +58,8 @@ export const api = {
   getSettings: () => call<Settings>('get_settings'),
   setSettings: (settings: Settings) => call<Settings>('set_settings', { settings }),
   copyText: (text: string) => call<void>('copy_text', { text }),
-  rotate: (name: string, deleteInactive = false) => call<RotationReport>('rotate', { name, deleteInactive }),
+  rotatePlan: (name: string) => call<RotatePlan>('rotate_plan', { name }),
+  rotate: (name: string, deleteInactive = false) => call<RotateResult>('rotate', { name, deleteInactive }),
   rotationStatus: (name: string) => call<RotationStatus>('rotation_status', { name }),
 };
 

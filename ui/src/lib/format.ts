@@ -84,41 +84,19 @@ export function stateBadge(state: ProfileState, now: number): Badge {
       return {
         label: 'Degraded',
         tone: 'warn',
-        detail: `Last refresh failed: ${humanError(state.error ?? '')}. Still serving the current credentials${state.expires ? ` (valid ${expiresIn(state.expires, now)})` : ''}; retrying ${formatRelative(state.retry_at, now)}.`,
+        detail: `Last refresh failed: ${state.error || 'unknown error'}. Still serving the current credentials${state.expires ? ` (valid ${expiresIn(state.expires, now)})` : ''}; retrying ${formatRelative(state.retry_at, now)}.`,
       };
     case 'expired':
       return {
         label: 'Expired',
         tone: 'bad',
-        detail: `No valid credentials: ${humanError(state.error ?? '')}. alicred keeps retrying; fix the cause or press Refresh.`,
+        detail: `No valid credentials: ${state.error || 'unknown error'}. alicred keeps retrying; fix the cause or press Refresh.`,
       };
     case 'needs-user':
-      return { label: 'Needs you', tone: 'bad', detail: humanError(state.why ?? 'This profile needs your action.') };
+      return { label: 'Needs you', tone: 'bad', detail: state.why || 'This profile needs your action.' };
     default:
       return { label: String((state as { kind: StateKind }).kind), tone: 'muted', detail: '' };
   }
-}
-
-/** Does this state want the user's attention? (same rule as the tray icon) */
-export function needsAttention(kind: StateKind): boolean {
-  return kind === 'degraded' || kind === 'expired' || kind === 'needs-user';
-}
-
-/**
- * Turn terse transport errors into advice. The core already writes most
- * messages for people; this only adds a hint for the common network cases.
- */
-export function humanError(msg: string): string {
-  const m = msg.trim();
-  if (!m) return 'unknown error';
-  const lower = m.toLowerCase();
-  if (lower.includes('connection refused') || lower.includes('tcp connect error'))
-    return `${m} — the endpoint is not reachable; check the URL and that the service is running`;
-  if (lower.includes('timed out') || lower.includes('timeout'))
-    return `${m} — the service did not answer in time; check your network or the endpoint`;
-  if (lower.includes('dns') || lower.includes('failed to lookup'))
-    return `${m} — the host name could not be resolved; check the endpoint URL`;
-  return m;
 }
 
 export interface LifetimeBar {
@@ -181,19 +159,15 @@ export function chainText(chain: ChainLink[]): string {
 /** Key age, last rotation, pending step, KMS next rotation; "—" when unknown. */
 export function rotationText(p: ProfileStatus, now: number): string {
   const r = p.rotation;
-  if (!r) return '—';
+  const kms = p.next_rotation ? `KMS next ${formatRelative(p.next_rotation, now)}` : null;
+  if (!r) return kms ?? '—';
   const parts: string[] = [];
   if (r.age_days != null) parts.push(`key ${r.age_days} d old${r.due ? ' — rotate now' : ''}`);
   if (r.pending_step) parts.push(`pending: ${r.pending_step}`);
   if (r.last_rotation) parts.push(`rotated ${formatRelative(r.last_rotation, now)}`);
-  if (r.kms_next_rotation) parts.push(`KMS next ${formatRelative(r.kms_next_rotation, now)}`);
+  if (kms) parts.push(kms);
   if (!parts.length && r.error) parts.push('key age unknown');
   return parts.length ? parts.join(' · ') : '—';
-}
-
-/** Which profiles the dashboard can rotate. */
-export function canRotate(type: string): boolean {
-  return type === 'access-key';
 }
 
 /** "3 hand-outs · 2 processes" */

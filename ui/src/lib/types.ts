@@ -39,8 +39,30 @@ export interface RotationStatus {
   pending_step?: string | null;
   delete_after?: string | null;
   error?: string | null;
-  /** kms-secret profiles (not reported yet). */
-  kms_next_rotation?: string | null;
+}
+
+/** How a profile rotates (`alicred_core::profile::RotationMethod`). */
+export type RotationMethod = 'ram' | 'kms';
+
+/** `alicred_core::engine::Capabilities`: the core's rules about a profile. */
+export interface Capabilities {
+  rotatable: boolean;
+  rotation?: RotationMethod | null;
+  refreshes_itself: boolean;
+  needs_attention: boolean;
+  needs_sign_in: boolean;
+}
+
+/** `alicred_core::usecases::RotatePlan`. */
+export interface RotatePlan {
+  method: RotationMethod;
+  grace_seconds?: number | null;
+}
+
+/** What the rotate command returns: one line for people, and the details. */
+export interface RotateResult {
+  message: string;
+  rotated: { method: RotationMethod; [k: string]: unknown };
 }
 
 export interface RotationReport {
@@ -57,6 +79,11 @@ export interface ProfileStatus {
   type: string;
   active: boolean;
   state: ProfileState;
+  capabilities: Capabilities;
+  /** The role the last fetch assumed (role profiles). */
+  role_arn?: string | null;
+  /** When KMS rotates the secret next (kms-secret profiles). */
+  next_rotation?: string | null;
   issued_at?: string | null;
   expires_at?: string | null;
   refresh_at?: string | null;
@@ -87,6 +114,8 @@ export interface AppEvent {
   at: string;
   profile?: string | null;
   kind: EventKind;
+  /** The event's facts by kind (`alicred_core::engine::EventData`). */
+  data?: { type: string; [k: string]: unknown };
   message: string;
 }
 
