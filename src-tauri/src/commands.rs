@@ -6,11 +6,11 @@ use crate::error::{CmdResult, CommandError, parse_name};
 use crate::state::{AppState, Settings};
 use alicred_core::aliyun::sts;
 use alicred_core::engine::{Event, ProfileStatus, TimelineBucket};
-use alicred_core::usecases::{RotatePlan, RotateRequest, Rotated};
 use alicred_core::profile::validate::Problem;
 use alicred_core::profile::{ProfileInput, ProfileType, TypeGuide};
 use alicred_core::sensitive::Sensitive;
 use alicred_core::store::secrets::StoredKey;
+use alicred_core::usecases::{RotatePlan, RotateRequest, Rotated};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -117,8 +117,7 @@ pub async fn add_profile(
     blocking(&state, move |s| {
         // Decided here, not in the webview: an external profile runs a command.
         crate::confirm::confirm_external(&input, replace, &dialog)?;
-        Ok(s.uc
-            .add_profile(&input, secret.map(StoredKey::from), replace)?)
+        Ok(s.uc.add_profile(&input, secret.map(StoredKey::from), replace)?)
     })
     .await
 }

@@ -253,8 +253,22 @@ mod tests {
             (
                 "needs-user once until it recovers",
                 vec![
-                    ev(1, "p", EventData::NeedsUser { why: "paste a token".into() }, "x"),
-                    ev(2, "p", EventData::NeedsUser { why: "paste a token".into() }, "x"),
+                    ev(
+                        1,
+                        "p",
+                        EventData::NeedsUser {
+                            why: "paste a token".into(),
+                        },
+                        "x",
+                    ),
+                    ev(
+                        2,
+                        "p",
+                        EventData::NeedsUser {
+                            why: "paste a token".into(),
+                        },
+                        "x",
+                    ),
                 ],
                 vec![said("alicred: p needs you", true), None],
             ),
@@ -264,7 +278,12 @@ mod tests {
                     ev(1, "ak", rotation(RotationOutcome::Rotated), "rolled back?"),
                     ev(2, "ak", rotation(RotationOutcome::RolledBack), "done"),
                     ev(3, "ak", rotation(RotationOutcome::Failed), "complete"),
-                    ev(4, "kms", rotation(RotationOutcome::Rotated), "KMS secret rotated"),
+                    ev(
+                        4,
+                        "kms",
+                        rotation(RotationOutcome::Rotated),
+                        "KMS secret rotated",
+                    ),
                 ],
                 vec![
                     said("alicred: rotation of ak done", false),

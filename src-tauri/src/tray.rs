@@ -436,7 +436,10 @@ mod tests {
         };
         assert_eq!(next_label_change(&[], t), None);
         assert_eq!(
-            next_label_change(&[status("k", false, ProfileState::Fresh { expires: None })], t),
+            next_label_change(
+                &[status("k", false, ProfileState::Fresh { expires: None })],
+                t
+            ),
             None,
             "long-term keys never count down"
         );

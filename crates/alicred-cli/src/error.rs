@@ -2,9 +2,9 @@
 
 use alicred_core::rotation::RotationError;
 use alicred_core::service::{SecretProblem, ServiceError};
-use alicred_core::usecases::UseCaseError;
 use alicred_core::store::config::ConfigError;
 use alicred_core::store::secrets::SecretError;
+use alicred_core::usecases::UseCaseError;
 use std::fmt;
 use std::process::ExitCode;
 

@@ -58,7 +58,9 @@ impl DirWatch {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
         let name = file.file_name().map(|n| n.to_os_string());
-        Self::new(&dir, move |p| p.file_name().map(|n| n.to_os_string()) == name)
+        Self::new(&dir, move |p| {
+            p.file_name().map(|n| n.to_os_string()) == name
+        })
     }
 
     /// The next change (a burst counts once); `Err` when the OS reported an

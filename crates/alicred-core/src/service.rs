@@ -50,7 +50,9 @@ pub enum SecretProblem {
     BadKeySecret,
     #[error("an sts-token profile needs a SecurityToken")]
     MissingToken,
-    #[error("an access-key profile takes no SecurityToken (temporary credentials are an sts-token profile)")]
+    #[error(
+        "an access-key profile takes no SecurityToken (temporary credentials are an sts-token profile)"
+    )]
     UnexpectedToken,
     #[error("the secret input was empty")]
     Empty,
@@ -372,7 +374,11 @@ pub fn secret_from_json(text: &str) -> Result<StoredKey, ServiceError> {
 /// Read the secret from `ALIBABA_CLOUD_*`, falling back to `OSS_*`.
 pub fn secret_from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<StoredKey, ServiceError> {
     match crate::env_vars::read_key(env) {
-        Some((id, secret, token)) => Ok(StoredKey { access_key_id: id, access_key_secret: secret, security_token: token }),
+        Some((id, secret, token)) => Ok(StoredKey {
+            access_key_id: id,
+            access_key_secret: secret,
+            security_token: token,
+        }),
         None => Err(SecretProblem::NotInEnvironment.into()),
     }
 }

@@ -449,11 +449,7 @@ async fn a_hundred_queued_refresh_requests_make_one_fetch() {
 #[tokio::test(start_paused = true)]
 async fn reload_is_safe_from_a_thread_outside_the_runtime() {
     // The tray's menu handler runs on the GUI thread, not on tokio's.
-    let r = rig(
-        &[("a", None), ("b", None)],
-        vec![access_key("a")],
-        true,
-    );
+    let r = rig(&[("a", None), ("b", None)], vec![access_key("a")], true);
     settle().await;
     let engine = r.engine.clone();
     std::thread::spawn(move || {

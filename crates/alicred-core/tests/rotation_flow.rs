@@ -367,10 +367,8 @@ async fn a_running_engine_picks_up_a_rotation_made_by_another_process() {
         w.ctx.clone(),
         Arc::new(providers::build_with),
     );
-    let watch = alicred_core::rotation::spawn_journal_watch(
-        w.app.paths(),
-        Arc::new(engine.clone()),
-    );
+    let watch =
+        alicred_core::rotation::spawn_journal_watch(w.app.paths(), Arc::new(engine.clone()));
     let before = engine.credentials(&w.name).await.expect("old creds");
     assert_eq!(before.access_key_id, w.first_key);
     tokio::time::sleep(Duration::from_millis(120)).await;

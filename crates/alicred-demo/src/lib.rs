@@ -65,8 +65,7 @@ pub const DEMO_DESCRIPTION: &str = "Demo profile (local emulator)";
 /// The ClientKey of the demo KMS secret: a throwaway test key (a copy of
 /// tests/fixtures/clientkey/, see its README.md), not a credential of any real account.
 const CLIENT_KEY_JSON: &str = include_str!("../assets/clientKey_demo.json");
-const CLIENT_KEY_PASSWORD: &str =
-    include_str!("../assets/clientKey_demo_password.txt");
+const CLIENT_KEY_PASSWORD: &str = include_str!("../assets/clientKey_demo_password.txt");
 
 /// Does this home hold only demo profiles (or none), so the demo may (re)seed
 /// it? Profiles of the user's own are never touched.
@@ -111,7 +110,12 @@ pub fn seed(
     let mut written = Vec::new();
     let mut put = |input: ProfileInput, secret: Option<StoredKey>| -> Result<(), DemoError> {
         app.add_profile(&input, secret, true)?;
-        written.push(input.name.parse().map_err(|_: String| DemoError::Name(input.name.clone()))?);
+        written.push(
+            input
+                .name
+                .parse()
+                .map_err(|_: String| DemoError::Name(input.name.clone()))?,
+        );
         Ok(())
     };
 

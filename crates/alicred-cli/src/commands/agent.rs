@@ -27,7 +27,9 @@ pub fn agent(app: &Alicred, listen: Option<SocketAddr>, allow_non_loopback: bool
 /// The core says what is wrong; the CLI names the flag that fixes it.
 pub fn agent_error(e: AgentError) -> CliError {
     CliError::failed(match &e {
-        AgentError::NotLoopback(_) => format!("{e}; pass --allow-non-loopback if you really mean it"),
+        AgentError::NotLoopback(_) => {
+            format!("{e}; pass --allow-non-loopback if you really mean it")
+        }
         AgentError::PortInUse { .. } => format!("{e}; choose another with --listen"),
         _ => e.to_string(),
     })

@@ -1,6 +1,6 @@
 use crate::error::{CliError, CliResult};
-use alicred_demo as demo;
 use alicred_core::service::Alicred;
+use alicred_demo as demo;
 use std::net::SocketAddr;
 
 /// `alicred demo`: the emulator with sample profiles (and the agent), so

@@ -349,7 +349,12 @@ impl Engine {
         }
     }
 
-    fn spawn(&self, name: ProfileName, cached: Arc<CachedProvider>, refreshes_itself: bool) -> Slot {
+    fn spawn(
+        &self,
+        name: ProfileName,
+        cached: Arc<CachedProvider>,
+        refreshes_itself: bool,
+    ) -> Slot {
         let (state_tx, state_rx) = watch::channel(ProfileState::Idle);
         let (cmd_tx, cmd_rx) = mpsc::channel(1);
         let worker = Worker {

@@ -4,9 +4,9 @@
 use super::{Provider, ProviderContext, ProviderError};
 use crate::aliyun::json_reason;
 use crate::credentials::{Credentials, parse_expiration};
-use crate::shell_words::shell_words_split;
 use crate::profile::{ExternalProfile, ProfileName};
 use crate::sensitive::Sensitive;
+use crate::shell_words::shell_words_split;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;

@@ -17,7 +17,8 @@ impl<'a> Run<'a> {
             self.enter(
                 Step::Invalidating,
                 "dropping cached sessions of the profile and of profiles chained on it".into(),
-            ).await?;
+            )
+            .await?;
             self.invalidate().await?;
             self.done("dropped".into());
         }
@@ -25,7 +26,8 @@ impl<'a> Run<'a> {
         self.enter(
             Step::Deactivating,
             format!("deactivating the old key {old}"),
-        ).await?;
+        )
+        .await?;
         self.guard(&old, "deactivate").await?;
         let (ram, _) = self.ram().await?;
         match self
@@ -109,7 +111,9 @@ impl<'a> Run<'a> {
     pub(super) async fn finish_old_key(&mut self) -> Result<RotationReport, RotationError> {
         let old = self.journal.old_key_id.clone();
         let now = self.rotator.ctx.clock.now();
-        if self.journal.step == Step::AwaitingDelete && self.journal.delete_after.is_some_and(|t| now < t) {
+        if self.journal.step == Step::AwaitingDelete
+            && self.journal.delete_after.is_some_and(|t| now < t)
+        {
             return Ok(self.report(format!("the old key {old} waits for deletion")));
         }
         let current = self.profile_key().await?.access_key_id;
@@ -147,7 +151,8 @@ impl<'a> Run<'a> {
                 return self.close(Step::Done, msg).await;
             }
         }
-        self.enter(Step::Deleting, format!("deleting the old key {old}")).await?;
+        self.enter(Step::Deleting, format!("deleting the old key {old}"))
+            .await?;
         self.guard(&old, "delete").await?;
         match self
             .retry("DeleteAccessKey", || ram.delete_access_key(&old))

@@ -148,7 +148,12 @@ impl<'a> Run<'a> {
             key.access_key_secret,
             self.rotator.ctx.clock.now(),
         );
-        let client = RamClient::new(&self.rotator.ctx, endpoint, &creds, self.ak.user_name.clone());
+        let client = RamClient::new(
+            &self.rotator.ctx,
+            endpoint,
+            &creds,
+            self.ak.user_name.clone(),
+        );
         Ok((client, key.access_key_id))
     }
 
@@ -231,7 +236,8 @@ impl<'a> Run<'a> {
         } else {
             RotationOutcome::Rotated
         };
-        self.rotator.emit_outcome(self.name(), outcome, message.clone());
+        self.rotator
+            .emit_outcome(self.name(), outcome, message.clone());
         Ok(self.report(message))
     }
 }

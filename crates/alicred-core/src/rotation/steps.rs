@@ -36,7 +36,8 @@ impl<'a> Run<'a> {
             r.ctx.clock.now(),
         );
         let mut run = Run::new(r, profile, ak, j, progress);
-        run.enter(Step::Listing, "listing the user's AccessKeys".into()).await?;
+        run.enter(Step::Listing, "listing the user's AccessKeys".into())
+            .await?;
         let out = run.list_and_create(opts).await;
         if let Err(e) = &out {
             run.note_error(e).await;
@@ -109,7 +110,8 @@ impl<'a> Run<'a> {
             self.enter(
                 Step::DeletingInactive,
                 format!("deleting the inactive key {id} to make room"),
-            ).await?;
+            )
+            .await?;
             self.guard(&id, "delete").await?;
             match self
                 .retry("DeleteAccessKey", || ram.delete_access_key(&id))
@@ -134,7 +136,8 @@ impl<'a> Run<'a> {
             .map(|k| k.access_key_id.clone())
             .filter(|id| Some(id) != self.journal.inactive_key_id.as_ref())
             .collect();
-        self.enter(Step::Creating, "creating a new AccessKey".into()).await?;
+        self.enter(Step::Creating, "creating a new AccessKey".into())
+            .await?;
         let created = ram.create_access_key().await;
         let new = match created {
             Ok(k) => k,
@@ -152,7 +155,8 @@ impl<'a> Run<'a> {
         self.enter(
             Step::StoringPending,
             format!("storing {} in the keyring as pending", new.access_key_id),
-        ).await?;
+        )
+        .await?;
         let pending = StoredKey {
             access_key_id: new.access_key_id.clone(),
             access_key_secret: new.access_key_secret.clone(),
@@ -188,7 +192,8 @@ impl<'a> Run<'a> {
             self.enter(
                 Step::Verifying,
                 format!("verifying {new_id} with GetCallerIdentity"),
-            ).await?;
+            )
+            .await?;
             if let Err(e) = self.verify(&key).await {
                 let secs = self.rotator.settings.verify_window.as_secs();
                 return self
@@ -200,7 +205,8 @@ impl<'a> Run<'a> {
         self.enter(
             Step::Switching,
             format!("making {new_id} the key of profile {}", self.name()),
-        ).await?;
+        )
+        .await?;
         let current = self.profile_key().await?;
         if current.access_key_id != new_id {
             let store = self.secrets();

@@ -79,10 +79,12 @@ impl<'a> Run<'a> {
             .filter(|id| !self.journal.known_key_ids.contains(id) && *id != profile_key)
             .collect();
         if orphans.is_empty() {
-            return self.close(
-                Step::RolledBack,
-                "rolled back: no new key was created; the old key stays in use".into(),
-            ).await;
+            return self
+                .close(
+                    Step::RolledBack,
+                    "rolled back: no new key was created; the old key stays in use".into(),
+                )
+                .await;
         }
         // At most one (RAM's limit of two); delete each the same way.
         for id in orphans {
@@ -107,7 +109,8 @@ impl<'a> Run<'a> {
         self.enter(
             Step::RollingBack,
             format!("rolling back ({reason}): deleting the new key"),
-        ).await?;
+        )
+        .await?;
         if let Some(id) = &new {
             self.guard(id, "delete").await?;
             let (ram, _) = self.ram().await?;
@@ -140,7 +143,8 @@ impl<'a> Run<'a> {
                 "rolled back: {reason}; the old key {} stays in use",
                 self.journal.old_key_id
             ),
-        ).await
+        )
+        .await
     }
 
     /// Never delete or deactivate the key the profile holds in the keyring now.

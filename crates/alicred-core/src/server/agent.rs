@@ -20,7 +20,6 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-
 pub struct AgentConfig {
     pub paths: Paths,
     /// `None`: the profiles file's setting, else 127.0.0.1:47911.
