@@ -37,7 +37,8 @@ pub enum ServiceError {
     BadSecret(#[from] SecretProblem),
     #[error("no profile given and no active profile")]
     NoActiveProfile,
-    #[error("cannot choose the secret store: {0}")]
+    /// The configured secret store is not one alicred knows (a usage error).
+    #[error("{0}")]
     SecretBackend(String),
 }
 
@@ -75,6 +76,7 @@ impl ServiceError {
                 | ServiceError::UnexpectedSecret(_)
                 | ServiceError::BadSecret(_)
                 | ServiceError::NoActiveProfile
+                | ServiceError::SecretBackend(_)
                 | ServiceError::Config(ConfigError::NoSuchProfile(_))
         )
     }
