@@ -15,10 +15,9 @@ async fn demo_sign_ins_are_seeded_and_approve_themselves() {
     let dir = tempfile::tempdir().expect("tmp");
     let secrets: Arc<dyn SecretStore> = Arc::new(MemoryStore::default());
     let app = Alicred::with_store(Paths::new(dir.path().join("home")), secrets.clone());
-    let (cloud, names) =
-        alicred_demo::start(&app, "127.0.0.1:0".parse().expect("addr"), None)
-            .await
-            .expect("demo");
+    let (cloud, names) = alicred_demo::start(&app, "127.0.0.1:0".parse().expect("addr"), None)
+        .await
+        .expect("demo");
     let file = app.profiles().expect("profiles");
     let sso: Vec<&ProfileName> = file
         .profiles
