@@ -2,7 +2,7 @@
 # Re-run the benchmarks of BENCHMARKS.md; each rewrites only its own section.
 #
 #   scripts/bench.sh              # all of them (slow: ~15 min plus release builds)
-#   scripts/bench.sh NAME...      # some: endpoint engine prompt desktop
+#   scripts/bench.sh NAME...      # some: endpoint engine prompt desktop idle
 #   scripts/bench.sh --list       # their names
 #
 # Release builds land in $CARGO_TARGET_DIR/release. A benchmark is one
@@ -42,6 +42,13 @@ bench_desktop() {
   out="$(tests/e2e/bench_desktop.sh)"
   printf '%s\n' "$out"
   printf '%s\n' "$out" | "$VENV/bin/python" benches/section.py desktop
+}
+
+# Idle wake-ups of `alicred agent` and the tray-only app (benches/idle_wakeups.sh);
+# IDLE_BASE_DIR: a baseline build's binary directory, measured in the same run.
+bench_idle() {
+  cargo build --locked -p alicred-cli -p alicred-desktop
+  BENCH_WRITE=1 benches/idle_wakeups.sh ${IDLE_BASE_DIR:+"main=$IDLE_BASE_DIR"} "branch=$CARGO_TARGET_DIR/debug"
 }
 
 all=$(declare -F | sed -n 's/^declare -f bench_//p')
