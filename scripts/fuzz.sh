@@ -27,9 +27,12 @@ if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(cd "$FUZZ_DIR" && cargo +nightly fuzz list)
 fi
 
-log "fuzz: building ${#targets[@]} targets ($toolchain)"
-(cd "$FUZZ_DIR" && cargo +nightly fuzz build -O -a -s none --target-dir "$TARGET_DIR") ||
-  die "fuzz build failed"
+# ALICRED_FUZZ_BUILD=0 reuses the last build (e.g. to run more slices of it).
+if [ "${ALICRED_FUZZ_BUILD:-1}" != 0 ]; then
+  log "fuzz: building ${#targets[@]} targets ($toolchain)"
+  (cd "$FUZZ_DIR" && cargo +nightly fuzz build -O -a -s none --target-dir "$TARGET_DIR") ||
+    die "fuzz build failed"
+fi
 bin_dir="$TARGET_DIR/x86_64-unknown-linux-gnu/release"
 
 mkdir -p "$CACHE"

@@ -8,6 +8,7 @@ use super::{endpoint_label, json_reason, network, scrub};
 use crate::credentials::Credentials;
 use crate::providers::{ProviderContext, ProviderError};
 use crate::sensitive::Sensitive;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use url::Url;
 
@@ -91,12 +92,15 @@ impl OAuthClient {
         let e: Option<ErrorWire> = serde_json::from_slice(body).ok();
         let code = e
             .as_ref()
-            .and_then(|e| e.error.clone())
+            .and_then(|e| e.error.as_deref().map(|c| scrub(c, secrets)))
             .unwrap_or_else(|| format!("HTTP{status}"));
+        // Only the error shape's own text, scrubbed: another body (it may
+        // hold anything, credentials too) is never echoed (found by fuzzing).
         let msg = e
             .and_then(|e| e.error_description)
-            .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
-        (code, scrub(&msg, secrets))
+            .map(|m| scrub(&m, secrets))
+            .unwrap_or_else(|| format!("HTTP {status} with a body that is not the error shape"));
+        (code, msg)
     }
 
     async fn token(
@@ -110,36 +114,7 @@ impl OAuthClient {
             .post(super::join_path(&self.endpoint, "v1/token"))
             .form(form);
         let (status, bytes) = self.send(req).await?;
-        if !(200..300).contains(&status) {
-            let (code, message) = Self::error_of(status, &bytes, secrets);
-            if code == "invalid_grant" {
-                return Err(ProviderError::NeedsUser(
-                    "the OAuth sign-in has expired or was revoked".into(),
-                ));
-            }
-            return Err(ProviderError::Upstream {
-                service: SERVICE.into(),
-                status,
-                code,
-                message,
-            });
-        }
-        let w: TokenWire =
-            serde_json::from_slice(&bytes).map_err(|e| ProviderError::Malformed {
-                service: SERVICE.into(),
-                reason: json_reason(&e),
-            })?;
-        if w.access_token.is_empty() || w.refresh_token.is_empty() {
-            return Err(ProviderError::Malformed {
-                service: SERVICE.into(),
-                reason: "access_token or refresh_token is empty".into(),
-            });
-        }
-        Ok(OAuthTokens {
-            access_token: w.access_token,
-            refresh_token: w.refresh_token,
-            expires_in: w.expires_in,
-        })
+        parse_token_reply(status, &bytes, secrets)
     }
 
     /// `grant_type=authorization_code`.
@@ -181,33 +156,95 @@ impl OAuthClient {
             .bearer_auth(access_token.expose());
         let (status, bytes) = self.send(req).await?;
         let secrets = [access_token.expose().to_string()];
-        if status == 401 {
-            let (code, _) = Self::error_of(status, &bytes, &secrets);
-            return Err(ProviderError::NeedsUser(format!(
-                "the OAuth sign-in has expired or was revoked ({code})"
-            )));
-        }
-        if !(200..300).contains(&status) {
-            let (code, message) = Self::error_of(status, &bytes, &secrets);
-            return Err(ProviderError::Upstream {
-                service: SERVICE.into(),
-                status,
-                code,
-                message,
-            });
-        }
-        let w: super::sts::WireCredentials =
-            serde_json::from_slice(&bytes).map_err(|e| ProviderError::Malformed {
-                service: SERVICE.into(),
-                reason: json_reason(&e),
-            })?;
-        w.into_credentials(SERVICE, self.ctx.clock.now())
+        parse_exchange_reply(status, &bytes, &secrets, self.ctx.clock.now())
     }
+}
+
+/// A `/v1/token` reply as the tokens; `secrets` (the code or refresh token
+/// sent) are scrubbed from upstream text. Pure so it can be fuzzed.
+pub fn parse_token_reply(
+    status: u16,
+    bytes: &[u8],
+    secrets: &[String],
+) -> Result<OAuthTokens, ProviderError> {
+    if !(200..300).contains(&status) {
+        let (code, message) = OAuthClient::error_of(status, bytes, secrets);
+        if code == "invalid_grant" {
+            return Err(ProviderError::NeedsUser(
+                "the OAuth sign-in has expired or was revoked".into(),
+            ));
+        }
+        return Err(ProviderError::Upstream {
+            service: SERVICE.into(),
+            status,
+            code,
+            message,
+        });
+    }
+    let w: TokenWire = serde_json::from_slice(bytes).map_err(|e| ProviderError::Malformed {
+        service: SERVICE.into(),
+        reason: json_reason(&e),
+    })?;
+    if w.access_token.is_empty() || w.refresh_token.is_empty() {
+        return Err(ProviderError::Malformed {
+            service: SERVICE.into(),
+            reason: "access_token or refresh_token is empty".into(),
+        });
+    }
+    Ok(OAuthTokens {
+        access_token: w.access_token,
+        refresh_token: w.refresh_token,
+        expires_in: w.expires_in,
+    })
+}
+
+/// A `/v1/exchange` reply as STS credentials; `secrets` (the access token)
+/// are scrubbed from upstream text. Pure so it can be fuzzed.
+pub fn parse_exchange_reply(
+    status: u16,
+    bytes: &[u8],
+    secrets: &[String],
+    now: DateTime<Utc>,
+) -> Result<Credentials, ProviderError> {
+    if status == 401 {
+        let (code, _) = OAuthClient::error_of(status, bytes, secrets);
+        return Err(ProviderError::NeedsUser(format!(
+            "the OAuth sign-in has expired or was revoked ({code})"
+        )));
+    }
+    if !(200..300).contains(&status) {
+        let (code, message) = OAuthClient::error_of(status, bytes, secrets);
+        return Err(ProviderError::Upstream {
+            service: SERVICE.into(),
+            status,
+            code,
+            message,
+        });
+    }
+    let w: super::sts::WireCredentials =
+        serde_json::from_slice(bytes).map_err(|e| ProviderError::Malformed {
+            service: SERVICE.into(),
+            reason: json_reason(&e),
+        })?;
+    w.into_credentials(SERVICE, now)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `oauth` fuzz target: a non-2xx body that is not the error
+    /// shape was echoed whole, credentials included.
+    #[test]
+    fn a_body_that_is_not_the_error_shape_is_not_echoed() {
+        let body = br#"{"AccessKeyId":"STS.x","AccessKeySecret":"8N5ZqbhSecretValue9x","SecurityToken":"t","Expiration":"2026-11-29T12:00:00Z"}"#;
+        let e = parse_exchange_reply(429, body, &[], chrono::Utc::now()).expect_err("429");
+        let shown = format!("{e} {e:?}");
+        assert!(!shown.contains("8N5ZqbhSecretValue9x"), "{shown}");
+        assert!(shown.contains("HTTP 429"), "{shown}");
+        let e = parse_token_reply(500, body, &[]).expect_err("500");
+        assert!(!format!("{e} {e:?}").contains("8N5ZqbhSecretValue9x"));
+    }
 
     #[test]
     fn authorization_url_has_every_parameter() {

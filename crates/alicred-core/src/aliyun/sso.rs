@@ -9,6 +9,7 @@ use crate::credentials::Credentials;
 use crate::providers::{ProviderContext, ProviderError};
 use crate::sensitive::Sensitive;
 use base64::Engine as _;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use sha2::Digest as _;
@@ -162,24 +163,20 @@ impl SsoClient {
         Ok((status, body))
     }
 
-    fn parse<T: DeserializeOwned>(&self, body: &[u8]) -> Result<T, ProviderError> {
-        serde_json::from_slice(body).map_err(|e| ProviderError::Malformed {
-            service: SERVICE.into(),
-            reason: json_reason(&e),
-        })
-    }
-
     /// A non-2xx answer: `(code, message)` (scrubbed of `secrets`).
     fn error_of(status: u16, body: &[u8], secrets: &[String]) -> (String, String) {
         let e: Option<ErrorBody> = serde_json::from_slice(body).ok();
         let code = e
             .as_ref()
-            .and_then(|e| e.error_code.clone())
+            .and_then(|e| e.error_code.as_deref().map(|c| scrub(c, secrets)))
             .unwrap_or_else(|| format!("HTTP{status}"));
+        // Only the error shape's own text, scrubbed: another body (it may
+        // hold anything, credentials too) is never echoed (found by fuzzing).
         let msg = e
             .and_then(|e| e.error_message)
-            .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
-        (code, scrub(&msg, secrets))
+            .map(|m| scrub(&m, secrets))
+            .unwrap_or_else(|| format!("HTTP {status} with a body that is not the error shape"));
+        (code, msg)
     }
 
     fn upstream(status: u16, body: &[u8], secrets: &[String]) -> ProviderError {
@@ -213,7 +210,7 @@ impl SsoClient {
         if !(200..300).contains(&status) {
             return Err(Self::upstream(status, &bytes, &[]));
         }
-        self.parse(&bytes)
+        parse(&bytes)
     }
 
     /// One `POST /token` poll.
@@ -222,12 +219,6 @@ impl SsoClient {
         device: &DeviceAuthorization,
         pkce: &Pkce,
     ) -> Result<Poll, ProviderError> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "PascalCase")]
-        struct Tok {
-            access_token: Sensitive,
-            expires_in: u64,
-        }
         let body = serde_json::json!({
             "CodeVerifier": pkce.verifier.expose(),
             "ClientId": self.client_id,
@@ -236,37 +227,8 @@ impl SsoClient {
         });
         let req = self.ctx.http.post(self.url("/token")).json(&body);
         let (status, bytes) = self.send(req).await?;
-        if (200..300).contains(&status) {
-            let t: Tok = self.parse(&bytes)?;
-            if t.access_token.is_empty() {
-                return Err(ProviderError::Malformed {
-                    service: SERVICE.into(),
-                    reason: "AccessToken is empty".into(),
-                });
-            }
-            return Ok(Poll::Done {
-                access_token: t.access_token,
-                expires_in: t.expires_in,
-            });
-        }
         let secrets = vec![device.device_code.expose().to_string()];
-        let (code, message) = Self::error_of(status, &bytes, &secrets);
-        match code.as_str() {
-            "AuthorizationPending" => Ok(Poll::Pending),
-            "SlowDown" => Ok(Poll::SlowDown),
-            "InvalidDeviceCodeError" | "ExpiredToken" => Err(ProviderError::NeedsUser(
-                "the sign-in request expired before it was approved; run the sign-in again".into(),
-            )),
-            "AccessDenied" => Err(ProviderError::NeedsUser(
-                "the sign-in was denied in the browser".into(),
-            )),
-            _ => Err(ProviderError::Upstream {
-                service: SERVICE.into(),
-                status,
-                code,
-                message,
-            }),
-        }
+        parse_poll_reply(status, &bytes, &secrets)
     }
 
     async fn get_json<T: DeserializeOwned>(
@@ -277,12 +239,12 @@ impl SsoClient {
         let req = self.ctx.http.get(url).bearer_auth(token.expose());
         let (status, bytes) = self.send(req).await?;
         if !(200..300).contains(&status) {
-            return Err(self.token_error(status, &bytes, token));
+            return Err(Self::token_error(status, &bytes, token));
         }
-        self.parse(&bytes)
+        parse(&bytes)
     }
 
-    fn token_error(&self, status: u16, body: &[u8], token: &Sensitive) -> ProviderError {
+    fn token_error(status: u16, body: &[u8], token: &Sensitive) -> ProviderError {
         let secrets = vec![token.expose().to_string()];
         if status == 401 {
             let (code, _) = Self::error_of(status, body, &secrets);
@@ -384,11 +346,6 @@ impl SsoClient {
         account_id: &str,
         access_config: &str,
     ) -> Result<Credentials, ProviderError> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "PascalCase")]
-        struct Wire {
-            cloud_credential: super::sts::WireCredentials,
-        }
         let body = serde_json::json!({
             "AccountId": account_id,
             "AccessConfigurationId": access_config,
@@ -400,18 +357,98 @@ impl SsoClient {
             .bearer_auth(token.expose())
             .json(&body);
         let (status, bytes) = self.send(req).await?;
-        if !(200..300).contains(&status) {
-            return Err(self.token_error(status, &bytes, token));
-        }
-        let w: Wire = self.parse(&bytes)?;
-        w.cloud_credential
-            .into_credentials(SERVICE, self.ctx.clock.now())
+        parse_cloud_credentials_reply(status, &bytes, token, self.ctx.clock.now())
     }
+}
+
+/// One `/token` poll's reply; `secrets` (the device code) are scrubbed from
+/// upstream text. Pure so it can be fuzzed.
+pub fn parse_poll_reply(
+    status: u16,
+    bytes: &[u8],
+    secrets: &[String],
+) -> Result<Poll, ProviderError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Tok {
+        access_token: Sensitive,
+        expires_in: u64,
+    }
+    if (200..300).contains(&status) {
+        let t: Tok = parse(bytes)?;
+        if t.access_token.is_empty() {
+            return Err(ProviderError::Malformed {
+                service: SERVICE.into(),
+                reason: "AccessToken is empty".into(),
+            });
+        }
+        return Ok(Poll::Done {
+            access_token: t.access_token,
+            expires_in: t.expires_in,
+        });
+    }
+    let (code, message) = SsoClient::error_of(status, bytes, secrets);
+    match code.as_str() {
+        "AuthorizationPending" => Ok(Poll::Pending),
+        "SlowDown" => Ok(Poll::SlowDown),
+        "InvalidDeviceCodeError" | "ExpiredToken" => Err(ProviderError::NeedsUser(
+            "the sign-in request expired before it was approved; run the sign-in again".into(),
+        )),
+        "AccessDenied" => Err(ProviderError::NeedsUser(
+            "the sign-in was denied in the browser".into(),
+        )),
+        _ => Err(ProviderError::Upstream {
+            service: SERVICE.into(),
+            status,
+            code,
+            message,
+        }),
+    }
+}
+
+/// A `/cloud-credentials` reply as STS credentials (`token`, the bearer
+/// sent, is scrubbed from upstream text). Pure so it can be fuzzed.
+pub fn parse_cloud_credentials_reply(
+    status: u16,
+    bytes: &[u8],
+    token: &Sensitive,
+    now: DateTime<Utc>,
+) -> Result<Credentials, ProviderError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Wire {
+        cloud_credential: super::sts::WireCredentials,
+    }
+    if !(200..300).contains(&status) {
+        return Err(SsoClient::token_error(status, bytes, token));
+    }
+    let w: Wire = parse(bytes)?;
+    w.cloud_credential.into_credentials(SERVICE, now)
+}
+
+/// A reply body as `T`, told without echoing it.
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ProviderError> {
+    serde_json::from_slice(body).map_err(|e| ProviderError::Malformed {
+        service: SERVICE.into(),
+        reason: json_reason(&e),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `sso` fuzz target: the device code echoed in `ErrorCode`
+    /// reached the error unscrubbed.
+    #[test]
+    fn error_code_is_scrubbed() {
+        let sent = vec!["SentSecretValue42".to_string()];
+        let body = br#"{"ErrorCode":"ExpiredToken SentSecretValue42","ErrorMessage":"code SentSecretValue42 expired"}"#;
+        let e = parse_poll_reply(400, body, &sent).expect_err("an error reply");
+        let shown = format!("{e} {e:?}");
+        assert!(!shown.contains("SentSecretValue42"), "{shown}");
+        assert!(shown.contains("[redacted]"), "{shown}");
+    }
 
     #[test]
     fn pkce_s256_matches_rfc7636() {
