@@ -25,10 +25,15 @@ def build():
     subprocess.run(["cargo", "build", "--release", "--locked", "-p", "alicred-core", "--example", "engine_load"], cwd=ROOT, check=True)
 
 
-def run(profiles, minutes):
-    load = os.getloadavg()[0]
+def start(profiles, minutes):
     exe = TARGET / "release" / "examples" / "engine_load"
-    out = subprocess.run([str(exe), "--minutes", str(minutes), "--profiles", str(profiles)], capture_output=True, text=True, check=True).stdout
+    return os.getloadavg()[0], subprocess.Popen([str(exe), "--minutes", str(minutes), "--profiles", str(profiles)], stdout=subprocess.PIPE, text=True)
+
+
+def finish(started):
+    load, proc = started
+    out, _ = proc.communicate()
+    assert proc.returncode == 0, out
     r = json.loads(out.strip().splitlines()[-1])
     r["load_before"] = load
     r["load_after"] = os.getloadavg()[0]
@@ -63,15 +68,20 @@ def main():
     ap.add_argument("--minutes", type=int, default=5)
     ap.add_argument("--profiles", default="1000,10000")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--parallel", action="store_true", help="run the sizes at the same time (each counts only its own threads)")
     a = ap.parse_args()
     if not a.no_build:
         build()
-    rs = [run(int(n), a.minutes) for n in a.profiles.split(",")]
+    sizes = [int(n) for n in a.profiles.split(",")]
+    if a.parallel:
+        rs = [finish(p) for p in [start(n, a.minutes) for n in sizes]]
+    else:
+        rs = [finish(start(n, a.minutes)) for n in sizes]
     m = rs[0]
     body = f"""## Refresh engine
 
 Measured {datetime.date.today()} on {m['machine']}, release build, by `benches/engine.py`
-(`engine_load --profiles N --minutes {a.minutes}`, the runs one after the other): N `ram-role-arn`
+(`engine_load --profiles N --minutes {a.minutes}`, {"the runs at the same time, each process counting only its own engine threads" if a.parallel else "the runs one after the other"}): N `ram-role-arn`
 profiles chained on one `access-key` profile, against the emulator issuing 60-second STS
 sessions ({m['emulator']}: neither its CPU nor its memory is counted), for {a.minutes} min, while
 200 hand-outs a second are taken across all profiles. As in an agent, the `status` file of

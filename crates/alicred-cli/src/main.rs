@@ -9,6 +9,11 @@ use clap::error::ErrorKind;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // A shell prompt runs `alicred prompt` on every command: answer before
+    // clap builds the whole command tree (other spellings go through clap).
+    if let Some(format) = commands::prompt::plain_invocation() {
+        return commands::prompt::prompt(&format);
+    }
     forget_keyring_passphrase();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
