@@ -27,13 +27,18 @@ if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(cd "$FUZZ_DIR" && cargo +nightly fuzz list)
 fi
 
+# ALICRED_FUZZ_DEV=1 (the test suite's smoke run) builds without optimisation:
+# a cold build takes a fraction of the release one, and 20 s per target still
+# replays the seed corpus and explores around it. Long campaigns use release.
+mode=(-O -a); profile=release
+if [ "${ALICRED_FUZZ_DEV:-0}" = 1 ]; then mode=(--dev); profile=debug; fi
 # ALICRED_FUZZ_BUILD=0 reuses the last build (e.g. to run more slices of it).
 if [ "${ALICRED_FUZZ_BUILD:-1}" != 0 ]; then
-  log "fuzz: building ${#targets[@]} targets ($toolchain)"
-  (cd "$FUZZ_DIR" && cargo +nightly fuzz build -O -a -s none --target-dir "$TARGET_DIR") ||
+  log "fuzz: building ${#targets[@]} targets ($profile, $toolchain)"
+  (cd "$FUZZ_DIR" && cargo +nightly fuzz build "${mode[@]}" -s none --target-dir "$TARGET_DIR") ||
     die "fuzz build failed"
 fi
-bin_dir="$TARGET_DIR/x86_64-unknown-linux-gnu/release"
+bin_dir="$TARGET_DIR/x86_64-unknown-linux-gnu/$profile"
 
 mkdir -p "$CACHE"
 runs="$CACHE/fuzz-runs.tsv"
