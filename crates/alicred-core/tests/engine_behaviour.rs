@@ -385,6 +385,7 @@ async fn role_sessions_survive_a_restart_through_the_keyring() {
         eager: true,
         rng: Arc::new(|| 0.5),
         persist_sessions: true,
+        ..EngineOptions::default()
     };
     let start = |f: alicred_core::store::config::ProfilesFile| {
         Engine::start_with(f, ctx.clone(), factory(script.clone()), opts.clone())

@@ -18,6 +18,7 @@ pub struct Builder<'a> {
     pub bus: &'a Arc<EventBus>,
     pub rng: &'a Rng,
     pub persist: bool,
+    pub backoff_cap: chrono::Duration,
     /// Cached providers that stay as they are.
     pub keep: HashMap<ProfileName, Arc<CachedProvider>>,
     /// Built by this builder.
@@ -42,6 +43,7 @@ impl<'a> Builder<'a> {
             bus,
             rng,
             persist,
+            backoff_cap: super::policy::BACKOFF_CAP,
             keep,
             built: HashMap::new(),
             visiting: HashSet::new(),
@@ -81,6 +83,7 @@ impl<'a> Builder<'a> {
             CachedProvider::new(name.to_string(), inner, ctx.clock.clone())
                 .with_bus(self.bus.clone())
                 .with_rng(self.rng.clone())
+                .with_backoff_cap(self.backoff_cap)
                 .with_persistence(if self.persist {
                     SessionStore::for_profile(ctx.secrets.clone(), name, profiles)
                 } else {

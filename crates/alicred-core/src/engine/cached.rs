@@ -63,6 +63,7 @@ pub struct CachedProvider {
     inner: Arc<dyn Provider>,
     clock: Arc<dyn Clock>,
     rng: Rng,
+    backoff_cap: chrono::Duration,
     bus: Option<Arc<EventBus>>,
     persist: Option<SessionStore>,
     cache: Mutex<Cache>,
@@ -86,6 +87,7 @@ impl CachedProvider {
             inner,
             clock,
             rng: Arc::new(rand::random::<f64>),
+            backoff_cap: policy::BACKOFF_CAP,
             bus: None,
             persist: None,
             cache: Mutex::new(Cache::default()),
@@ -101,6 +103,12 @@ impl CachedProvider {
 
     pub fn with_rng(mut self, rng: Rng) -> Self {
         self.rng = rng;
+        self
+    }
+
+    /// Longest retry delay (an upstream's `Retry-After` aside).
+    pub fn with_backoff_cap(mut self, cap: chrono::Duration) -> Self {
+        self.backoff_cap = cap;
         self
     }
 
@@ -324,6 +332,10 @@ impl CachedProvider {
                     policy::backoff(m.failures, (self.rng)(), e.retry_after())
                 } else {
                     policy::BACKOFF_CAP
+                };
+                let delay = match e.retry_after() {
+                    Some(_) => delay,
+                    None => delay.min(self.backoff_cap),
                 };
                 let retry_at = now + delay;
                 m.retry_at = Some(retry_at);

@@ -46,6 +46,9 @@ pub struct EngineOptions {
     /// Keep role sessions in the keyring (`SecretKey::Session`) so a restart
     /// does not re-assume every role.
     pub persist_sessions: bool,
+    /// Longest wait between two retries of a failing profile (an upstream's
+    /// `Retry-After` aside). Tests shorten it to see recovery in seconds.
+    pub backoff_cap: chrono::Duration,
 }
 
 impl Default for EngineOptions {
@@ -54,6 +57,7 @@ impl Default for EngineOptions {
             eager: true,
             rng: Arc::new(rand::random::<f64>),
             persist_sessions: false,
+            backoff_cap: policy::BACKOFF_CAP,
         }
     }
 }
@@ -303,6 +307,7 @@ impl Engine {
             self.inner.opts.persist_sessions,
             keep,
         );
+        b.backoff_cap = self.inner.opts.backoff_cap;
         for n in &rebuild {
             b.get(n);
         }
