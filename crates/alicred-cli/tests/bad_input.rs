@@ -1,20 +1,28 @@
 //! Table-driven: every bad input ends in one actionable line, the promised
-//! exit code, and nothing written.
+//! exit code, and changes nothing: each row runs in its own home seeded with
+//! its own secret, and the whole home tree and the whole Secret Service
+//! collection are the same after the row as before. The row's secret shows
+//! up nowhere (output, files).
 
 mod common;
-use common::Home;
+use common::{Home, keyring_item, keyring_snapshot};
+use std::sync::Mutex;
+
+/// The keyring snapshot covers the whole collection: tests here that write
+/// to it take turns.
+static KEYRING: Mutex<()> = Mutex::new(());
 
 struct Case {
     what: &'static str,
     args: &'static [&'static str],
+    /// `{S}` stands for the row's own secret.
     stdin: Option<&'static str>,
     env: &'static [(&'static str, &'static str)],
     code: i32,
     says: &'static str,
 }
 
-const AK: &str =
-    r#"{"AccessKeyId":"LTAI5tGoodKeyId0001","AccessKeySecret":"good-secret-value-123"}"#;
+const AK: &str = r#"{"AccessKeyId":"LTAI5tGoodKeyId0001","AccessKeySecret":"{S}"}"#;
 
 // One bad input per line: a table reads better than rustfmt's layout.
 #[rustfmt::skip]
@@ -58,15 +66,15 @@ fn cases() -> Vec<Case> {
         c("external command unterminated quote", &["profile", "add", "x", "--type", "external", "--command", "printf 'oops"], None, &[], 2, "unterminated"),
         c("external timeout", &["profile", "add", "x", "--type", "external", "--command", "true", "--timeout-seconds", "0"], None, &[], 2, "timeout-seconds"),
         c("region", &["profile", "add", "e", "--type", "environment", "--region", "Hangzhou"], None, &[], 2, "region id"),
-        c("sts expiration format", &["profile", "add", "s", "--type", "sts-token", "--expiration", "tomorrow"], Some(r#"{"AccessKeyId":"STS.x","AccessKeySecret":"y","SecurityToken":"z"}"#), &[], 2, "YYYY-MM-DDThh:mm:ssZ"),
-        c("secret JSON invalid", &["profile", "add", "k", "--type", "access-key"], Some("{AccessKeyId: nope"), &[], 2, "secret JSON on stdin is invalid"),
+        c("sts expiration format", &["profile", "add", "s", "--type", "sts-token", "--expiration", "tomorrow"], Some(r#"{"AccessKeyId":"STS.x","AccessKeySecret":"{S}","SecurityToken":"z"}"#), &[], 2, "YYYY-MM-DDThh:mm:ssZ"),
+        c("secret JSON invalid", &["profile", "add", "k", "--type", "access-key"], Some("{AccessKeyId: nope, AccessKeySecret: {S}"), &[], 2, "secret JSON on stdin is invalid"),
         c("secret JSON missing secret", &["profile", "add", "k", "--type", "access-key"], Some(r#"{"AccessKeyId":"LTAI5tX"}"#), &[], 2, "AccessKeySecret"),
-        c("secret JSON unknown field", &["profile", "add", "k", "--type", "access-key"], Some(r#"{"AccessKeyId":"LTAI5tX","AccessKeySecret":"s","Extra":1}"#), &[], 2, "unknown field"),
+        c("secret JSON unknown field", &["profile", "add", "k", "--type", "access-key"], Some(r#"{"AccessKeyId":"LTAI5tX","AccessKeySecret":"{S}","Extra":1}"#), &[], 2, "unknown field"),
         c("secret stdin empty", &["profile", "add", "k", "--type", "access-key"], Some(""), &[], 2, "stdin was empty"),
-        c("token on an access-key", &["profile", "add", "k", "--type", "access-key"], Some(r#"{"AccessKeyId":"LTAI5tX","AccessKeySecret":"s","SecurityToken":"t"}"#), &[], 2, "--type sts-token"),
-        c("sts-token without token", &["profile", "add", "s", "--type", "sts-token"], Some(r#"{"AccessKeyId":"STS.x","AccessKeySecret":"s"}"#), &[], 2, "needs SecurityToken"),
+        c("token on an access-key", &["profile", "add", "k", "--type", "access-key"], Some(r#"{"AccessKeyId":"LTAI5tX","AccessKeySecret":"{S}","SecurityToken":"t"}"#), &[], 2, "--type sts-token"),
+        c("sts-token without token", &["profile", "add", "s", "--type", "sts-token"], Some(r#"{"AccessKeyId":"STS.x","AccessKeySecret":"{S}"}"#), &[], 2, "needs SecurityToken"),
         c("--from-env without vars", &["profile", "add", "k", "--type", "access-key", "--from-env"], None, &[], 2, "--from-env needs"),
-        c("--from-env for a type without secret", &["profile", "add", "e", "--type", "environment", "--from-env"], None, &[("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI5tX"), ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "s")], 2, "takes no secret"),
+        c("--from-env for a type without secret", &["profile", "add", "e", "--type", "environment", "--from-env"], None, &[("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI5tX"), ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "{S}")], 2, "takes no secret"),
         c("duplicate name", &["profile", "add", "base", "--type", "access-key"], Some(AK), &[], 1, "already exists"),
         c("use unknown", &["use", "ghost"], None, &[], 2, "does not exist"),
         c("show unknown", &["profile", "show", "ghost"], None, &[], 2, "does not exist"),
@@ -78,12 +86,13 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-/// A home with `base` (access-key) and `chained` (ram-role-arn on base).
-fn seeded() -> Home {
+/// A fresh home with `base` (access-key holding `secret`) and `chained`
+/// (ram-role-arn on base).
+fn seeded(secret: &str) -> Home {
     let home = Home::new();
     home.cmd()
         .args(["profile", "add", "base", "--type", "access-key"])
-        .write_stdin(AK)
+        .write_stdin(AK.replace("{S}", secret))
         .assert()
         .success();
     home.cmd()
@@ -103,32 +112,54 @@ fn seeded() -> Home {
     home
 }
 
+/// Drop a home's items from the shared collection (they would slow every
+/// later snapshot down).
+fn forget(home: &Home) {
+    if common::backend() == "secret-service" {
+        let _ = std::process::Command::new("secret-tool")
+            .args(["clear", "service"])
+            .arg(format!("alicred:{}", home.path().display()))
+            .status();
+    }
+}
+
+/// A secret no other row uses.
+fn row_secret(i: usize) -> String {
+    format!("row{i:02}-{:08x}-SECRET", std::process::id())
+}
+
 #[test]
-fn every_bad_input_is_one_clear_line_and_writes_nothing() {
-    let home = seeded();
-    let profiles = home.file("profiles.toml");
-    let before = std::fs::read(&profiles).expect("profiles file");
-    let list_before = home
-        .cmd()
-        .args(["profile", "list", "--json"])
-        .output()
-        .expect("list")
-        .stdout;
+fn every_bad_input_is_one_clear_line_and_changes_nothing() {
+    let _turn = KEYRING.lock().unwrap_or_else(|p| p.into_inner());
     let cases = cases();
     assert!(
         cases.len() >= 30,
         "the table must cover at least 30 bad inputs"
     );
     let mut failures = Vec::new();
-    for case in &cases {
+    for (i, case) in cases.iter().enumerate() {
+        let secret = row_secret(i);
+        let home = seeded(&secret);
+        let tree = home.tree();
+        let keyring = keyring_snapshot();
+        // The snapshot sees this home's items (it is not vacuously equal).
+        let ours = format!("alicred:{}", home.path().display());
+        assert_eq!(
+            keyring
+                .iter()
+                .any(|i| i.contains(&ours) && i.contains(&secret)),
+            common::backend() == "secret-service",
+            "the keyring snapshot does not show the seeded secret"
+        );
         let mut cmd = home.cmd();
         cmd.args(case.args);
         for (k, v) in case.env {
-            cmd.env(k, v);
+            cmd.env(k, v.replace("{S}", &secret));
         }
-        cmd.write_stdin(case.stdin.unwrap_or(""));
+        cmd.write_stdin(case.stdin.unwrap_or("").replace("{S}", &secret));
         let out = cmd.output().expect("run alicred");
         let stderr = String::from_utf8_lossy(&out.stderr);
+        let stdout = String::from_utf8_lossy(&out.stdout);
         let code = out.status.code().unwrap_or(-1);
         let first_lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
         // clap's own usage errors add a "Usage:" block; ours are exactly one line.
@@ -150,24 +181,113 @@ fn every_bad_input_is_one_clear_line_and_writes_nothing() {
                 first_lines.len()
             ));
         }
-        assert_eq!(
-            std::fs::read(&profiles).expect("profiles file"),
-            before,
-            "{} changed the profiles file",
-            case.what
-        );
+        if stderr.contains(&secret) || stdout.contains(&secret) {
+            failures.push(format!("{}: printed the secret", case.what));
+        }
+        let after = home.tree();
+        if after != tree {
+            let changed: Vec<_> = after
+                .keys()
+                .chain(tree.keys())
+                .filter(|k| after.get(*k) != tree.get(*k))
+                .collect();
+            failures.push(format!("{}: changed the home: {changed:?}", case.what));
+        }
+        for (path, bytes) in home.all_written_bytes() {
+            if common::contains(&bytes, &secret) {
+                failures.push(format!(
+                    "{}: the secret is in {}",
+                    case.what,
+                    path.display()
+                ));
+            }
+        }
+        if keyring_snapshot() != keyring {
+            failures.push(format!(
+                "{}: changed the Secret Service collection",
+                case.what
+            ));
+        }
+        forget(&home);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    let list_after = home
+}
+
+/// The profiles write fails after the new secret went to the keyring (here:
+/// the profiles lock cannot be opened, as when `locks/profiles.lock` is not
+/// a file): the previous secret is put back, a new profile's secret is
+/// removed, and the home is as it was.
+#[test]
+fn a_failed_profiles_write_puts_the_previous_secret_back() {
+    let _turn = KEYRING.lock().unwrap_or_else(|p| p.into_inner());
+    let (old, new) = ("restore-OLD-secret-0001", "restore-NEW-secret-0002");
+    let home = seeded(old);
+    let lock = home.path().join("locks").join("profiles.lock");
+    std::fs::remove_file(&lock).expect("the seeded home has a profiles lock");
+    std::fs::create_dir(&lock).expect("a directory where the lock file goes");
+    let tree = home.tree();
+    let stored_before = stored(&home, "base");
+    assert!(stored_before.contains(old), "seeded with the old secret");
+    for (args, what) in [
+        (
+            &[
+                "profile",
+                "add",
+                "base",
+                "--type",
+                "access-key",
+                "--replace",
+            ][..],
+            "replace",
+        ),
+        (
+            &["profile", "add", "other", "--type", "access-key"][..],
+            "add",
+        ),
+    ] {
+        let out = home
+            .cmd()
+            .args(args)
+            .write_stdin(AK.replace("{S}", new))
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{what}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{what}: {err}");
+        assert!(
+            err.contains("profiles.lock") || err.contains("lock"),
+            "{what}: {err}"
+        );
+        assert!(!err.contains(new) && !err.contains(old), "{what}: {err}");
+        assert_eq!(
+            stored(&home, "base"),
+            stored_before,
+            "{what}: base's secret"
+        );
+        assert_eq!(stored(&home, "other"), "", "{what}: other's secret");
+        assert_eq!(home.tree(), tree, "{what}: the home changed");
+    }
+    forget(&home);
+}
+
+/// The secret a profile hands out ("" when it has none), as a child of
+/// `alicred exec` sees it: whatever the store.
+fn stored(home: &Home, profile: &str) -> String {
+    if common::backend() == "secret-service" && keyring_item(home, profile).is_none() {
+        return String::new();
+    }
+    let out = home
         .cmd()
-        .args(["profile", "list", "--json"])
+        .args([
+            "exec",
+            profile,
+            "--",
+            "printenv",
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+        ])
         .output()
-        .expect("list")
-        .stdout;
-    assert_eq!(
-        list_before, list_after,
-        "a bad input changed the profiles or their secrets"
-    );
+        .expect("exec");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 #[test]

@@ -90,3 +90,186 @@ impl Home {
 pub fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
+
+/// One entry of a home snapshot: permission bits, modification time and
+/// (for files) the content.
+pub type TreeEntry = (u32, Option<std::time::SystemTime>, Option<Vec<u8>>);
+
+impl Home {
+    /// Every file and directory under the home, by relative path: what a
+    /// command that "changes nothing" must leave exactly as it was.
+    pub fn tree(&self) -> std::collections::BTreeMap<PathBuf, TreeEntry> {
+        use std::os::unix::fs::PermissionsExt;
+        fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<PathBuf, TreeEntry>) {
+            let Ok(rd) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for e in rd.flatten() {
+                let p = e.path();
+                let Ok(md) = std::fs::symlink_metadata(&p) else {
+                    continue;
+                };
+                let rel = p.strip_prefix(root).unwrap_or(&p).to_path_buf();
+                let mode = md.permissions().mode();
+                if md.is_dir() {
+                    out.insert(rel, (mode, None, None));
+                    walk(root, &p, out);
+                } else {
+                    out.insert(rel, (mode, md.modified().ok(), std::fs::read(&p).ok()));
+                }
+            }
+        }
+        let mut out = std::collections::BTreeMap::new();
+        walk(self.path(), self.path(), &mut out);
+        out
+    }
+}
+
+/// The whole default Secret Service collection (every item, not only this
+/// home's): label, attributes, secret and modification time of each item,
+/// read with `busctl` and `secret-tool`. Empty when the tests do not use the
+/// Secret Service (the encrypted-file store lives in the home, which
+/// [`Home::tree`] covers).
+pub fn keyring_snapshot() -> Vec<String> {
+    if backend() != "secret-service" {
+        return Vec::new();
+    }
+    let prop = |path: &str, iface: &str, name: &str| -> serde_json::Value {
+        let out = std::process::Command::new("busctl")
+            .args([
+                "--user",
+                "--json=short",
+                "get-property",
+                "org.freedesktop.secrets",
+            ])
+            .args([path, iface, name])
+            .output()
+            .expect("busctl");
+        assert!(
+            out.status.success(),
+            "busctl {path} {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("busctl JSON");
+        v["data"].clone()
+    };
+    let items = prop(
+        "/org/freedesktop/secrets/aliases/default",
+        "org.freedesktop.Secret.Collection",
+        "Items",
+    );
+    let mut snap = Vec::new();
+    for item in items.as_array().cloned().unwrap_or_default() {
+        let path = item.as_str().unwrap_or_default().to_string();
+        let iface = "org.freedesktop.Secret.Item";
+        let attrs = prop(&path, iface, "Attributes");
+        let mut pairs: Vec<(String, String)> = attrs
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        pairs.sort();
+        let mut lookup = std::process::Command::new("secret-tool");
+        lookup.arg("lookup");
+        for (k, v) in &pairs {
+            lookup.args([k, v]);
+        }
+        let secret = lookup.output().expect("secret-tool").stdout;
+        snap.push(format!(
+            "{path} label={} attrs={pairs:?} modified={} secret={}",
+            prop(&path, iface, "Label"),
+            prop(&path, iface, "Modified"),
+            String::from_utf8_lossy(&secret)
+        ));
+    }
+    snap.sort();
+    snap
+}
+
+/// The secret stored for `profile` of `home` in the Secret Service, if any.
+pub fn keyring_item(home: &Home, profile: &str) -> Option<String> {
+    let out = std::process::Command::new("secret-tool")
+        .args(["lookup", "service"])
+        .arg(format!("alicred:{}", home.path().display()))
+        .args(["username", &format!("profile/{profile}")])
+        .output()
+        .expect("secret-tool");
+    (out.status.success() && !out.stdout.is_empty())
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The secret scan for tests that spawn alicred: every child's output is
+/// recorded (a killed child's too: what it wrote to its pipes before dying),
+/// and at the end the outputs and every file under the home are searched for
+/// every secret and token the emulator ever issued (rotated and deleted keys
+/// included). Children whose job is to print credentials (`creds`, `export`)
+/// are recorded with `prints_secrets`: their stdout is exempt, not stderr.
+#[derive(Default)]
+pub struct SecretScan {
+    outputs: std::sync::Mutex<Vec<(String, std::process::Output, bool)>>,
+}
+
+impl SecretScan {
+    pub fn record(&self, label: &str, out: &std::process::Output, prints_secrets: bool) {
+        self.outputs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((label.to_string(), out.clone(), prints_secrets));
+    }
+
+    /// Panics naming every place a secret was found.
+    pub fn assert_clean(&self, home: &Home, cloud: &alicred_fakecloud::FakeCloudHandle) {
+        let mut secrets: Vec<String> = Vec::new();
+        for c in cloud.issued() {
+            secrets.push(c.access_key_secret.clone());
+            secrets.extend(c.security_token.clone());
+        }
+        secrets.retain(|s| s.len() >= 8);
+        assert!(
+            !secrets.is_empty(),
+            "the emulator issued nothing to look for"
+        );
+        let mut hits = Vec::new();
+        let outputs = self.outputs.lock().unwrap_or_else(|p| p.into_inner());
+        for (label, out, exempt) in outputs.iter() {
+            for s in &secrets {
+                if contains(&out.stderr, s) {
+                    hits.push(format!("stderr of `{label}`"));
+                }
+                if !exempt && contains(&out.stdout, s) {
+                    hits.push(format!("stdout of `{label}`"));
+                }
+            }
+        }
+        for (path, bytes) in home.all_written_bytes() {
+            if secrets.iter().any(|s| contains(&bytes, s)) {
+                hits.push(format!("file {}", path.display()));
+            }
+        }
+        assert!(
+            hits.is_empty(),
+            "secrets found ({} children, {} secrets): {}",
+            outputs.len(),
+            secrets.len(),
+            hits.join("; ")
+        );
+    }
+}
+
+/// Whether the Secret Service holds `account` (e.g. `pending/dev`) for this
+/// home; `None` when the tests do not use the Secret Service.
+pub fn keyring_has(home: &Home, account: &str) -> Option<bool> {
+    if home.backend != "secret-service" {
+        return None;
+    }
+    let out = std::process::Command::new("secret-tool")
+        .args(["lookup", "service"])
+        .arg(format!("alicred:{}", home.path().display()))
+        .args(["username", account])
+        .output()
+        .expect("secret-tool");
+    Some(out.status.success() && !out.stdout.is_empty())
+}
