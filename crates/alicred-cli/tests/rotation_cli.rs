@@ -7,7 +7,7 @@ use alicred_fakecloud::{
     AccessKeyPair, FakeCloud, FakeCloudConfig, FakeCloudHandle, FaultKind, FaultSpec, KeyStatus,
     Service,
 };
-use common::{Home, contains};
+use common::{Home, SecretScan, contains};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Output;
@@ -92,6 +92,12 @@ fn rotation_prints_steps_and_leaves_no_secret_behind() {
     assert_eq!(keys[0].access_key_id, new_id);
     let v = home.cmd().args(["verify", "dev"]).output().expect("verify");
     assert!(v.status.success(), "{}", text(&v));
+    // Every secret the emulator issued (the deleted key's too) is absent
+    // from what these children printed and from every file.
+    let scan = SecretScan::default();
+    scan.record("rotate dev --yes --delete-old", &out, false);
+    scan.record("verify dev", &v, false);
+    scan.assert_clean(&home, &cloud);
 }
 
 #[test]

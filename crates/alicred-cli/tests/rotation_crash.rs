@@ -8,7 +8,10 @@
 //!   the user has at most two keys and the stored key is Active in RAM;
 //! - a restart (`alicred rotate NAME --yes --delete-old`, which resumes
 //!   interrupted rotations first) resumes or rolls back, says which, and ends
-//!   with one working key and a closed journal.
+//!   with one working key, a closed journal and no pending key left in the
+//!   keyring;
+//! - no secret the emulator ever issued is in any child's output (the killed
+//!   one's included) or in any file alicred wrote ([`SecretScan`]).
 
 mod common;
 
@@ -16,7 +19,7 @@ use alicred_fakecloud::{
     AccessKeyPair, FakeCloud, FakeCloudConfig, FakeCloudHandle, FaultKind, FaultSpec, KeyStatus,
     Service,
 };
-use common::Home;
+use common::{Home, SecretScan, keyring_has};
 use serde_json::Value;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -43,6 +46,7 @@ struct World {
     cloud: FakeCloudHandle,
     home: Home,
     first: AccessKeyPair,
+    scan: SecretScan,
 }
 
 fn std_cmd(home: &Home) -> Command {
@@ -89,7 +93,20 @@ impl World {
             .output()
             .expect("add");
         assert!(out.status.success(), "{}", text(&out));
-        Self { cloud, home, first }
+        Self {
+            cloud,
+            home,
+            first,
+            scan: SecretScan::default(),
+        }
+    }
+
+    /// Run alicred and record its output for the secret scan.
+    fn run(&self, args: &[&str]) -> Output {
+        let out = run(&self.home, args);
+        // `creds` prints the credentials: that is its job.
+        self.scan.record(&args.join(" "), &out, args[0] == "creds");
+        out
     }
 
     fn journal(&self) -> Option<Value> {
@@ -103,7 +120,7 @@ impl World {
     }
 
     fn stored_key_id(&self) -> String {
-        let out = run(&self.home, &["creds", "dev", "--json"]);
+        let out = self.run(&["creds", "dev", "--json"]);
         assert!(out.status.success(), "{}", text(&out));
         let v: Value = serde_json::from_slice(&out.stdout).expect("creds json");
         v["AccessKeyId"].as_str().expect("AccessKeyId").to_string()
@@ -111,7 +128,7 @@ impl World {
 
     /// The invariants that must hold at every moment.
     fn assert_invariants(&self, when: &str) {
-        let out = run(&self.home, &["verify", "dev"]);
+        let out = self.run(&["verify", "dev"]);
         assert!(
             out.status.success(),
             "{when}: the stored key must work\n{}",
@@ -162,6 +179,7 @@ fn crash_case(c: Case) {
         while w.step().as_deref() != Some(c.step) {
             if let Ok(Some(status)) = child.try_wait() {
                 let out = child.wait_with_output().expect("output");
+                w.scan.record("rotate (exited early)", &out, false);
                 panic!(
                     "rotate exited early ({status:?}) before step {}: {}",
                     c.step,
@@ -180,6 +198,7 @@ fn crash_case(c: Case) {
         child.kill().expect("kill -9");
     }
     let out = child.wait_with_output().expect("wait");
+    w.scan.record("rotate (killed)", &out, false);
     assert!(
         !out.status.success(),
         "the process must have died: {}",
@@ -205,7 +224,7 @@ fn crash_case(c: Case) {
     );
 
     // Restart: resumes or rolls back, then (after a roll-back) rotates anew.
-    let out = run(&w.home, &["rotate", "dev", "--yes", "--delete-old"]);
+    let out = w.run(&["rotate", "dev", "--yes", "--delete-old"]);
     let all = text(&out);
     assert!(out.status.success(), "restart: {all}");
     assert!(all.contains("interrupted rotation of dev:"), "{all}");
@@ -226,18 +245,16 @@ fn crash_case(c: Case) {
     assert_eq!(keys.len(), 1, "old (and any orphan) key deleted: {keys:?}");
     assert_ne!(keys[0].access_key_id, w.first.access_key_id);
     assert_eq!(keys[0].access_key_id, w.stored_key_id());
-    // No secret in plain text in any file alicred wrote (journal included).
-    let out = run(&w.home, &["creds", "dev", "--json"]);
-    let v: Value = serde_json::from_slice(&out.stdout).expect("creds json");
-    let secret = v["AccessKeySecret"].as_str().expect("secret").to_string();
-    for (path, bytes) in w.home.all_written_bytes() {
+    // Rolled back or finished: the pending key's keyring item is gone.
+    if let Some(has) = keyring_has(&w.home, "pending/dev") {
         assert!(
-            !common::contains(&bytes, &secret)
-                && !common::contains(&bytes, &w.first.access_key_secret),
-            "{} holds a secret",
-            path.display()
+            !has,
+            "the pending key is still in the keyring after {}",
+            c.step
         );
     }
+    // No issued secret in any output or in any file alicred wrote (journal included).
+    w.scan.assert_clean(&w.home, &w.cloud);
 }
 
 /// Where the rotation stands at a step boundary: (keys in RAM, profile
@@ -354,4 +371,46 @@ fn refuses_without_yes_when_stdin_is_not_a_terminal() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("--yes"), "{}", text(&out));
     assert_eq!(w.cloud.list_access_keys(Some(USER)).expect("keys").len(), 1);
+}
+
+/// A rotation stopped at `verifying` (the new key is in the keyring's
+/// pending item) whose new key then never works: the restart rolls back,
+/// and the pending item is gone right after the roll-back (the restart is
+/// stopped as it begins the next rotation, so nothing later cleans up for it).
+#[test]
+fn a_roll_back_removes_the_pending_item() {
+    let w = World::new();
+    let mut cmd = std_cmd(&w.home);
+    cmd.args(["rotate", "dev", "--yes", "--delete-old"])
+        .env("ALICRED_TEST_CRASH_AT", "verifying");
+    let out = cmd.output().expect("rotate");
+    w.scan.record("rotate (aborted at verifying)", &out, false);
+    assert_eq!(w.step().as_deref(), Some("verifying"), "{}", text(&out));
+    if let Some(has) = keyring_has(&w.home, "pending/dev") {
+        assert!(has, "the pending item exists while verifying");
+    }
+    let new_id = w.journal().expect("journal")["new_key_id"]
+        .as_str()
+        .expect("new_key_id")
+        .to_string();
+    w.cloud
+        .set_access_key_status(&new_id, KeyStatus::Inactive)
+        .expect("disable the new key");
+    let mut cmd = std_cmd(&w.home);
+    cmd.args(["rotate", "dev", "--yes", "--delete-old"])
+        .env("ALICRED_TEST_CRASH_AT", "listing");
+    let out = cmd.output().expect("restart");
+    w.scan.record("rotate (restart, rolls back)", &out, false);
+    let all = text(&out);
+    assert!(all.contains("rolled back"), "{all}");
+    if let Some(has) = keyring_has(&w.home, "pending/dev") {
+        assert!(!has, "the pending item survived the roll-back: {all}");
+    }
+    assert_eq!(
+        w.stored_key_id(),
+        w.first.access_key_id,
+        "the old key stays"
+    );
+    w.assert_invariants("after the roll-back");
+    w.scan.assert_clean(&w.home, &w.cloud);
 }
