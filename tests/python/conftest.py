@@ -15,6 +15,8 @@ import subprocess
 import pytest
 import requests
 
+from secret_scan import SecretScan
+
 BIN_DIR = pathlib.Path(os.environ.get("ALICRED_BIN_DIR", "/root/.cache/alicred/target/debug"))
 ALICRED = BIN_DIR / "alicred"
 FAKECLOUD = BIN_DIR / "alicred-fakecloud"
@@ -37,13 +39,33 @@ def clean_env(home):
     return env
 
 
+# The scan of the running test (see secret_scan.py); every child and every
+# emulator started through this module reports to it.
+CURRENT = None
+
+
+@pytest.fixture(autouse=True)
+def scan(tmp_path):
+    """Every test: capture every child's output, and at the end look for every
+    secret the emulator issued in those outputs and in every file written."""
+    global CURRENT
+    CURRENT = SecretScan(tmp_path / "captures")
+    yield CURRENT
+    s, CURRENT = CURRENT, None
+    for cloud in s.clouds:
+        cloud.stop()
+    hits = s.findings()
+    assert not hits, f"secrets leaked ({s.stats()}): " + "; ".join(hits)
+
+
 class Alicred:
     def __init__(self, home):
         self.home = pathlib.Path(home)
         self.env = clean_env(home)
+        CURRENT.watch_dir(self.home)
 
-    def run(self, *args, stdin="", check=True, timeout=60):
-        p = subprocess.run([str(ALICRED), *args], input=stdin, capture_output=True, text=True, env=self.env, timeout=timeout)
+    def run(self, *args, stdin="", check=True, timeout=60, prints_secrets=False):
+        p = CURRENT.run([str(ALICRED), *args], input=stdin, env=self.env, timeout=timeout, prints_secrets=prints_secrets)
         if check and p.returncode != 0:
             raise AssertionError(f"alicred {' '.join(args)} failed ({p.returncode}): {p.stderr.strip()}")
         return p
@@ -76,6 +98,29 @@ class Cloud:
         self.base = f"http://127.0.0.1:{port}"
         self.http = requests.Session()
         self.http.trust_env = False
+        self.final_issued = None
+        if CURRENT is not None:
+            CURRENT.watch_cloud(self)
+
+    def issued_record(self):
+        """Everything the emulator ever issued (kept after it stops)."""
+        if self.final_issued is not None:
+            return self.final_issued
+        got = self.admin("/issued")
+        return got["issued"] if isinstance(got, dict) else got
+
+    def stop(self):
+        """Record what it issued, then stop it. Idempotent."""
+        if self.final_issued is None:
+            try:
+                self.final_issued = self.issued_record()
+            except requests.RequestException:
+                if self.proc.poll() is None:
+                    raise
+                self.final_issued = []
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=15)
 
     def admin(self, path, body=None, method=None):
         url = f"{self.base}/_admin{path}"
@@ -108,5 +153,4 @@ def start_cloud(*extra):
 def cloud():
     c = start_cloud("--demo")
     yield c
-    c.proc.terminate()
-    c.proc.wait(timeout=15)
+    c.stop()

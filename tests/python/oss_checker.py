@@ -1,7 +1,9 @@
 """An independent OSS V4 signature checker (protocols §11), used as the "bucket"
 that oss2 and alibabacloud-oss-v2 talk to. It learns each AccessKey's secret
 from the emulator's record of what it issued, recomputes the signature from
-the request it received, and answers 200 only when it matches."""
+the request it received, and answers 200 only when it matches and the request
+carries exactly the security token issued with that key (none for a
+long-term key)."""
 
 import hashlib
 import hmac
@@ -51,9 +53,9 @@ def expected_signature(method, raw_path, query, headers, secret, additional=()):
 
 
 class OssChecker:
-    def __init__(self, secret_for):
-        """secret_for(access_key_id, security_token) -> secret or None."""
-        self.secret_for = secret_for
+    def __init__(self, issued_for):
+        """issued_for(access_key_id) -> (secret, security_token or None), or None."""
+        self.issued_for = issued_for
         self.seen = []  # (access_key_id, ok)
         checker = self
 
@@ -68,7 +70,10 @@ class OssChecker:
                 ok, akid = False, ""
                 if auth.startswith("OSS4-HMAC-SHA256 "):
                     akid = auth.split("Credential=", 1)[1].split("/", 1)[0]
-                    secret = checker.secret_for(akid, h.get("x-oss-security-token"))
+                    issued = checker.issued_for(akid)
+                    secret = None
+                    if issued is not None and (issued[1] or None) == (h.get("x-oss-security-token") or None):
+                        secret = issued[0]
                     got = auth.split("Signature=", 1)[1].split(",", 1)[0].strip() if "Signature=" in auth else ""
                     additional = ()
                     if "AdditionalHeaders=" in auth:
