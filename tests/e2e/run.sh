@@ -8,7 +8,9 @@
 #   cargo build -p alicred-fakecloud
 #   (cd ui && npm run build) && cargo build -p alicred-desktop --features custom-protocol
 # Env: ALICRED_DESKTOP_BIN / ALICRED_FAKECLOUD_BIN override the binaries;
-#      E2E_SCREENSHOTS (default docs/screenshots); KEEP_SESSION=1 keeps logs.
+#      E2E_SCREENSHOTS (default ~/.cache/alicred/e2e-screenshots, outside the
+#      repository; scripts/docs-screenshots.sh sets it to docs/screenshots);
+#      KEEP_SESSION=1 keeps logs.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -18,7 +20,7 @@ VENV="$CACHE/venv"
 export PATH="$HOME/.cargo/bin:$PATH"
 export ALICRED_DESKTOP_BIN="${ALICRED_DESKTOP_BIN:-$CARGO_TARGET_DIR/debug/alicred-desktop}"
 export ALICRED_FAKECLOUD_BIN="${ALICRED_FAKECLOUD_BIN:-$CARGO_TARGET_DIR/debug/alicred-fakecloud}"
-export E2E_SCREENSHOTS="${E2E_SCREENSHOTS:-$ROOT/docs/screenshots}"
+export E2E_SCREENSHOTS="${E2E_SCREENSHOTS:-$CACHE/e2e-screenshots}"
 export E2E_PYTHON="$VENV/bin/python"
 
 for b in "$ALICRED_DESKTOP_BIN" "$ALICRED_FAKECLOUD_BIN"; do
