@@ -202,7 +202,7 @@ def test_node_client_takes_sts_but_refuses_a_long_term_key(agent):
     assert sts["ok"] and sts["accessKeyId"] == agent.get("admin")["AccessKeyId"] and sts["hasToken"], sts
     # What Node got works: STS (the emulator) checks the pop-core signature and the token.
     assert "identityError" not in sts, sts
-    assert sts["identity"]["Arn"].endswith(":role/admin/interop"), sts
+    assert sts["identity"]["Arn"].endswith(":assumed-role/admin/interop"), sts
     # Documented limitation of @alicloud/credentials 2.4.7: it requires a
     # non-empty SecurityToken. It must refuse for exactly that reason (the
     # answer it quotes has the key, the secret and an empty token), not fail
