@@ -379,10 +379,11 @@ fn refuses_without_yes_when_stdin_is_not_a_terminal() {
 /// stopped as it begins the next rotation, so nothing later cleans up for it).
 #[test]
 fn a_roll_back_removes_the_pending_item() {
-    assert!(
-        cfg!(feature = "test-hooks"),
-        "this test needs the ALICRED_TEST_CRASH_AT hook: run with --features alicred-cli/test-hooks (scripts/test.sh does)"
-    );
+    if !cfg!(feature = "test-hooks") {
+        panic!(
+            "this test needs the ALICRED_TEST_CRASH_AT hook: run with --features alicred-cli/test-hooks (scripts/test.sh does)"
+        );
+    }
     let w = World::new();
     let mut cmd = std_cmd(&w.home);
     cmd.args(["rotate", "dev", "--yes", "--delete-old"])

@@ -134,7 +134,21 @@ pub fn keyring_snapshot() -> Vec<String> {
     if backend() != "secret-service" {
         return Vec::new();
     }
-    let prop = |path: &str, iface: &str, name: &str| -> serde_json::Value {
+    // An item can vanish between listing and reading it (the daemon
+    // finishing an earlier delete): read the collection again then.
+    let mut last = String::new();
+    for _ in 0..5 {
+        match try_keyring_snapshot() {
+            Ok(s) => return s,
+            Err(e) => last = e,
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("cannot read the Secret Service collection: {last}");
+}
+
+fn try_keyring_snapshot() -> Result<Vec<String>, String> {
+    let prop = |path: &str, iface: &str, name: &str| -> Result<serde_json::Value, String> {
         let out = std::process::Command::new("busctl")
             .args([
                 "--user",
@@ -144,25 +158,27 @@ pub fn keyring_snapshot() -> Vec<String> {
             ])
             .args([path, iface, name])
             .output()
-            .expect("busctl");
-        assert!(
-            out.status.success(),
-            "busctl {path} {name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("busctl JSON");
-        v["data"].clone()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(format!(
+                "busctl {path} {name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        let v: serde_json::Value =
+            serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+        Ok(v["data"].clone())
     };
     let items = prop(
         "/org/freedesktop/secrets/aliases/default",
         "org.freedesktop.Secret.Collection",
         "Items",
-    );
+    )?;
     let mut snap = Vec::new();
     for item in items.as_array().cloned().unwrap_or_default() {
         let path = item.as_str().unwrap_or_default().to_string();
         let iface = "org.freedesktop.Secret.Item";
-        let attrs = prop(&path, iface, "Attributes");
+        let attrs = prop(&path, iface, "Attributes")?;
         let mut pairs: Vec<(String, String)> = attrs
             .as_object()
             .map(|m| {
@@ -177,16 +193,16 @@ pub fn keyring_snapshot() -> Vec<String> {
         for (k, v) in &pairs {
             lookup.args([k, v]);
         }
-        let secret = lookup.output().expect("secret-tool").stdout;
+        let secret = lookup.output().map_err(|e| e.to_string())?.stdout;
         snap.push(format!(
             "{path} label={} attrs={pairs:?} modified={} secret={}",
-            prop(&path, iface, "Label"),
-            prop(&path, iface, "Modified"),
+            prop(&path, iface, "Label")?,
+            prop(&path, iface, "Modified")?,
             String::from_utf8_lossy(&secret)
         ));
     }
     snap.sort();
-    snap
+    Ok(snap)
 }
 
 /// The secret stored for `profile` of `home` in the Secret Service, if any.
