@@ -54,6 +54,9 @@ mod tests {
                 "--exact",
                 "rotation::hook::tests::child_reaches_a_crash_point",
                 "--test-threads=1",
+                // libtest captures a test's stderr in memory; an abort would
+                // lose it, so let the child write straight to the pipe.
+                "--nocapture",
             ])
             .env(CRASH_ENV, PROBE)
             .output()
