@@ -14,7 +14,8 @@ fn main() -> ExitCode {
     if let Some(format) = commands::prompt::plain_invocation() {
         return commands::prompt::prompt(&format);
     }
-    forget_keyring_passphrase();
+    // Before any thread exists: see the function's safety note.
+    alicred_core::store::secrets::passphrase::forget_from_env();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
@@ -29,24 +30,6 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("alicred: {e}");
             e.exit_code()
-        }
-    }
-}
-
-/// Keep the keyring passphrase in memory only and take it out of this
-/// process's environment, so nothing this process starts or exposes
-/// (`/proc/PID/environ`, a tool under `exec`, an `external` command) can
-/// read it from there. Children are also scrubbed explicitly
-/// (`env_vars::scrub_child`).
-fn forget_keyring_passphrase() {
-    for var in alicred_core::store::secrets::passphrase::capture_from_env() {
-        // SAFETY: `remove_var` is unsound only while another thread may read
-        // or write the environment. This runs first thing in `main`: Rust
-        // starts no thread before it, and nothing here has started one yet
-        // (the tokio runtimes and the D-Bus connection come later).
-        #[allow(unsafe_code)]
-        unsafe {
-            std::env::remove_var(var);
         }
     }
 }

@@ -5,7 +5,7 @@
 //! [`capture_from_env`] first thing in `main`, while it has a single thread,
 //! and then removes the variables (`std::env::remove_var` is only sound
 //! before other threads exist). Without a capture, the environment is read
-//! when needed (tests, the desktop app).
+//! when needed (tests).
 
 use super::SecretError;
 use crate::env_vars::{KEYRING_PASSPHRASE, KEYRING_PASSPHRASE_FILE};
@@ -20,6 +20,28 @@ struct Captured {
 }
 
 static CAPTURED: OnceLock<Captured> = OnceLock::new();
+
+/// Capture the passphrase (see [`capture_from_env`]) and take its variables
+/// out of this process's environment, so nothing later reads them from there
+/// and no child inherits them by accident (children are also scrubbed
+/// explicitly by `env_vars::scrub_child`). `/proc/PID/environ` still shows the
+/// block the process was started with: the kernel keeps it; only a process
+/// started without the variable avoids that.
+///
+/// Call it first thing in `main` of every binary that runs the agent or starts
+/// children (the CLI and the desktop app), before any thread exists.
+pub fn forget_from_env() {
+    for var in capture_from_env() {
+        // SAFETY: `remove_var` is unsound only while another thread may read
+        // or write the environment. Callers run this first thing in `main`:
+        // Rust starts no thread before it, and the tokio runtimes, the D-Bus
+        // connection and GTK all come later.
+        #[allow(unsafe_code)]
+        unsafe {
+            std::env::remove_var(var);
+        }
+    }
+}
 
 /// Remember the passphrase (or its file's path) from the environment for
 /// the life of the process. Returns the variable names the caller should
@@ -93,6 +115,51 @@ pub(crate) fn from_file(path: &Path) -> Result<Zeroizing<String>, SecretError> {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    /// Run by [`forgetting_keeps_it_in_memory_only`] in a child process (it
+    /// changes the environment, which the other tests share).
+    #[test]
+    fn child_forgets_the_passphrase() {
+        if std::env::var_os("ALICRED_TEST_FORGET_CHILD").is_none() {
+            return;
+        }
+        forget_from_env();
+        assert!(
+            std::env::var_os(KEYRING_PASSPHRASE).is_none(),
+            "still in the environment"
+        );
+        let out = std::process::Command::new("/usr/bin/env")
+            .output()
+            .expect("env");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !text.contains("ALICRED_KEYRING_PASSPHRASE"),
+            "a child inherited it"
+        );
+        assert_eq!(get().expect("kept in memory").as_str(), "forget-me-pass");
+    }
+
+    #[test]
+    fn forgetting_keeps_it_in_memory_only() {
+        let exe = std::env::current_exe().expect("test binary");
+        let out = std::process::Command::new(exe)
+            .args([
+                "--exact",
+                "store::secrets::passphrase::tests::child_forgets_the_passphrase",
+                "--test-threads=1",
+                "--nocapture",
+            ])
+            .env("ALICRED_TEST_FORGET_CHILD", "1")
+            .env(KEYRING_PASSPHRASE, "forget-me-pass")
+            .output()
+            .expect("run the test binary");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}");
+        assert!(
+            stdout.contains("1 passed"),
+            "the child test did not run: {stdout}"
+        );
+    }
 
     #[test]
     fn a_file_others_can_read_is_refused() {
