@@ -179,3 +179,28 @@ fn a_stale_agent_file_never_signals_an_unrelated_process() {
     let _ = sleeper.kill();
     let _ = sleeper.wait();
 }
+
+/// A port held by another program: the core names the port, the CLI adds the
+/// flag that fixes it, in one line, exit 1, and no agent.json is left behind.
+#[test]
+fn a_taken_port_names_the_flag_that_fixes_it() {
+    let home = Home::new();
+    let other = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = other.local_addr().expect("addr");
+    let out = home
+        .cmd()
+        .args(["agent", "--listen", &addr.to_string()])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        format!(
+            "alicred: port {} is in use by another program; choose another with --listen",
+            addr.port()
+        )
+    );
+    assert!(!home.file("agent.json").exists());
+}
