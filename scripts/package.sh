@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Build the installable package: a .deb with the desktop app (alicred-desktop),
-# the `alicred` CLI, a desktop entry and icons, plus shell completions and the
-# man page. Output: $CARGO_TARGET_DIR/release/bundle/deb/*.deb
+# Build the installable packages: a .deb and an .rpm with the same contents,
+# the desktop app (alicred-desktop), the `alicred` CLI, a desktop entry and
+# icons, shell completions and the man page. Output:
+# $CARGO_TARGET_DIR/release/bundle/deb/*.deb and .../bundle/rpm/*.rpm
 set -euo pipefail
 source "$(dirname "$0")/lib/env.sh"
 cd "$ROOT"
@@ -9,6 +10,8 @@ cd "$ROOT"
 log "building the release binaries"
 (cd ui && npm run --silent build)
 cargo build --release --locked -p alicred-cli
+# The same build as `scripts/bench.sh desktop` measures; bundled as is below.
+cargo build --release --locked -p alicred-desktop --features custom-protocol
 # Shell completions and the man page, generated from the CLI definition.
 gen="$CACHE/package-extra"
 rm -rf "$gen" && mkdir -p "$gen"
@@ -18,18 +21,33 @@ rm -rf "$gen" && mkdir -p "$gen"
 "$CARGO_TARGET_DIR/release/alicred" man | gzip -9n > "$gen/alicred.1.gz"
 # Tauri's CLI (a prebuilt binary from npm) bundles the app; the extra files
 # are merged into its configuration here rather than hard-coding our cache path.
-overlay="$gen/tauri.package.json"
-cat > "$overlay" <<JSON
-{ "bundle": { "targets": ["deb"], "linux": { "deb": {
-  "depends": ["libwebkit2gtk-4.1-0", "libayatana-appindicator3-1", "gnome-keyring | kwalletmanager | keepassxc"],
-  "files": {
+# It adds WebKitGTK, GTK and the AppIndicator library to the dependencies
+# itself (from the features the app is built with): list only what it cannot know.
+files=$(cat <<JSON
+{
     "/usr/bin/alicred": "$CARGO_TARGET_DIR/release/alicred",
     "/usr/share/bash-completion/completions/alicred": "$gen/alicred.bash",
     "/usr/share/zsh/vendor-completions/_alicred": "$gen/_alicred",
     "/usr/share/fish/vendor_completions.d/alicred.fish": "$gen/alicred.fish",
     "/usr/share/man/man1/alicred.1.gz": "$gen/alicred.1.gz"
-  } } } } }
+  }
 JSON
-log "bundling (.deb)"
-(cd src-tauri && "$ROOT/ui/node_modules/.bin/tauri" build --config "$overlay" --bundles deb)
-ls -1 "$CARGO_TARGET_DIR"/release/bundle/deb/*.deb
+)
+overlay="$gen/tauri.package.json"
+cat > "$overlay" <<JSON
+{ "bundle": { "targets": ["deb", "rpm"],
+  "longDescription": "alicred keeps Alibaba Cloud credentials of many kinds (AccessKeys, RAM roles, STS tokens, ECS instance roles, OIDC roles, CloudSSO and OAuth sign-ins, KMS secrets, credentials URIs and external commands) in the system keyring, refreshes temporary ones before they expire, and serves them to the official SDKs and the aliyun CLI through a credentials-URI endpoint on localhost, so no secret sits in a file or an environment variable. The package holds the desktop app (a tray icon, a dashboard and notifications) and the alicred command-line tool with its headless agent, shell completions and man page.",
+  "linux": {
+  "deb": {
+    "depends": ["gnome-keyring | kwalletmanager | keepassxc"],
+    "files": $files
+  },
+  "rpm": {
+    "recommends": ["gnome-keyring"],
+    "files": $files
+  } } } }
+JSON
+log "bundling (.deb, .rpm)"
+rm -f "$CARGO_TARGET_DIR"/release/bundle/deb/*.deb "$CARGO_TARGET_DIR"/release/bundle/rpm/*.rpm
+(cd src-tauri && "$ROOT/ui/node_modules/.bin/tauri" bundle --config "$overlay" --bundles deb,rpm)
+ls -1 "$CARGO_TARGET_DIR"/release/bundle/deb/*.deb "$CARGO_TARGET_DIR"/release/bundle/rpm/*.rpm
