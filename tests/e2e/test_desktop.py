@@ -343,7 +343,7 @@ def test_05b_rotate_access_key(driver, cloud):
     wait(d, lambda: "key" in tid(d, "rotation-base").text, 30, "no key age shown")
     # A URL opens one profile only (its own capability), and the dashboard
     # shows the active-profile URL: make base active while it rotates.
-    tid(d, "active-base").click()
+    click(d, "active-base")
     wait(d, lambda: tid(d, "profile-row-base").get_attribute("data-active") == "true", 10)
     url = content(tid(d, "endpoint-url"))
     wait(d, lambda: get_json(url)[1]["SecurityToken"] == "", 15, "endpoint did not switch to base")
@@ -360,7 +360,7 @@ def test_05b_rotate_access_key(driver, cloud):
         return s == 200 and b["AccessKeyId"] != before["AccessKeyId"]
     wait(d, new_key, 30, "endpoint still serves the old key")
     shot(d, "05b-rotated")
-    tid(d, "active-admin").click()
+    click(d, "active-admin")
     wait(d, lambda: tid(d, "profile-row-admin").get_attribute("data-active") == "true", 10)
 
 
