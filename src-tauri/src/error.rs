@@ -1,6 +1,7 @@
 //! What a failed command sends to the dashboard: a sentence a person can act
 //! on, plus field problems for the forms. Never a secret.
 
+use alicred_core::profile::Remedy;
 use alicred_core::profile::validate::Problem;
 use alicred_core::service::{SecretProblem, ServiceError};
 use alicred_core::usecases::UseCaseError;
@@ -61,6 +62,15 @@ fn service_message(e: &ServiceError) -> String {
 
 impl From<UseCaseError> for CommandError {
     fn from(e: UseCaseError) -> Self {
+        // The core says the user must act; the dashboard says where, in its controls.
+        if let Some((_, _, r)) = e.remedy() {
+            let fix = match r {
+                Remedy::SignIn => "Sign in from its row in the dashboard.",
+                Remedy::NewSecret => "Edit the profile and paste a new one.",
+                Remedy::EditProfile => "Edit the profile to check its settings.",
+            };
+            return Self::msg(format!("{e}. {fix}"));
+        }
         match e {
             UseCaseError::Service(s) => s.into(),
             UseCaseError::BadUrl { value, reason } => {

@@ -153,6 +153,24 @@ pub enum Command {
     Man,
 }
 
+impl Command {
+    /// Prints its answer and exits: nothing is half done if the reader of
+    /// its output goes away (so a closed pipe may simply end it).
+    pub fn only_prints(&self) -> bool {
+        match self {
+            Command::Profile(p) => !matches!(p, ProfileCmd::Add(_) | ProfileCmd::Remove { .. }),
+            Command::Sso(s) => matches!(s, SsoCmd::List { .. }),
+            Command::Creds { .. }
+            | Command::Env { .. }
+            | Command::Export { .. }
+            | Command::Prompt { .. }
+            | Command::Completions { .. }
+            | Command::Man => true,
+            _ => false,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum LinkCmd {
     /// Write External profiles running `alicred export NAME` into the aliyun CLI's

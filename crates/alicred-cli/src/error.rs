@@ -1,5 +1,6 @@
 //! One-line errors with the exit code the contract promises: 2 usage, 1 other.
 
+use alicred_core::profile::{ProfileName, ProfileType, Remedy};
 use alicred_core::rotation::RotationError;
 use alicred_core::service::{SecretProblem, ServiceError};
 use alicred_core::store::config::ConfigError;
@@ -77,6 +78,7 @@ fn service_message(e: &ServiceError) -> String {
 impl From<UseCaseError> for CliError {
     fn from(e: UseCaseError) -> Self {
         let usage = e.is_usage();
+        let fix = e.remedy().and_then(|(n, ty, r)| remedy_hint(n, ty, r));
         let m = match e {
             UseCaseError::Service(s) => return s.into(),
             UseCaseError::BadUrl { value, reason } => {
@@ -91,11 +93,30 @@ impl From<UseCaseError> for CliError {
             }) => format!("{message} (pass --yes to allow alicred to delete it)"),
             other => other.to_string(),
         };
+        let m = match fix {
+            Some(fix) => format!("{m}; {fix}"),
+            None => m,
+        };
         if usage {
             CliError::Usage(m)
         } else {
             CliError::Failed(m)
         }
+    }
+}
+
+/// The core says the user must act; the CLI says how, in commands.
+/// (A sign-in's message names its command already: the endpoint and the
+/// agent tell it too, with no CLI in between.)
+fn remedy_hint(name: &ProfileName, ty: ProfileType, r: Remedy) -> Option<String> {
+    match r {
+        Remedy::SignIn => None,
+        Remedy::NewSecret => Some(format!(
+            "run `alicred profile add {name} --type {ty} --from-env --replace`"
+        )),
+        Remedy::EditProfile => Some(format!(
+            "check its settings with `alicred profile show {name}`"
+        )),
     }
 }
 

@@ -24,6 +24,9 @@ fn main() -> ExitCode {
     if let cli::Command::Prompt { format } = &cli.command {
         return commands::prompt::prompt(format);
     }
+    if cli.command.only_prints() {
+        quiet_on_closed_pipe();
+    }
     init_logging(cli.verbose);
     match commands::run(cli) {
         Ok(code) => code,
@@ -31,6 +34,21 @@ fn main() -> ExitCode {
             eprintln!("alicred: {e}");
             e.exit_code()
         }
+    }
+}
+
+/// `alicred profile list | head`: when the reader goes away, end quietly as
+/// `ls` does, instead of panicking on the failed write (Rust ignores SIGPIPE).
+/// Only for commands that print and exit; a server or a rotation in progress
+/// keeps handling the error itself.
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default disposition installs no handler
+    // (nothing runs in signal context); it is done before any thread exists,
+    // and children get the default anyway (std resets it when spawning).
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -364,6 +364,17 @@ fn creds_exec_and_env_for_static_profiles() {
         .expect("creds");
     assert_eq!(out.status.code(), Some(1));
     assert!(!contains(&out.stdout, SECRET));
+    // The core says a new token is needed; the CLI says how, in its own flags.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("expired at") && err.contains("paste a new one"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`alicred profile add old --type sts-token --from-env --replace`"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 }
 
 #[test]
@@ -384,3 +395,30 @@ fn completions_and_man_page_come_from_the_cli_definition() {
     let out = home.cmd().arg("man").output().expect("run");
     assert!(contains(&out.stdout, ".TH alicred"));
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_a_printing_command_quietly() {
+    // `alicred profile list | head`: the pipe's reader is gone before the
+    // first write. Before: a panic ("failed printing to stdout") and exit 101.
+    use std::os::unix::process::ExitStatusExt;
+    let home = Home::new();
+    let bin = assert_cmd::cargo::cargo_bin("alicred");
+    for args in [&["profile", "list"][..], &["completions", "bash"][..]] {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = std::process::Command::new(&bin)
+            .args(args)
+            .env("ALICRED_HOME", home.path())
+            .env("ALICRED_KEYRING", common::backend())
+            .env("ALICRED_KEYRING_PASSPHRASE", "test-passphrase")
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.signal(), Some(SIGPIPE), "{args:?}: {out:?}");
+        assert!(err.is_empty(), "{args:?}: {err}");
+    }
+}
+
+const SIGPIPE: i32 = 13; // on Linux

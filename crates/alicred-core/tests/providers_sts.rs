@@ -86,7 +86,7 @@ async fn access_key_missing_asks_the_user() {
     assert_eq!(
         p.retrieve().await,
         Err(ProviderError::NeedsUser(
-            "profile nokey has no AccessKey in the keyring; run alicred profile add nokey --type access-key --from-env".into()
+            "profile nokey has no AccessKey in the keyring: store one".into()
         ))
     );
 }

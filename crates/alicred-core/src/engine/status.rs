@@ -5,7 +5,7 @@ use super::cached::CacheMeta;
 use super::policy;
 use super::state::ProfileState;
 use crate::credentials::Credentials;
-use crate::profile::{ProfileKind, ProfileName, ProfileType, RotationMethod};
+use crate::profile::{ProfileKind, ProfileName, ProfileType, Remedy, RotationMethod};
 use crate::providers::ProviderInfo;
 use crate::store::config::ProfilesFile;
 use chrono::{DateTime, Utc};
@@ -61,6 +61,9 @@ pub struct Capabilities {
     pub needs_attention: bool,
     /// Only an interactive sign-in brings it back.
     pub needs_sign_in: bool,
+    /// What the user must do, when only the user can bring it back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remedy: Option<Remedy>,
 }
 
 impl Capabilities {
@@ -71,6 +74,7 @@ impl Capabilities {
             refreshes_itself: ty.refreshes_itself(),
             needs_attention: state.needs_attention(),
             needs_sign_in: ty.signs_in() && matches!(state, ProfileState::NeedsUser { .. }),
+            remedy: matches!(state, ProfileState::NeedsUser { .. }).then(|| ty.remedy()),
         }
     }
 }
@@ -287,10 +291,26 @@ mod tests {
                 "{ty}"
             );
             assert_eq!(c.refreshes_itself, ty != ProfileType::StsToken, "{ty}");
-            assert!(!c.needs_attention && !c.needs_sign_in);
+            assert!(!c.needs_attention && !c.needs_sign_in && c.remedy.is_none());
         }
         let stuck = ProfileState::NeedsUser { why: "x".into() };
         assert!(Capabilities::of(ProfileType::StsToken, &stuck).needs_attention);
+        // What the user must do, by type, only when only the user can.
+        for (ty, remedy) in [
+            (ProfileType::CloudSso, Remedy::SignIn),
+            (ProfileType::Oauth, Remedy::SignIn),
+            (ProfileType::AccessKey, Remedy::NewSecret),
+            (ProfileType::StsToken, Remedy::NewSecret),
+            (ProfileType::KmsSecret, Remedy::EditProfile),
+            (ProfileType::External, Remedy::EditProfile),
+        ] {
+            let c = Capabilities::of(ty, &stuck);
+            assert_eq!(c.remedy, Some(remedy), "{ty}");
+            assert_eq!(c.needs_sign_in, remedy == Remedy::SignIn, "{ty}");
+        }
+        let j =
+            serde_json::to_value(Capabilities::of(ProfileType::StsToken, &stuck)).expect("json");
+        assert_eq!(j["remedy"], "new-secret");
         let j = serde_json::to_value(ak).expect("json");
         assert_eq!(j["rotation"], "ram");
         assert_eq!(j["rotatable"], true);

@@ -29,6 +29,17 @@ pub enum ProfileType {
     Oauth,
 }
 
+/// What only the user can do when a profile of this type needs them: sign in,
+/// store a new secret, or fix the profile's settings. Decided here once; each
+/// shell words it (the CLI names a command, the dashboard a button).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Remedy {
+    SignIn,
+    NewSecret,
+    EditProfile,
+}
+
 /// How a rotatable profile rotates: a new RAM AccessKey (access-key) or
 /// KMS `RotateSecret` (kms-secret).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -97,6 +108,15 @@ impl ProfileType {
             ProfileType::AccessKey => Some(RotationMethod::Ram),
             ProfileType::KmsSecret => Some(RotationMethod::Kms),
             _ => None,
+        }
+    }
+
+    /// What brings a profile of this type back when only the user can.
+    pub fn remedy(self) -> Remedy {
+        match self {
+            ProfileType::CloudSso | ProfileType::Oauth => Remedy::SignIn,
+            ProfileType::AccessKey | ProfileType::StsToken => Remedy::NewSecret,
+            _ => Remedy::EditProfile,
         }
     }
 

@@ -43,8 +43,8 @@ impl Provider for AccessKeyProvider {
             .filter(|k| !k.access_key_id.is_empty() && !k.access_key_secret.is_empty())
             .ok_or_else(|| {
                 ProviderError::NeedsUser(format!(
-                    "profile {n} has no AccessKey in the keyring; run alicred profile add {n} --type access-key --from-env",
-                    n = self.name
+                    "profile {} has no AccessKey in the keyring: store one",
+                    self.name
                 ))
             })?;
         Ok(Credentials::long_term(

@@ -27,13 +27,6 @@ impl StsTokenProvider {
             ctx: ctx.clone(),
         }
     }
-
-    fn add_hint(&self) -> String {
-        format!(
-            "alicred profile add {} --type sts-token --from-env",
-            self.name
-        )
-    }
 }
 
 #[async_trait]
@@ -44,26 +37,23 @@ impl Provider for StsTokenProvider {
             && exp <= now
         {
             return Err(ProviderError::NeedsUser(format!(
-                "the STS token of profile {} expired at {}; paste a new one: {}",
+                "the STS token of profile {} expired at {}: paste a new one",
                 self.name,
-                format_expiration(exp),
-                self.add_hint()
+                format_expiration(exp)
             )));
         }
         let stored = load_stored_key(&self.ctx, &self.name).await?;
         let Some(k) = stored else {
             return Err(ProviderError::NeedsUser(format!(
-                "profile {} has no STS token in the keyring; run {}",
-                self.name,
-                self.add_hint()
+                "profile {} has no STS token in the keyring: paste one",
+                self.name
             )));
         };
         let token = k.security_token.filter(|t| !t.is_empty());
         if k.access_key_id.is_empty() || k.access_key_secret.is_empty() || token.is_none() {
             return Err(ProviderError::NeedsUser(format!(
-                "profile {} has an incomplete STS token in the keyring (key, secret and token are needed); run {}",
-                self.name,
-                self.add_hint()
+                "profile {} has an incomplete STS token in the keyring (key, secret and token are needed): paste it again",
+                self.name
             )));
         }
         Ok(Credentials {

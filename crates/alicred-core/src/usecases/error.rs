@@ -1,7 +1,7 @@
 //! Why a use case failed: kinds with their facts. Messages say what is wrong
 //! in neutral words; how to fix it (a flag, a form field) is the shell's.
 
-use crate::profile::{ProfileName, ProfileType};
+use crate::profile::{ProfileName, ProfileType, Remedy};
 use crate::providers::ProviderError;
 use crate::rotation::RotationError;
 use crate::service::ServiceError;
@@ -15,6 +15,7 @@ pub enum UseCaseError {
     #[error("profile {profile}: {cause}")]
     Provider {
         profile: ProfileName,
+        ty: ProfileType,
         cause: ProviderError,
     },
     /// An endpoint the user typed is not a URL.
@@ -24,6 +25,7 @@ pub enum UseCaseError {
     #[error("profile {profile} does not work: {cause}")]
     VerifyFailed {
         profile: ProfileName,
+        ty: ProfileType,
         cause: ProviderError,
     },
     #[error(
@@ -54,6 +56,20 @@ impl From<ConfigError> for UseCaseError {
 }
 
 impl UseCaseError {
+    /// What only the user can do about it, when that is what it takes (the
+    /// shell words it: a command at the CLI, a button in the dashboard).
+    pub fn remedy(&self) -> Option<(&ProfileName, ProfileType, Remedy)> {
+        match self {
+            UseCaseError::Provider { profile, ty, cause }
+            | UseCaseError::VerifyFailed { profile, ty, cause }
+                if matches!(cause, ProviderError::NeedsUser(_)) =>
+            {
+                Some((profile, *ty, ty.remedy()))
+            }
+            _ => None,
+        }
+    }
+
     /// Errors the user caused by what they asked (exit code 2 at the CLI).
     pub fn is_usage(&self) -> bool {
         match self {

@@ -94,7 +94,10 @@ impl UseCases {
         name: &ProfileName,
         file: &ProfilesFile,
     ) -> Result<Arc<dyn Provider>, UseCaseError> {
-        file.get(name).map_err(crate::service::ServiceError::from)?;
+        let ty = file
+            .get(name)
+            .map_err(crate::service::ServiceError::from)?
+            .profile_type();
         if let Some(e) = &self.engine {
             return e
                 .cached(name)
@@ -103,6 +106,7 @@ impl UseCases {
         }
         providers::build(name, file, &self.ctx).map_err(|cause| UseCaseError::Provider {
             profile: name.clone(),
+            ty,
             cause,
         })
     }
@@ -111,8 +115,13 @@ impl UseCases {
     pub async fn credentials(&self, name: &ProfileName) -> Result<Credentials, UseCaseError> {
         let file = self.profiles().await?;
         let p = self.provider(name, &file)?;
+        let ty = file
+            .get(name)
+            .map_err(crate::service::ServiceError::from)?
+            .profile_type();
         p.retrieve().await.map_err(|cause| UseCaseError::Provider {
             profile: name.clone(),
+            ty,
             cause,
         })
     }

@@ -23,6 +23,7 @@ impl UseCases {
             None => endpoints::sts_for_profile(profile, &self.ctx).map_err(|cause| {
                 UseCaseError::Provider {
                     profile: name.clone(),
+                    ty: profile.profile_type(),
                     cause,
                 }
             })?,
@@ -32,6 +33,7 @@ impl UseCases {
             .await
             .map_err(|cause| UseCaseError::VerifyFailed {
                 profile: name.clone(),
+                ty: profile.profile_type(),
                 cause,
             })
     }
