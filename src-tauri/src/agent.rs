@@ -97,6 +97,11 @@ impl DesktopAgent {
         }
     }
 
+    /// Why the profiles file is not being followed (the reloader's last error), if it is not.
+    pub fn reload_problem(&self) -> Option<String> {
+        self.handle.lock().ok()?.as_ref()?.reload_problem()
+    }
+
     /// Where the endpoint listens (for display).
     pub fn listen(&self) -> Option<String> {
         self.handle

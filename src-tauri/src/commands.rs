@@ -81,6 +81,12 @@ pub fn type_guides() -> Vec<TypeGuide> {
     ProfileType::ALL.iter().map(|t| t.guide()).collect()
 }
 
+/// Why the agent is not following the profiles file (one line), if it is not.
+#[tauri::command]
+pub fn reload_problem(state: AppStateRef<'_>) -> Option<String> {
+    state.agent.reload_problem()
+}
+
 #[tauri::command]
 pub async fn check_profile(state: AppStateRef<'_>, input: ProfileInput) -> CmdResult<Vec<Problem>> {
     blocking(&state, move |s| Ok(s.uc.check_profile(&input)?)).await

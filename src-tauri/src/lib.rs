@@ -60,6 +60,7 @@ pub fn run() {
             commands::rotate,
             commands::rotation_status,
             commands::rotate_plan,
+            commands::reload_problem,
         ])
         .setup(move |app| {
             let state = tauri::async_runtime::block_on(start_state()).map_err(

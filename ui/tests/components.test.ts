@@ -9,7 +9,7 @@ const NOW = Date.parse('2026-01-01T12:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
 const guides: TypeGuide[] = [
-  { type: 'access-key', title: 'AccessKey', use_when: 'safe and stable places', needs_key_up_front: 'yes', underlying: 'AccessKey', refresh: 'manual' },
+  { type: 'access-key', title: 'AccessKey', use_when: 'safe and stable places', needs_key_up_front: 'yes', underlying: 'AccessKey', refresh: 'manual', secret_fields: ['access_key_id', 'access_key_secret'] },
   { type: 'ram-role-arn', title: 'RAM role ARN', use_when: 'access through a role', needs_key_up_front: 'yes', underlying: 'STS', refresh: 'automatic' },
 ];
 

@@ -1,5 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import { checkSecret, debounce, fieldsFor, fromInput, problemsByField, secretFieldsFor, toInput, toSecret, TYPES } from '../src/lib/form';
+import type { TypeGuide } from '../src/lib/types';
+
+/** A type guide as the core sends it; only `secret_fields` matters here. */
+const guide = (type: string, secret_fields: TypeGuide['secret_fields'] = []): TypeGuide => ({
+  type, title: type, use_when: '', needs_key_up_front: '', underlying: '', refresh: '', secret_fields,
+});
+const AK = guide('access-key', ['access_key_id', 'access_key_secret']);
+const STS = guide('sts-token', ['access_key_id', 'access_key_secret', 'security_token']);
 
 describe('form → ProfileInput', () => {
   it('sends only the chosen type’s fields, trimmed, with blanks as null', () => {
@@ -36,11 +44,35 @@ describe('form → ProfileInput', () => {
     expect(back).toMatchObject({ name: 'o', type: 'oidc-role-arn', role_arn: 'r', duration: '1200', region: 'cn-hangzhou' });
     expect(toInput(back).input).toEqual(input);
   });
-  it('every type has a field list and only key types ask for a secret', () => {
-    for (const t of TYPES) expect(Array.isArray(fieldsFor(t))).toBe(true);
-    expect(secretFieldsFor('access-key')).toEqual(['access_key_id', 'access_key_secret']);
-    expect(secretFieldsFor('sts-token')).toContain('security_token');
-    expect(secretFieldsFor('ecs-ram-role')).toEqual([]);
+  it('every type has a field list', () => {
+    for (const t of TYPES) expect(fieldsFor(t).length + (t === 'environment' ? 1 : 0)).toBeGreaterThan(0);
+  });
+  it('asks for the secrets the core’s guide names, whatever the type is called', () => {
+    expect(secretFieldsFor(AK)).toEqual(['access_key_id', 'access_key_secret']);
+    expect(secretFieldsFor(STS)).toContain('security_token');
+    expect(secretFieldsFor(guide('ecs-ram-role'))).toEqual([]);
+    // A type the UI has never heard of gets its secret fields from the core too.
+    expect(secretFieldsFor(guide('brand-new', ['access_key_id', 'access_key_secret']))).toEqual(['access_key_id', 'access_key_secret']);
+    // …and access-key gets none if the core says it takes none (no name matching here).
+    expect(secretFieldsFor(guide('access-key'))).toEqual([]);
+    expect(secretFieldsFor(undefined)).toEqual([]);
+  });
+  it('cloud-sso sends its session, account and access configuration, and keeps the portal’s names on edit', () => {
+    const { input, problems } = toInput({
+      name: 'corp-prod-admin', type: 'cloud-sso', sso_session: ' corp ', sign_in_url: 'https://portal.example/login',
+      account_id: '1234567890123456', access_config: 'ac-1', account_name: 'Prod', access_config_name: 'Admin', site: 'cn',
+    });
+    expect(problems).toEqual([]);
+    expect(input).toMatchObject({ sso_session: 'corp', sign_in_url: 'https://portal.example/login', account_id: '1234567890123456',
+      access_config: 'ac-1', account_name: 'Prod', access_config_name: 'Admin', site: null });
+    expect(fieldsFor('cloud-sso').filter((f) => f.kind === 'hidden').map((f) => f.key)).toEqual(['account_name', 'access_config_name']);
+    expect(toInput(fromInput(input)).input).toEqual(input);
+  });
+  it('oauth sends its site and the advanced overrides only', () => {
+    const { input } = toInput({ name: 'me', type: 'oauth', site: 'intl', oauth_endpoint: 'http://127.0.0.1:1', client_id: '42', sso_session: 'x' });
+    expect(input).toMatchObject({ site: 'intl', oauth_endpoint: 'http://127.0.0.1:1', client_id: '42', sso_session: null });
+    expect(fieldsFor('oauth').find((f) => f.key === 'site')?.options?.map((o) => o.value)).toEqual(['cn', 'intl']);
+    expect(fieldsFor('oauth').filter((f) => f.advanced).map((f) => f.key)).toEqual(['oauth_sign_in_url', 'oauth_endpoint', 'client_id', 'sts_endpoint']);
   });
 });
 
@@ -59,16 +91,17 @@ describe('problems and secrets', () => {
     expect(g._form[0].message).toBe('c');
   });
   it('checks secrets locally', () => {
-    expect(checkSecret('access-key', {}, false).map((p) => p.field)).toEqual(['access_key_id', 'access_key_secret']);
-    expect(checkSecret('access-key', {}, true)).toEqual([]);
-    expect(checkSecret('access-key', { access_key_id: 'bad id', access_key_secret: 'ok' }, false)[0].field).toBe('access_key_id');
-    expect(checkSecret('credentials-uri', {}, false)).toEqual([]);
+    expect(checkSecret(AK, {}, false).map((p) => p.field)).toEqual(['access_key_id', 'access_key_secret']);
+    expect(checkSecret(AK, {}, true)).toEqual([]);
+    expect(checkSecret(AK, { access_key_id: 'bad id', access_key_secret: 'ok' }, false)[0].field).toBe('access_key_id');
+    expect(checkSecret(guide('credentials-uri'), {}, false)).toEqual([]);
   });
   it('builds the secret only when typed', () => {
-    expect(toSecret('access-key', {})).toBeNull();
-    expect(toSecret('access-key', { access_key_id: ' AK ', access_key_secret: 'S' })).toEqual({ access_key_id: 'AK', access_key_secret: 'S' });
-    expect(toSecret('sts-token', { access_key_id: 'STS.a', access_key_secret: 's', security_token: 't' })?.security_token).toBe('t');
-    expect(toSecret('external', { access_key_id: 'x' })).toBeNull();
+    expect(toSecret(AK, {})).toBeNull();
+    expect(toSecret(AK, { access_key_id: ' AK ', access_key_secret: 'S' })).toEqual({ access_key_id: 'AK', access_key_secret: 'S' });
+    expect(toSecret(STS, { access_key_id: 'STS.a', access_key_secret: 's', security_token: 't' })?.security_token).toBe('t');
+    expect(toSecret(AK, { access_key_id: 'a', access_key_secret: 's', security_token: 't' })).not.toHaveProperty('security_token');
+    expect(toSecret(guide('external'), { access_key_id: 'x' })).toBeNull();
   });
   it('debounces', () => {
     vi.useFakeTimers();

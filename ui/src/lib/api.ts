@@ -14,6 +14,10 @@ import type {
   RotationStatus,
   SecretInput,
   Settings,
+  SignInDone,
+  SignInDoneEvent,
+  SignInPrompt,
+  SsoSessionInfo,
   TimelineBucket,
   TypeGuide,
 } from './types';
@@ -61,9 +65,26 @@ export const api = {
   rotatePlan: (name: string) => call<RotatePlan>('rotate_plan', { name }),
   rotate: (name: string, deleteInactive = false) => call<RotateResult>('rotate', { name, deleteInactive }),
   rotationStatus: (name: string) => call<RotationStatus>('rotation_status', { name }),
+  /** Resolves when the sign-in completes (or rejects with why it did not). */
+  signIn: (target: { profile?: string | null; session?: string | null }) =>
+    call<SignInDone>('sign_in', { profile: target.profile ?? null, session: target.session ?? null }),
+  /** The prompt of the sign-in waiting now (one started from the tray, say). */
+  signInPrompt: () => call<SignInPrompt | null>('sign_in_prompt'),
+  cancelSignIn: () => call<void>('cancel_sign_in'),
+  ssoSessions: () => call<SsoSessionInfo[]>('sso_sessions'),
+  /** Why the agent is not following the profiles file, if it is not. */
+  reloadProblem: () => call<string | null>('reload_problem'),
 };
 
 /** Engine events pushed by the backend (`alicred://event`). */
 export function onEngineEvent(cb: (e: AppEvent) => void): Promise<UnlistenFn> {
   return listen<AppEvent>('alicred://event', (m) => cb(m.payload));
 }
+
+/** Sign-in events pushed by the backend. */
+export const signInEvents = {
+  onPrompt: (cb: (p: SignInPrompt) => void): Promise<UnlistenFn> =>
+    listen<SignInPrompt>('alicred://sign-in-prompt', (m) => cb(m.payload)),
+  onDone: (cb: (d: SignInDoneEvent) => void): Promise<UnlistenFn> =>
+    listen<SignInDoneEvent>('alicred://sign-in-done', (m) => cb(m.payload)),
+};

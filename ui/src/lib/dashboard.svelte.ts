@@ -1,7 +1,8 @@
 // The dashboard's state, loaders and timers. Components only render what
 // this holds and call its methods; every rule (what can be rotated, what
 // needs attention, which variables an export line sets) comes from the core.
-import { api as realApi, EVENT_LOG_SIZE, onEngineEvent as realOnEngineEvent } from './api';
+import { api as realApi, EVENT_LOG_SIZE, onEngineEvent as realOnEngineEvent, signInEvents as realSignInEvents } from './api';
+import { doneText, groupSignIns, promptTarget } from './signin';
 import { mergeTimeline, timelineSince } from './timeline';
 import { fromInput, type FormValues } from './form';
 import { formatSpan } from './format';
@@ -13,11 +14,28 @@ import type {
   RotatePlan,
   RotationStatus,
   Settings,
+  SignInDoneEvent,
+  SignInPrompt,
   TimelineBucket,
   TypeGuide,
 } from './types';
 
 export type Api = typeof realApi;
+export type SignInEvents = typeof realSignInEvents;
+
+/** A sign-in in progress: whose, and the prompt once the backend has one. */
+export interface SignInWait {
+  profile: string | null;
+  session: string | null;
+  /** "CloudSSO session corp", "demo-oauth". */
+  target: string;
+  prompt: SignInPrompt | null;
+  /** When the prompt arrived (ms), for the code's countdown. */
+  promptAt: number;
+  /** Started by this window (its `sign_in` call reports the end), or elsewhere (the tray). */
+  own: boolean;
+  cancelling: boolean;
+}
 export type Verified = { ok: true; id: CallerIdentity } | { ok: false; error: string };
 export type Toast = { text: string; tone: 'ok' | 'bad' };
 export interface RotateConfirm {
@@ -65,14 +83,20 @@ export class Dashboard {
   confirmRotate: RotateConfirm | null = $state(null);
   rotations: Record<string, RotationStatus> = $state({});
   refreshingAll = $state(false);
+  signIn: SignInWait | null = $state(null);
+  /** Why the agent is not following the profiles file (one line), if it is not. */
+  reloadProblem: string | null = $state(null);
 
   /** Profiles with their key-rotation status attached. */
   shown = $derived(this.profiles.map((p) => (this.rotations[p.name] ? { ...p, rotation: this.rotations[p.name] } : p)));
   /** How many profiles need attention (the core's flag). */
   attention = $derived(this.profiles.filter((p) => p.capabilities?.needs_attention).length);
+  /** CloudSSO profiles by session → account → access configuration; the rest. */
+  grouped = $derived(groupSignIns(this.shown));
 
   private lastEventId = 0;
   private unlisten: (() => void) | undefined;
+  private unlistenSignIn: Array<() => void> = [];
   private timers: ReturnType<typeof setInterval>[] = [];
   private reloadTimer: ReturnType<typeof setTimeout> | undefined;
   private toastTimer: ReturnType<typeof setTimeout> | undefined;
@@ -82,6 +106,7 @@ export class Dashboard {
     private api: Api = realApi,
     private onEngineEvent: typeof realOnEngineEvent = realOnEngineEvent,
     private applyTheme: (t: Settings['theme']) => void = applyThemeToDocument,
+    private signInEvents: SignInEvents = realSignInEvents,
   ) {}
 
   say(text: string, tone: 'ok' | 'bad' = 'ok') {
@@ -102,6 +127,13 @@ export class Dashboard {
       if (this.ramRotatable().some((p) => !(p.name in this.rotations))) this.loadRotations();
     } catch (e) {
       this.loadError = message(e);
+    }
+  };
+  loadReloadProblem = async () => {
+    try {
+      this.reloadProblem = (await this.api.reloadProblem()) ?? null;
+    } catch {
+      /* an older backend: no banner */
     }
   };
   loadEvents = async () => {
@@ -149,6 +181,7 @@ export class Dashboard {
       this.loadProfiles();
       this.loadEvents();
       this.loadTimelines();
+      this.loadReloadProblem();
     }, 200);
   }
 
@@ -168,8 +201,9 @@ export class Dashboard {
     } catch {
       /* defaults */
     }
-    await Promise.all([this.loadProfiles(), this.loadEvents(), this.loadEndpoint()]);
+    await Promise.all([this.loadProfiles(), this.loadEvents(), this.loadEndpoint(), this.loadReloadProblem()]);
     this.loadRotations();
+    await this.followSignIns();
     try {
       this.unlisten = await this.onEngineEvent((ev) => {
         if (ev.id > this.lastEventId) {
@@ -182,6 +216,7 @@ export class Dashboard {
       /* the timers below still work */
     }
     this.timers.push(setInterval(this.loadProfiles, INTERVALS.profiles));
+    this.timers.push(setInterval(this.loadReloadProblem, INTERVALS.profiles));
     this.timers.push(setInterval(this.loadEvents, INTERVALS.events));
     this.timers.push(setInterval(this.loadEndpoint, INTERVALS.endpoint));
     this.timers.push(setInterval(this.loadTimelines, INTERVALS.timelines));
@@ -190,10 +225,80 @@ export class Dashboard {
 
   stop() {
     this.unlisten?.();
+    this.unlistenSignIn.forEach((u) => u());
+    this.unlistenSignIn = [];
     this.timers.forEach(clearInterval);
     this.timers = [];
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
     if (this.toastTimer) clearTimeout(this.toastTimer);
+  }
+
+  /** Show sign-ins started anywhere (the tray too), and the one waiting now. */
+  private async followSignIns() {
+    try {
+      this.unlistenSignIn.push(await this.signInEvents.onPrompt((p) => this.prompted(p)));
+      this.unlistenSignIn.push(await this.signInEvents.onDone((e) => this.signInEnded(e)));
+    } catch {
+      /* without events, this window still shows its own sign-ins */
+    }
+    try {
+      const waiting = await this.api.signInPrompt();
+      if (waiting) this.prompted(waiting);
+    } catch {
+      /* nothing waiting that we can see */
+    }
+  }
+
+  prompted(p: SignInPrompt) {
+    const cur = this.signIn;
+    if (cur && (cur.own || (cur.profile === p.profile && cur.session === p.session))) {
+      this.signIn = { ...cur, prompt: p, promptAt: Date.now() };
+    } else {
+      this.signIn = { profile: p.profile, session: p.session, target: promptTarget(p), prompt: p, promptAt: Date.now(), own: false, cancelling: false };
+    }
+  }
+
+  /** The end of a sign-in this window did not start (its own call reports its own). */
+  signInEnded(e: SignInDoneEvent) {
+    const cur = this.signIn;
+    if (!cur || cur.own) return;
+    this.signIn = null;
+    if (e.ok) this.say(doneText(cur.target, e, Date.now()));
+    else this.say(cur.cancelling ? 'Sign-in cancelled.' : (e.message ?? `Sign-in to ${cur.target} did not complete.`), cur.cancelling ? 'ok' : 'bad');
+    this.scheduleReload();
+  }
+
+  /** Sign in to a CloudSSO session or an oauth profile; the panel shows the code meanwhile. */
+  async startSignIn(target: { profile?: string | null; session?: string | null }) {
+    if (this.signIn) {
+      this.say(`A sign-in to ${this.signIn.target} is already waiting: finish or cancel it first.`, 'bad');
+      return;
+    }
+    const t = { profile: target.profile ?? null, session: target.session ?? null };
+    const wait: SignInWait = { ...t, target: promptTarget(t), prompt: null, promptAt: 0, own: true, cancelling: false };
+    this.signIn = wait;
+    try {
+      const done = await this.api.signIn(t);
+      this.say(doneText(wait.target, done, Date.now()));
+    } catch (e) {
+      if (this.signIn?.cancelling) this.say('Sign-in cancelled.');
+      else this.say(message(e), 'bad');
+    } finally {
+      if (this.signIn?.own) this.signIn = null;
+      await this.loadProfiles();
+      this.scheduleReload();
+    }
+  }
+
+  async cancelSignIn() {
+    if (!this.signIn) return;
+    this.signIn = { ...this.signIn, cancelling: true };
+    try {
+      await this.api.cancelSignIn();
+    } catch (e) {
+      this.signIn = this.signIn && { ...this.signIn, cancelling: false };
+      this.say(message(e), 'bad');
+    }
   }
 
   async activate(name: string) {

@@ -1,6 +1,6 @@
 // The add/edit form model: which fields each type shows, and the mapping
 // between the form's strings and the core's `ProfileInput`.
-import type { ProfileInput, Problem, SecretInput } from './types';
+import type { ProfileInput, Problem, SecretInput, TypeGuide } from './types';
 
 export const TYPES = [
   'access-key',
@@ -12,6 +12,8 @@ export const TYPES = [
   'environment',
   'credentials-uri',
   'external',
+  'cloud-sso',
+  'oauth',
 ] as const;
 export type ProfileTypeName = (typeof TYPES)[number];
 
@@ -20,7 +22,10 @@ export type FieldKey = Exclude<keyof ProfileInput, 'name' | 'type'>;
 export interface FieldDef {
   key: FieldKey;
   label: string;
-  kind: 'text' | 'number' | 'checkbox' | 'textarea' | 'source' | 'url' | 'path';
+  /** `session`: a CloudSSO session name, offered from the known ones; `select`: one of
+   * `options`; `hidden`: not shown, but kept as loaded when editing. */
+  kind: 'text' | 'number' | 'checkbox' | 'textarea' | 'source' | 'url' | 'path' | 'session' | 'select' | 'hidden';
+  options?: Array<{ value: string; label: string }>;
   placeholder?: string;
   help?: string;
   required?: boolean;
@@ -54,6 +59,19 @@ const F = {
   ram_endpoint: { key: 'ram_endpoint', label: 'RAM endpoint', kind: 'url', placeholder: 'https://ram.aliyuncs.com', advanced: true },
   kms_endpoint: { key: 'kms_endpoint', label: 'KMS endpoint', kind: 'url', placeholder: 'https://kms.cn-hangzhou.aliyuncs.com', advanced: true },
   metadata_endpoint: { key: 'metadata_endpoint', label: 'Metadata endpoint', kind: 'url', placeholder: 'http://100.100.100.200', advanced: true },
+  sso_session: { key: 'sso_session', label: 'CloudSSO session', kind: 'session', placeholder: 'corp', required: true, help: 'The sign-in this profile shares with the other accounts of your organisation.' },
+  sign_in_url: { key: 'sign_in_url', label: 'Sign-in URL', kind: 'url', placeholder: 'https://signin-cn-shanghai.alibabacloudsso.com/d-xxxx/login', help: 'Your CloudSSO user portal; filled in when the session is known.' },
+  account_id: { key: 'account_id', label: 'Account ID', kind: 'text', placeholder: '1234567890123456', required: true },
+  access_config: { key: 'access_config', label: 'Access configuration ID', kind: 'text', placeholder: 'ac-xxxxxxxx', required: true, help: 'One you are assigned in that account.' },
+  account_name: { key: 'account_name', label: 'Account name', kind: 'hidden' },
+  access_config_name: { key: 'access_config_name', label: 'Access configuration name', kind: 'hidden' },
+  site: {
+    key: 'site', label: 'Site', kind: 'select', help: 'Where you sign in to the console.',
+    options: [{ value: 'cn', label: 'China (aliyun.com)' }, { value: 'intl', label: 'International (alibabacloud.com)' }],
+  },
+  oauth_sign_in_url: { key: 'oauth_sign_in_url', label: 'OAuth sign-in URL', kind: 'url', placeholder: 'https://signin.aliyun.com', advanced: true },
+  oauth_endpoint: { key: 'oauth_endpoint', label: 'OAuth token endpoint', kind: 'url', placeholder: 'https://oauth.aliyun.com', advanced: true },
+  client_id: { key: 'client_id', label: 'OAuth client ID', kind: 'text', placeholder: 'the site’s aliyun CLI app', advanced: true },
 } satisfies Record<string, FieldDef>;
 
 const TYPE_FIELDS: Record<ProfileTypeName, FieldDef[]> = {
@@ -66,6 +84,8 @@ const TYPE_FIELDS: Record<ProfileTypeName, FieldDef[]> = {
   environment: [],
   'credentials-uri': [F.uri],
   external: [F.command, F.timeout_seconds],
+  'cloud-sso': [F.sso_session, F.sign_in_url, F.account_id, F.access_config, F.account_name, F.access_config_name, F.sts_endpoint],
+  oauth: [F.site, F.oauth_sign_in_url, F.oauth_endpoint, F.client_id, F.sts_endpoint],
 };
 
 export const COMMON_FIELDS: FieldDef[] = [F.region, F.description];
@@ -74,11 +94,12 @@ export function fieldsFor(type: string): FieldDef[] {
   return TYPE_FIELDS[type as ProfileTypeName] ?? [];
 }
 
-/** Which secret inputs a type asks for (kept only until submit). */
-export function secretFieldsFor(type: string): Array<keyof SecretInput> {
-  if (type === 'access-key') return ['access_key_id', 'access_key_secret'];
-  if (type === 'sts-token') return ['access_key_id', 'access_key_secret', 'security_token'];
-  return [];
+const SECRET_KEYS: Array<keyof SecretInput> = ['access_key_id', 'access_key_secret', 'security_token'];
+
+/** Which secret inputs a type asks for (kept only until submit): the core's
+ * type guide says, so no type name is matched here. */
+export function secretFieldsFor(guide: TypeGuide | undefined): Array<keyof SecretInput> {
+  return SECRET_KEYS.filter((k) => guide?.secret_fields?.includes(k));
 }
 
 export const SECRET_LABELS: Record<keyof SecretInput, string> = {
@@ -94,7 +115,9 @@ const ALL_KEYS: FieldKey[] = [
   'region', 'description', 'role_arn', 'session_name', 'policy', 'duration', 'external_id', 'source', 'role_name',
   'imdsv1_disabled', 'oidc_provider_arn', 'oidc_token_file', 'uri', 'command', 'timeout_seconds', 'secret_name',
   'client_key_file', 'client_key_password_env', 'client_key_password_file', 'expiration', 'max_key_age_days',
-  'user_name', 'sts_endpoint', 'ram_endpoint', 'kms_endpoint', 'metadata_endpoint',
+  'user_name', 'sts_endpoint', 'ram_endpoint', 'kms_endpoint', 'metadata_endpoint', 'sso_session', 'sign_in_url',
+  'account_id', 'account_name', 'access_config', 'access_config_name', 'site', 'oauth_sign_in_url', 'oauth_endpoint',
+  'client_id',
 ];
 
 export function emptyInput(): ProfileInput {
@@ -165,8 +188,8 @@ export function problemsByField(problems: Problem[], known: string[]): Record<st
 }
 
 /** Quick local check of the secret inputs (the backend checks again). */
-export function checkSecret(type: string, s: Partial<SecretInput>, editing: boolean): Problem[] {
-  const need = secretFieldsFor(type);
+export function checkSecret(guide: TypeGuide | undefined, s: Partial<SecretInput>, editing: boolean): Problem[] {
+  const need = secretFieldsFor(guide);
   if (!need.length) return [];
   const filled = need.some((k) => (s[k] ?? '').trim() !== '');
   // When editing, leaving all secret fields empty keeps the stored secret.
@@ -183,12 +206,12 @@ export function checkSecret(type: string, s: Partial<SecretInput>, editing: bool
 }
 
 /** Build the secret to send, or null when nothing was typed. */
-export function toSecret(type: string, s: Partial<SecretInput>): SecretInput | null {
-  const need = secretFieldsFor(type);
+export function toSecret(guide: TypeGuide | undefined, s: Partial<SecretInput>): SecretInput | null {
+  const need = secretFieldsFor(guide);
   if (!need.length) return null;
   if (!need.some((k) => (s[k] ?? '').trim() !== '')) return null;
   const out: SecretInput = { access_key_id: (s.access_key_id ?? '').trim(), access_key_secret: (s.access_key_secret ?? '').trim() };
-  if (type === 'sts-token') out.security_token = (s.security_token ?? '').trim();
+  if (need.includes('security_token')) out.security_token = (s.security_token ?? '').trim();
   return out;
 }
 

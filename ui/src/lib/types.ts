@@ -94,6 +94,54 @@ export interface ProfileStatus {
   handouts: number;
   consumers: Consumer[];
   rotation?: RotationStatus | null;
+  /** The browser sign-in behind a cloud-sso or oauth profile. */
+  sign_in?: SignInView | null;
+}
+
+/** `alicred_core::engine::SignInView`: whose sign-in a profile uses and until when. */
+export interface SignInView {
+  kind: 'cloud-sso' | 'oauth';
+  /** The CloudSSO session (null for oauth). */
+  session: string | null;
+  account_id?: string | null;
+  account_name?: string | null;
+  access_config_id?: string | null;
+  access_config_name?: string | null;
+  /** RFC 3339: when the CloudSSO sign-in ends. */
+  expires_at: string | null;
+  signed_in: boolean;
+}
+
+/** A sign-in waiting for the user (`alicred://sign-in-prompt`, `sign_in_prompt`). */
+export interface SignInPrompt {
+  profile: string | null;
+  session: string | null;
+  user_code: string | null;
+  url: string;
+  expires_in: number | null;
+}
+
+/** What `sign_in` resolves with. */
+export interface SignInDone {
+  expires_at: string | null;
+  profiles: string[];
+}
+
+/** `alicred://sign-in-done`. */
+export interface SignInDoneEvent {
+  ok: boolean;
+  message: string | null;
+  expires_at: string | null;
+  profiles: string[];
+}
+
+/** `alicred_core::signin::SsoSessionInfo`. */
+export interface SsoSessionInfo {
+  name: string;
+  sign_in_url: string | null;
+  signed_in: boolean;
+  expires_at: string | null;
+  profiles: string[];
 }
 
 export type EventKind =
@@ -133,6 +181,8 @@ export interface TypeGuide {
   needs_key_up_front: string;
   underlying: string;
   refresh: string;
+  /** The secret inputs the type takes (kept in the keyring), from the core. */
+  secret_fields?: Array<keyof SecretInput>;
 }
 
 export interface Problem {
@@ -171,6 +221,16 @@ export interface ProfileInput {
   ram_endpoint: string | null;
   kms_endpoint: string | null;
   metadata_endpoint: string | null;
+  sso_session: string | null;
+  sign_in_url: string | null;
+  account_id: string | null;
+  account_name: string | null;
+  access_config: string | null;
+  access_config_name: string | null;
+  site: string | null;
+  oauth_sign_in_url: string | null;
+  oauth_endpoint: string | null;
+  client_id: string | null;
 }
 
 /** Sent once with add_profile and then dropped. */

@@ -58,6 +58,9 @@ pub struct TypeGuide {
     pub needs_key_up_front: &'static str,
     pub underlying: &'static str,
     pub refresh: &'static str,
+    /// The secret inputs the user types for this type (kept in the keyring), so a
+    /// form asks for exactly these without knowing the types itself.
+    pub secret_fields: &'static [&'static str],
 }
 
 impl ProfileType {
@@ -94,6 +97,16 @@ impl ProfileType {
     /// Types whose secret material the user hands us (kept in the keyring).
     pub fn stores_secret(self) -> bool {
         matches!(self, ProfileType::AccessKey | ProfileType::StsToken)
+    }
+
+    /// The secret inputs of a type that [`Self::stores_secret`]: an AccessKey pair,
+    /// and for an STS token its security token too.
+    pub fn secret_fields(self) -> &'static [&'static str] {
+        match self {
+            ProfileType::AccessKey => &["access_key_id", "access_key_secret"],
+            ProfileType::StsToken => &["access_key_id", "access_key_secret", "security_token"],
+            _ => &[],
+        }
     }
 
     /// Types whose credentials come from a browser sign-in (`alicred login`).
@@ -213,6 +226,7 @@ impl ProfileType {
             needs_key_up_front: key,
             underlying,
             refresh,
+            secret_fields: self.secret_fields(),
         }
     }
 }
@@ -547,5 +561,30 @@ impl ProfileKind {
             ProfileKind::CloudSso(p) => Some(&p.endpoints),
             ProfileKind::Oauth(p) => Some(&p.endpoints),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exactly_the_types_that_store_a_secret_ask_for_one() {
+        for t in ProfileType::ALL {
+            assert_eq!(
+                t.stores_secret(),
+                !t.guide().secret_fields.is_empty(),
+                "{t}"
+            );
+        }
+        assert_eq!(
+            ProfileType::StsToken.guide().secret_fields,
+            ["access_key_id", "access_key_secret", "security_token"]
+        );
+        let json = serde_json::to_value(ProfileType::AccessKey.guide()).expect("json");
+        assert_eq!(
+            json["secret_fields"],
+            serde_json::json!(["access_key_id", "access_key_secret"])
+        );
     }
 }
