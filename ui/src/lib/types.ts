@@ -51,6 +51,8 @@ export interface Capabilities {
   refreshes_itself: boolean;
   needs_attention: boolean;
   needs_sign_in: boolean;
+  /** What only the user can do, when only the user can bring it back. */
+  remedy?: 'sign-in' | 'new-secret' | 'edit-profile' | null;
 }
 
 /** `alicred_core::usecases::RotatePlan`. */
