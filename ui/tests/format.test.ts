@@ -58,6 +58,11 @@ describe('state → badge', () => {
     expect(stateBadge({ kind: 'refreshing' }, T0).tone).toBe('busy');
     expect(stateBadge({ kind: 'expired', error: 'x' }, T0)).toMatchObject({ label: 'Expired', tone: 'bad' });
     expect(stateBadge({ kind: 'needs-user', why: 'paste a new token' }, T0)).toMatchObject({ tone: 'bad', detail: 'paste a new token' });
+    // The core says what only the user can do; the dashboard words it with its own controls.
+    expect(stateBadge({ kind: 'needs-user', why: 'the sign-in has expired' }, T0, 'sign-in').detail).toBe(
+      'the sign-in has expired. Press Sign in to sign in again in your browser.',
+    );
+    expect(stateBadge({ kind: 'needs-user', why: 'the token has expired.' }, T0, 'new-secret').detail).toContain('Press Edit and enter a new secret.');
   });
   it('degraded explains what still works and when it retries', () => {
     const b = stateBadge({ kind: 'degraded', error: 'HTTP 503', retry_at: iso(T0 + 30_000), expires: iso(T0 + 600_000) }, T0);

@@ -1,5 +1,12 @@
 // Pure display helpers: countdowns, durations, state badges, lifetime bars.
-import type { ChainLink, ProfileState, ProfileStatus, StateKind } from './types';
+import type { Capabilities, ChainLink, ProfileState, ProfileStatus, StateKind } from './types';
+
+/** The core's remedy, in the dashboard's words (its controls, not CLI flags). */
+export const REMEDY_WORDS: Record<NonNullable<Capabilities['remedy']>, string> = {
+  'sign-in': 'Press Sign in to sign in again in your browser.',
+  'new-secret': 'Press Edit and enter a new secret.',
+  'edit-profile': 'Press Edit and fix the profile’s settings.',
+};
 
 const ms = (iso: string | null | undefined): number | null => {
   if (!iso) return null;
@@ -68,7 +75,7 @@ export interface Badge {
   detail: string;
 }
 
-export function stateBadge(state: ProfileState, now: number): Badge {
+export function stateBadge(state: ProfileState, now: number, remedy?: Capabilities['remedy']): Badge {
   switch (state.kind) {
     case 'idle':
       return { label: 'Idle', tone: 'muted', detail: 'Not fetched yet: credentials are fetched on first use or on Refresh.' };
@@ -93,7 +100,11 @@ export function stateBadge(state: ProfileState, now: number): Badge {
         detail: `No valid credentials: ${state.error || 'unknown error'}. alicred keeps retrying; fix the cause or press Refresh.`,
       };
     case 'needs-user':
-      return { label: 'Needs you', tone: 'bad', detail: state.why || 'This profile needs your action.' };
+    {
+      const why = state.why || 'This profile needs your action.';
+      const fix = remedy ? `${/[.!?]$/.test(why) ? '' : '.'} ${REMEDY_WORDS[remedy]}` : '';
+      return { label: 'Needs you', tone: 'bad', detail: why + fix };
+    }
     default:
       return { label: String((state as { kind: StateKind }).kind), tone: 'muted', detail: '' };
   }
