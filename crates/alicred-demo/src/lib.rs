@@ -228,14 +228,17 @@ pub fn seed(
     }
     let sign_in_url = url::Url::parse(&cloud.sso_sign_in_url())
         .map_err(|e| DemoError::Emulator(format!("demo sign-in URL: {e}")))?;
+    let sso_ends = now + chrono::Duration::hours(8);
     app.secrets().set_json(
-        &SecretKey::SsoSession(session),
+        &SecretKey::SsoSession(session.clone()),
         &SsoSessionToken {
             sign_in_url,
             access_token: Sensitive::new(cloud.sso_issue_token()),
-            expires_at: now + chrono::Duration::hours(8),
+            expires_at: sso_ends,
         },
     )?;
+    // As a real sign-in does: the tray and the reminders show when it ends.
+    alicred_core::signin::note_sign_in_end(app, &session, Some(sso_ends))?;
     put(
         ProfileInput {
             oauth_sign_in_url: Some(cloud.base_url()),

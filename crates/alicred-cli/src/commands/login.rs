@@ -38,20 +38,10 @@ pub fn login(app: &Alicred, name: &ProfileName, no_browser: bool) -> CliResult {
     Ok(())
 }
 
-/// Opens `url` in the desktop's browser; a failure only means the user opens it.
+/// Opens `url` in the desktop's browser (core's opener, which
+/// `ALICRED_NO_BROWSER` switches off); a failure only means the user opens it.
 pub fn open_browser(url: &str) {
-    let opener = if cfg!(target_os = "macos") {
-        "open"
-    } else {
-        "xdg-open"
-    };
-    let spawned = std::process::Command::new(opener)
-        .arg(url)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn();
-    if spawned.is_err() {
-        eprintln!("could not open a browser ({opener}); open the URL above yourself");
+    if let Err(e) = signin::open_browser(url) {
+        eprintln!("{e}; open the URL above yourself");
     }
 }

@@ -20,7 +20,7 @@ pub use error::EngineError;
 pub use events::{EventBus, TimelineBucket};
 pub use factory::{BrokenProvider, ProviderFactory, SourceLookup, StandardFactory};
 pub use state::{Event, EventData, EventKind, ProfileState, RotationOutcome};
-pub use status::{Capabilities, ChainLink, Consumer, ConsumerId, ProfileStatus};
+pub use status::{Capabilities, ChainLink, Consumer, ConsumerId, ProfileStatus, SignInView};
 pub use tokio_clock::TokioClock;
 pub use worker::Stats;
 

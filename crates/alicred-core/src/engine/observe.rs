@@ -47,6 +47,7 @@ impl Engine {
         let active = self.active();
         let slots = read(&self.inner.slots);
         let usage = lock(&self.inner.usage);
+        let now = self.inner.ctx.clock.now();
         profiles
             .profiles
             .iter()
@@ -60,11 +61,17 @@ impl Engine {
                     .unwrap_or(ProfileState::Idle);
                 let info = slot.and_then(|s| s.cached.info());
                 let (role_arn, next_rotation) = status::from_info(info.as_ref());
+                let sign_in = status::SignInView::of(p, &state, now);
                 ProfileStatus {
                     name: name.to_string(),
                     r#type: p.profile_type(),
                     active: active.as_ref() == Some(name),
-                    capabilities: status::Capabilities::of(p.profile_type(), &state),
+                    capabilities: status::Capabilities::with_sign_in(
+                        p.profile_type(),
+                        &state,
+                        sign_in.as_ref(),
+                    ),
+                    sign_in,
                     role_arn,
                     next_rotation,
                     state,

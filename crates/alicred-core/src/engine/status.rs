@@ -5,7 +5,7 @@ use super::cached::CacheMeta;
 use super::policy;
 use super::state::ProfileState;
 use crate::credentials::Credentials;
-use crate::profile::{ProfileKind, ProfileName, ProfileType, Remedy, RotationMethod};
+use crate::profile::{Profile, ProfileKind, ProfileName, ProfileType, Remedy, RotationMethod};
 use crate::providers::ProviderInfo;
 use crate::store::config::ProfilesFile;
 use chrono::{DateTime, Utc};
@@ -42,6 +42,9 @@ pub struct ProfileStatus {
     /// When KMS rotates the secret next (kms-secret profiles).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_rotation: Option<DateTime<Utc>>,
+    /// The sign-in behind a cloud-sso or oauth profile (none for other types).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sign_in: Option<SignInView>,
     /// Root source first, this profile last.
     pub chain: Vec<ChainLink>,
     pub handouts: u64,
@@ -75,6 +78,81 @@ impl Capabilities {
             needs_attention: state.needs_attention(),
             needs_sign_in: ty.signs_in() && matches!(state, ProfileState::NeedsUser { .. }),
             remedy: matches!(state, ProfileState::NeedsUser { .. }).then(|| ty.remedy()),
+        }
+    }
+
+    /// As [`Capabilities::of`], with what the profile's sign-in says: a
+    /// CloudSSO sign-in that has ended needs a new one even while the last
+    /// STS credentials are still served.
+    pub fn with_sign_in(
+        ty: ProfileType,
+        state: &ProfileState,
+        sign_in: Option<&SignInView>,
+    ) -> Self {
+        let mut c = Self::of(ty, state);
+        if let Some(s) = sign_in {
+            c.needs_sign_in = !s.signed_in;
+            if c.needs_sign_in {
+                c.remedy = Some(Remedy::SignIn);
+            }
+        }
+        c
+    }
+}
+
+/// The sign-in behind a cloud-sso or oauth profile, for the tray and the
+/// dashboard. Read from the profiles file (a sign-in's end is not a secret)
+/// and the profile's state: no keyring read per status.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SignInView {
+    /// `cloud-sso` or `oauth`.
+    pub kind: ProfileType,
+    /// The CloudSSO session (its profiles share one sign-in).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_config_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_config_name: Option<String>,
+    /// When the CloudSSO session's sign-in ends (OAuth sign-ins renew themselves).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// False: only a sign-in brings the profile back.
+    pub signed_in: bool,
+}
+
+impl SignInView {
+    /// The view of `p`, if it signs in. `state` tells a revoked or missing
+    /// sign-in (the provider said so); the file tells when it ends.
+    pub fn of(p: &Profile, state: &ProfileState, now: DateTime<Utc>) -> Option<Self> {
+        let refused = matches!(state, ProfileState::NeedsUser { .. });
+        match &p.kind {
+            ProfileKind::CloudSso(c) => Some(Self {
+                kind: ProfileType::CloudSso,
+                session: Some(c.sso_session.to_string()),
+                account_id: Some(c.account_id.clone()),
+                account_name: c.account_name.clone(),
+                access_config_id: Some(c.access_config.clone()),
+                access_config_name: c.access_config_name.clone(),
+                expires_at: c.sign_in_expires,
+                // No recorded end (added by hand, imported): the state decides.
+                signed_in: !refused && c.sign_in_expires.is_none_or(|e| e > now),
+            }),
+            ProfileKind::Oauth(_) => Some(Self {
+                kind: ProfileType::Oauth,
+                session: None,
+                account_id: None,
+                account_name: None,
+                access_config_id: None,
+                access_config_name: None,
+                expires_at: None,
+                signed_in: !refused,
+            }),
+            _ => None,
         }
     }
 }
@@ -314,6 +392,95 @@ mod tests {
         let j = serde_json::to_value(ak).expect("json");
         assert_eq!(j["rotation"], "ram");
         assert_eq!(j["rotatable"], true);
+    }
+
+    fn sso_profile(expires: Option<DateTime<Utc>>) -> Profile {
+        let name: ProfileName = "corp-Prod-Admin".parse().expect("name");
+        Profile::new(
+            name,
+            ProfileKind::CloudSso(crate::profile::CloudSsoProfile {
+                sso_session: "corp".parse().expect("name"),
+                sign_in_url: "https://signin.example/d-1/login".parse().expect("url"),
+                account_id: "1234567890123456".into(),
+                access_config: "ac-1".into(),
+                account_name: Some("Prod".into()),
+                access_config_name: Some("Admin".into()),
+                sign_in_expires: expires,
+                endpoints: Default::default(),
+            }),
+        )
+    }
+
+    #[test]
+    fn the_sign_in_view_tells_the_session_and_its_end() {
+        let now = Utc::now();
+        let end = now + chrono::Duration::hours(7);
+        let fresh = ProfileState::Fresh {
+            expires: Some(now + chrono::Duration::hours(1)),
+        };
+        let v = SignInView::of(&sso_profile(Some(end)), &fresh, now).expect("cloud-sso signs in");
+        assert!(v.signed_in);
+        let c = Capabilities::with_sign_in(ProfileType::CloudSso, &fresh, Some(&v));
+        assert!(!c.needs_sign_in);
+        let j = serde_json::to_value(&v).expect("json");
+        assert_eq!(j["kind"], "cloud-sso");
+        assert_eq!(j["session"], "corp");
+        assert_eq!(j["account_id"], "1234567890123456");
+        assert_eq!(j["account_name"], "Prod");
+        assert_eq!(j["access_config_id"], "ac-1");
+        assert_eq!(j["access_config_name"], "Admin");
+        assert_eq!(j["signed_in"], true);
+        let back: DateTime<Utc> = serde_json::from_value(j["expires_at"].clone()).expect("rfc3339");
+        assert_eq!(back, end);
+
+        // Ended: still serving the last STS credentials, but only a sign-in helps.
+        let ended = SignInView::of(&sso_profile(Some(now)), &fresh, now).expect("view");
+        assert!(!ended.signed_in);
+        assert!(
+            Capabilities::with_sign_in(ProfileType::CloudSso, &fresh, Some(&ended)).needs_sign_in
+        );
+        // Revoked early: the provider said so.
+        let refused = ProfileState::NeedsUser {
+            why: "revoked".into(),
+        };
+        let revoked = SignInView::of(&sso_profile(Some(end)), &refused, now).expect("view");
+        assert!(!revoked.signed_in);
+        // No recorded end (added by hand): the state decides.
+        assert!(
+            SignInView::of(&sso_profile(None), &fresh, now)
+                .expect("view")
+                .signed_in
+        );
+
+        let oauth = Profile::new(
+            "o".parse().expect("name"),
+            ProfileKind::Oauth(crate::profile::OauthProfile {
+                site: Default::default(),
+                oauth_sign_in_url: None,
+                oauth_endpoint: None,
+                client_id: None,
+                signed_in_at: None,
+                endpoints: Default::default(),
+            }),
+        );
+        let o = SignInView::of(&oauth, &fresh, now).expect("oauth signs in");
+        assert_eq!(serde_json::to_value(&o).expect("json")["kind"], "oauth");
+        assert!(o.signed_in && o.expires_at.is_none() && o.session.is_none());
+        assert!(
+            !SignInView::of(&oauth, &refused, now)
+                .expect("view")
+                .signed_in
+        );
+
+        let ak = Profile::new(
+            "k".parse().expect("name"),
+            ProfileKind::AccessKey(crate::profile::AccessKeyProfile {
+                max_key_age_days: None,
+                user_name: None,
+                endpoints: Default::default(),
+            }),
+        );
+        assert_eq!(SignInView::of(&ak, &fresh, now), None);
     }
 
     #[test]

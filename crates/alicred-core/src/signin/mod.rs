@@ -5,6 +5,7 @@
 //! everything else — PKCE, polling, the loopback callback, tokens in the keyring,
 //! profiles per assignment — is decided here.
 
+mod browser;
 mod loopback;
 mod oauth_login;
 pub mod reminders;
@@ -12,11 +13,13 @@ mod sso_login;
 mod sso_profiles;
 pub mod tokens;
 
+pub use browser::{Browser, NO_BROWSER_ENV, open_browser};
 pub use loopback::{CALLBACK_PATH, CALLBACK_PORTS};
-pub use oauth_login::oauth_login;
+pub use oauth_login::{BROWSER_WAIT, oauth_login};
 pub use sso_login::{DevicePrompt, SsoLoginOutcome, sso_login};
 pub use sso_profiles::{
-    ProfileChange, SsoSessionInfo, add_sso_profile, safe_profile_name, sso_logout, sso_sessions,
+    ProfileChange, SsoSessionInfo, add_sso_profile, note_sign_in_end, safe_profile_name,
+    sso_logout, sso_sessions,
 };
 
 use crate::profile::{ProfileKind, ProfileName};

@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 use url::Url;
 
 /// How long the browser step may take.
-const BROWSER_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
+pub const BROWSER_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Runs the flow; `on_url` shows (and may open) the authorization URL. Returns when
 /// the access token expires (it renews itself with the refresh token).

@@ -185,6 +185,20 @@ pub(crate) fn sync_profiles(
     Ok(result)
 }
 
+/// Notes when `session`'s sign-in ends on each of its profiles, for a
+/// sign-in kept without [`super::sso_login`] (the demo's, an import's): the
+/// status, the tray and the reminders read it from the profiles file.
+pub fn note_sign_in_end(
+    app: &Alicred,
+    session: &ProfileName,
+    expires: Option<DateTime<Utc>>,
+) -> Result<(), ServiceError> {
+    app.config().update(|f| -> Result<(), ServiceError> {
+        set_sign_in_expires(f, session, expires);
+        Ok(())
+    })
+}
+
 /// Notes the session's sign-in end on each of its profiles (`None`: signed out).
 fn set_sign_in_expires(
     f: &mut crate::store::config::ProfilesFile,
@@ -245,6 +259,7 @@ pub async fn add_sso_profile(
     input.account_name = Some(a.display_name).filter(|s| !s.is_empty());
     input.access_config_name = Some(c.access_configuration_name).filter(|s| !s.is_empty());
     let warnings = app.add_profile(&input, None, replace)?;
+    note_sign_in_end(app, &session, Some(token.expires_at))?;
     Ok(warnings
         .into_iter()
         .filter(|p| p.severity == Severity::Warning)

@@ -45,6 +45,12 @@ pub enum UseCaseError {
     /// The engine has not built this profile yet (it was just added).
     #[error("profile {0} is not loaded yet; try again in a moment")]
     NotLoaded(ProfileName),
+    /// A sign-in did not happen (denied, expired, unknown session...).
+    #[error(transparent)]
+    SignIn(#[from] crate::signin::SignInError),
+    /// Another sign-in is waiting for the user.
+    #[error("a sign-in is already waiting for you; finish or cancel it first")]
+    SignInRunning,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -75,6 +81,7 @@ impl UseCaseError {
         match self {
             UseCaseError::Service(e) => e.is_usage(),
             UseCaseError::Rotation(e) => e.is_usage(),
+            UseCaseError::SignIn(e) => matches!(e, crate::signin::SignInError::Usage(_)),
             UseCaseError::BadUrl { .. }
             | UseCaseError::NotRotatable { .. }
             | UseCaseError::OldKeyChoiceForKms { .. } => true,

@@ -7,7 +7,8 @@
 //! - [`profiles`]: add, edit, remove, use (each reloads an in-process engine);
 //! - [`verify`]: GetCallerIdentity with a profile's credentials;
 //! - [`rotate`]: "rotate now" (RAM for access-key, KMS for kms-secret);
-//! - [`export`]: environment lines for a tool, built by [`crate::env_vars`].
+//! - [`export`]: environment lines for a tool, built by [`crate::env_vars`];
+//! - [`signin`]: sign in a cloud-sso/oauth profile or a CloudSSO session.
 //!
 //! Errors are [`UseCaseError`] kinds with their facts; each shell words the
 //! fix itself (the CLI names flags, the dashboard names form fields).
@@ -16,10 +17,12 @@ mod error;
 pub mod export;
 pub mod profiles;
 pub mod rotate;
+pub mod signin;
 pub mod verify;
 
 pub use error::UseCaseError;
 pub use rotate::{OldKey, RotatePlan, RotateRequest, Rotated};
+pub use signin::{SignInDone, SignInPrompt, SignInTarget};
 
 use crate::Credentials;
 use crate::clock::SystemClock;
@@ -37,6 +40,8 @@ pub struct UseCases {
     app: Alicred,
     ctx: ProviderContext,
     engine: Option<Engine>,
+    /// Held while a sign-in waits: one at a time.
+    sign_in_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for UseCases {
@@ -56,6 +61,7 @@ impl UseCases {
             app,
             ctx,
             engine: None,
+            sign_in_lock: Default::default(),
         }
     }
 
@@ -66,6 +72,7 @@ impl UseCases {
             app,
             ctx,
             engine: Some(engine),
+            sign_in_lock: Default::default(),
         }
     }
 
