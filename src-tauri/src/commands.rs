@@ -9,8 +9,9 @@ use alicred_core::engine::{Event, ProfileStatus, TimelineBucket};
 use alicred_core::profile::validate::Problem;
 use alicred_core::profile::{ProfileInput, ProfileType, TypeGuide};
 use alicred_core::sensitive::Sensitive;
+use alicred_core::signin::SsoSessionInfo;
 use alicred_core::store::secrets::StoredKey;
-use alicred_core::usecases::{RotatePlan, RotateRequest, Rotated};
+use alicred_core::usecases::{RotatePlan, RotateRequest, Rotated, SignInDone, SignInPrompt};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -212,6 +213,41 @@ pub async fn rotation_status(
         .key_status(&name)
         .await
         .map_err(|e| CommandError::msg(e.to_string()))
+}
+
+/// Sign in a profile or a CloudSSO session (exactly one of them). Emits
+/// `alicred://sign-in-prompt` (user code, URL) and opens the browser, waits
+/// for the approval, then emits `alicred://sign-in-done`. One at a time.
+#[tauri::command]
+pub async fn sign_in(
+    app: AppHandle,
+    state: AppStateRef<'_>,
+    profile: Option<String>,
+    session: Option<String>,
+) -> CmdResult<SignInDone> {
+    let target = crate::signin::target(profile, session)?;
+    let shell = Arc::new(crate::signin::TauriShell(app));
+    crate::signin::run(state.inner().clone(), target, shell).await
+}
+
+/// The prompt of the sign-in that is waiting (for a window opened after the
+/// prompt event), or null.
+#[tauri::command]
+pub async fn sign_in_prompt(state: AppStateRef<'_>) -> CmdResult<Option<SignInPrompt>> {
+    Ok(crate::signin::current_prompt(&state))
+}
+
+/// Stop the waiting sign-in; it ends with "sign-in cancelled".
+#[tauri::command]
+pub async fn cancel_sign_in(state: AppStateRef<'_>) -> CmdResult<()> {
+    crate::signin::cancel(&state);
+    Ok(())
+}
+
+/// Every CloudSSO session with its sign-in state.
+#[tauri::command]
+pub async fn sso_sessions(state: AppStateRef<'_>) -> CmdResult<Vec<SsoSessionInfo>> {
+    Ok(state.uc.sso_sessions().await?)
 }
 
 #[derive(Serialize)]

@@ -7,8 +7,11 @@ pub mod confirm;
 pub mod error;
 pub mod lifecycle;
 pub mod notify;
+pub mod reminders;
+pub mod signin;
 pub mod state;
 pub mod tray;
+pub mod tray_sso;
 
 use crate::agent::DesktopAgent;
 use crate::state::AppState;
@@ -61,6 +64,10 @@ pub fn run() {
             commands::rotation_status,
             commands::rotate_plan,
             commands::reload_problem,
+            commands::sign_in,
+            commands::sign_in_prompt,
+            commands::cancel_sign_in,
+            commands::sso_sessions,
         ])
         .setup(move |app| {
             let state = tauri::async_runtime::block_on(start_state()).map_err(
@@ -171,6 +178,7 @@ async fn start_demo(alicred: &Alicred) -> Result<alicred_demo::DemoCloud, String
 fn spawn_event_loop(app: AppHandle, state: Arc<AppState>) {
     let mut rx = state.agent.engine().subscribe();
     let a = app.clone();
+    let st = state.clone();
     tauri::async_runtime::spawn(async move {
         let mut notifier = notify::Notifier::default();
         loop {
@@ -181,6 +189,8 @@ fn spawn_event_loop(app: AppHandle, state: Arc<AppState>) {
             };
             let _ = a.emit(EVENT_NAME, &ev);
             tray::request_rebuild(&a);
+            // A reload or a refresh may carry a new sign-in end.
+            st.reminders_wanted.notify_one();
             if let Some(note) = notifier.decide(&ev) {
                 let app2 = a.clone();
                 std::thread::spawn(move || {
@@ -189,6 +199,7 @@ fn spawn_event_loop(app: AppHandle, state: Arc<AppState>) {
             }
         }
     });
+    reminders::spawn(app.clone(), state.clone());
     spawn_tray_loop(app, state);
 }
 

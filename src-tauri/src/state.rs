@@ -40,6 +40,10 @@ pub struct AppState {
     pub settings: Mutex<Settings>,
     /// Wakes the tray's rebuild loop ([`crate::tray::request_rebuild`]).
     pub tray_wanted: tokio::sync::Notify,
+    /// The sign-in waiting for the user, if any ([`crate::signin`]).
+    pub sign_in: Mutex<crate::signin::SignInSlot>,
+    /// Wakes the sign-in reminders to look at the profiles again.
+    pub reminders_wanted: tokio::sync::Notify,
     /// The in-process emulator of the first-run demo, kept alive here.
     pub demo: Mutex<Option<alicred_demo::DemoCloud>>,
 }
@@ -53,6 +57,8 @@ impl AppState {
             agent,
             settings: Mutex::new(settings),
             tray_wanted: tokio::sync::Notify::new(),
+            sign_in: Mutex::default(),
+            reminders_wanted: tokio::sync::Notify::new(),
             demo: Mutex::new(None),
         }
     }

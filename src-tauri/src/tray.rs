@@ -7,7 +7,7 @@ use alicred_core::engine::{ProfileState, ProfileStatus};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use tauri::image::Image;
-use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
+use tauri::menu::{CheckMenuItem, Menu, MenuItem, MenuItemKind, PredefinedMenuItem, Submenu};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager, Wry};
 
@@ -35,6 +35,15 @@ pub enum TrayItem {
         id: &'static str,
         label: String,
         enabled: bool,
+    },
+    /// Starts a sign-in ([`crate::tray_sso`]).
+    SignIn {
+        id: String,
+        label: String,
+    },
+    Submenu {
+        label: String,
+        items: Vec<TrayItem>,
     },
     Separator,
 }
@@ -96,7 +105,8 @@ pub fn tray_model(
             enabled: true,
         });
     }
-    for p in statuses {
+    let (sessions, in_sessions) = crate::tray_sso::session_menus(statuses, now);
+    for p in statuses.iter().filter(|p| !in_sessions.contains(&p.name)) {
         let mark = if p.capabilities.needs_attention {
             "⚠ "
         } else {
@@ -108,6 +118,8 @@ pub fn tray_model(
             active: p.active,
         });
     }
+    out.extend(sessions);
+    out.extend(crate::tray_sso::oauth_sign_ins(statuses));
     out.push(TrayItem::Separator);
     out.push(TrayItem::Action {
         id: ID_REFRESH_ALL,
@@ -159,6 +171,8 @@ pub enum TrayOutcome {
     Copy(String),
     OpenDashboard,
     Quit,
+    /// Show the dashboard and sign in there ([`crate::signin::start_from_menu`]).
+    SignIn(alicred_core::usecases::SignInTarget),
     /// Nothing to do (unknown id, disabled item).
     Nothing,
     Failed(String),
@@ -175,6 +189,9 @@ pub fn tray_action(id: &str, state: &AppState) -> TrayOutcome {
             Ok(()) => TrayOutcome::Changed,
             Err(e) => TrayOutcome::Failed(e),
         };
+    }
+    if let Some(target) = crate::tray_sso::sign_in_target(id) {
+        return target.map_or_else(TrayOutcome::Failed, TrayOutcome::SignIn);
     }
     match id {
         ID_REFRESH_ALL => match state.agent.engine().refresh(None) {
@@ -198,24 +215,36 @@ pub fn tray_action(id: &str, state: &AppState) -> TrayOutcome {
 fn build_menu(app: &AppHandle, model: &[TrayItem]) -> tauri::Result<Menu<Wry>> {
     let menu = Menu::new(app)?;
     for item in model {
-        match item {
-            TrayItem::Profile { id, label, active } => {
-                menu.append(&CheckMenuItem::with_id(
-                    app,
-                    id,
-                    label,
-                    true,
-                    *active,
-                    None::<&str>,
-                )?)?;
-            }
-            TrayItem::Action { id, label, enabled } => {
-                menu.append(&MenuItem::with_id(app, *id, label, *enabled, None::<&str>)?)?;
-            }
-            TrayItem::Separator => menu.append(&PredefinedMenuItem::separator(app)?)?,
-        }
+        menu.append(&menu_item(app, item)?)?;
     }
     Ok(menu)
+}
+
+fn menu_item(app: &AppHandle, item: &TrayItem) -> tauri::Result<MenuItemKind<Wry>> {
+    Ok(match item {
+        TrayItem::Profile { id, label, active } => MenuItemKind::Check(CheckMenuItem::with_id(
+            app,
+            id,
+            label,
+            true,
+            *active,
+            None::<&str>,
+        )?),
+        TrayItem::Action { id, label, enabled } => {
+            MenuItemKind::MenuItem(MenuItem::with_id(app, *id, label, *enabled, None::<&str>)?)
+        }
+        TrayItem::SignIn { id, label } => {
+            MenuItemKind::MenuItem(MenuItem::with_id(app, id, label, true, None::<&str>)?)
+        }
+        TrayItem::Submenu { label, items } => {
+            let sub = Submenu::new(app, label, true)?;
+            for i in items {
+                sub.append(&menu_item(app, i)?)?;
+            }
+            MenuItemKind::Submenu(sub)
+        }
+        TrayItem::Separator => MenuItemKind::Predefined(PredefinedMenuItem::separator(app)?),
+    })
 }
 
 /// Ask the rebuild loop ([`crate::spawn_tray_loop`]) for a new menu. Many
@@ -235,6 +264,7 @@ pub fn next_label_change(statuses: &[ProfileStatus], now: DateTime<Utc>) -> Opti
             ProfileState::Fresh { expires } | ProfileState::Degraded { expires, .. } => *expires,
             _ => None,
         })
+        .chain(crate::tray_sso::sign_in_ends(statuses))
         .filter(|e| *e > now)
         .map(|e| {
             // Labels show whole minutes (seconds below one): the label
@@ -275,6 +305,7 @@ fn on_menu(app: &AppHandle, id: &str) {
         }
         TrayOutcome::OpenDashboard => crate::commands::show_dashboard(app),
         TrayOutcome::Quit => crate::quit(app),
+        TrayOutcome::SignIn(target) => crate::signin::start_from_menu(app, target),
         TrayOutcome::Failed(e) => crate::notify::show_error(&e),
         TrayOutcome::Nothing => {}
     }
@@ -329,6 +360,7 @@ mod tests {
             capabilities: alicred_core::engine::Capabilities::of(ProfileType::RamRoleArn, &state),
             role_arn: None,
             next_rotation: None,
+            sign_in: None,
             state,
             issued_at: None,
             expires_at: None,
