@@ -102,24 +102,19 @@ impl Capabilities {
 
 /// The sign-in behind a cloud-sso or oauth profile, for the tray and the
 /// dashboard. Read from the profiles file (a sign-in's end is not a secret)
-/// and the profile's state: no keyring read per status.
+/// and the profile's state: no keyring read per status. Every field is sent
+/// (null when unknown).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SignInView {
     /// `cloud-sso` or `oauth`.
     pub kind: ProfileType,
     /// The CloudSSO session (its profiles share one sign-in).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub session: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub access_config_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub access_config_name: Option<String>,
     /// When the CloudSSO session's sign-in ends (OAuth sign-ins renew themselves).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<DateTime<Utc>>,
     /// False: only a sign-in brings the profile back.
     pub signed_in: bool,
@@ -436,9 +431,8 @@ mod tests {
         // Ended: still serving the last STS credentials, but only a sign-in helps.
         let ended = SignInView::of(&sso_profile(Some(now)), &fresh, now).expect("view");
         assert!(!ended.signed_in);
-        assert!(
-            Capabilities::with_sign_in(ProfileType::CloudSso, &fresh, Some(&ended)).needs_sign_in
-        );
+        let c = Capabilities::with_sign_in(ProfileType::CloudSso, &fresh, Some(&ended));
+        assert!(c.needs_sign_in && c.remedy == Some(Remedy::SignIn));
         // Revoked early: the provider said so.
         let refused = ProfileState::NeedsUser {
             why: "revoked".into(),
@@ -466,6 +460,11 @@ mod tests {
         let o = SignInView::of(&oauth, &fresh, now).expect("oauth signs in");
         assert_eq!(serde_json::to_value(&o).expect("json")["kind"], "oauth");
         assert!(o.signed_in && o.expires_at.is_none() && o.session.is_none());
+        let j = serde_json::to_value(&o).expect("json");
+        assert!(
+            j["session"].is_null() && j["expires_at"].is_null(),
+            "sent as null: {j}"
+        );
         assert!(
             !SignInView::of(&oauth, &refused, now)
                 .expect("view")
