@@ -11,6 +11,7 @@ pub mod reminders;
 pub mod signin;
 pub mod state;
 pub mod tray;
+pub mod tray_labels;
 pub mod tray_sso;
 
 use crate::agent::DesktopAgent;
