@@ -49,6 +49,7 @@ mod server;
 mod signature;
 mod signin_admin;
 mod sso;
+mod sso_portal;
 mod sso_world;
 mod state;
 mod sts;

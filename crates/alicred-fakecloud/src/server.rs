@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::gateway::{ConnAction, Gateway};
 use crate::rpc::{self, RpcCall};
 use crate::state::Shared;
-use crate::{metadata, oauth, signin_admin, sso, uri};
+use crate::{metadata, oauth, signin_admin, sso, sso_portal, uri};
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -52,12 +52,15 @@ pub(crate) fn router(shared: Shared, demo: DemoState) -> Router {
         .route("/uri/{name}", get(uri::get_credentials))
         .route("/device-authorization", post(sso::device_authorization))
         .route("/token", post(sso::token))
-        .route("/access-assignments/accounts", get(sso::list_accounts))
+        .route(
+            "/access-assignments/accounts",
+            get(sso_portal::list_accounts),
+        )
         .route(
             "/access-assignments/access-configurations",
-            get(sso::list_access_configurations),
+            get(sso_portal::list_access_configurations),
         )
-        .route("/cloud-credentials", post(sso::cloud_credentials))
+        .route("/cloud-credentials", post(sso_portal::cloud_credentials))
         .route("/oauth2/v1/auth", get(oauth::authorize))
         .route("/v1/token", post(oauth::token))
         .route("/v1/exchange", post(oauth::exchange))
