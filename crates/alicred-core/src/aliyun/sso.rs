@@ -257,45 +257,8 @@ impl SsoClient {
 
     /// Every account the user is assigned (follows `NextToken`).
     pub async fn accounts(&self, token: &Sensitive) -> Result<Vec<Account>, ProviderError> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "PascalCase")]
-        struct Page {
-            #[serde(default)]
-            accounts: Vec<Account>,
-            #[serde(default)]
-            is_truncated: bool,
-            #[serde(default)]
-            next_token: Option<String>,
-        }
-        let mut out = Vec::new();
-        let mut next: Option<String> = None;
-        for _ in 0..1000 {
-            let mut url = self.url("/access-assignments/accounts");
-            {
-                let mut q = url.query_pairs_mut();
-                q.append_pair("MaxResults", "100");
-                if let Some(n) = &next {
-                    q.append_pair("NextToken", n);
-                }
-            }
-            let page: Page = self.get_json(url, token).await?;
-            out.extend(page.accounts);
-            match page
-                .next_token
-                .filter(|n| page.is_truncated && !n.is_empty())
-            {
-                Some(n) => next = Some(n),
-                None => return Ok(out),
-            }
-        }
-        Err(self.endless())
-    }
-
-    fn endless(&self) -> ProviderError {
-        ProviderError::Malformed {
-            service: SERVICE.into(),
-            reason: "the portal's list never ends (more than 1000 pages)".into(),
-        }
+        self.all_pages::<AccountsPage>("/access-assignments/accounts", None, token)
+            .await
     }
 
     /// Every access configuration of `account_id` (follows `NextToken`).
@@ -304,39 +267,48 @@ impl SsoClient {
         token: &Sensitive,
         account_id: &str,
     ) -> Result<Vec<AccessConfiguration>, ProviderError> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "PascalCase")]
-        struct Page {
-            #[serde(default)]
-            access_configurations_for_account: Vec<AccessConfiguration>,
-            #[serde(default)]
-            is_truncated: bool,
-            #[serde(default)]
-            next_token: Option<String>,
-        }
+        self.all_pages::<AccessConfigurationsPage>(
+            "/access-assignments/access-configurations",
+            Some(("AccountId", account_id)),
+            token,
+        )
+        .await
+    }
+
+    /// Every item of a paged portal list, page after page (a portal that
+    /// never stops paging is an error, not a hang).
+    async fn all_pages<P: PortalPage>(
+        &self,
+        path: &str,
+        filter: Option<(&str, &str)>,
+        token: &Sensitive,
+    ) -> Result<Vec<P::Item>, ProviderError> {
         let mut out = Vec::new();
         let mut next: Option<String> = None;
         for _ in 0..1000 {
-            let mut url = self.url("/access-assignments/access-configurations");
+            let mut url = self.url(path);
             {
                 let mut q = url.query_pairs_mut();
-                q.append_pair("AccountId", account_id);
+                if let Some((k, v)) = filter {
+                    q.append_pair(k, v);
+                }
                 q.append_pair("MaxResults", "100");
                 if let Some(n) = &next {
                     q.append_pair("NextToken", n);
                 }
             }
-            let page: Page = self.get_json(url, token).await?;
-            out.extend(page.access_configurations_for_account);
-            match page
-                .next_token
-                .filter(|n| page.is_truncated && !n.is_empty())
-            {
+            let page: P = self.get_json(url, token).await?;
+            let (items, more) = page.into_parts();
+            out.extend(items);
+            match more {
                 Some(n) => next = Some(n),
                 None => return Ok(out),
             }
         }
-        Err(self.endless())
+        Err(ProviderError::Malformed {
+            service: SERVICE.into(),
+            reason: "the portal's list never ends (more than 1000 pages)".into(),
+        })
     }
 
     /// `POST /cloud-credentials`: STS for the access configuration's role.
@@ -432,6 +404,56 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ProviderError> {
         service: SERVICE.into(),
         reason: json_reason(&e),
     })
+}
+
+/// One page of a portal list: its items, and the token of the next page when
+/// the list is truncated.
+trait PortalPage: DeserializeOwned {
+    type Item;
+    fn into_parts(self) -> (Vec<Self::Item>, Option<String>);
+}
+
+fn next_page(is_truncated: bool, next_token: Option<String>) -> Option<String> {
+    next_token.filter(|n| is_truncated && !n.is_empty())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AccountsPage {
+    #[serde(default)]
+    accounts: Vec<Account>,
+    #[serde(default)]
+    is_truncated: bool,
+    #[serde(default)]
+    next_token: Option<String>,
+}
+
+impl PortalPage for AccountsPage {
+    type Item = Account;
+    fn into_parts(self) -> (Vec<Account>, Option<String>) {
+        (self.accounts, next_page(self.is_truncated, self.next_token))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AccessConfigurationsPage {
+    #[serde(default)]
+    access_configurations_for_account: Vec<AccessConfiguration>,
+    #[serde(default)]
+    is_truncated: bool,
+    #[serde(default)]
+    next_token: Option<String>,
+}
+
+impl PortalPage for AccessConfigurationsPage {
+    type Item = AccessConfiguration;
+    fn into_parts(self) -> (Vec<AccessConfiguration>, Option<String>) {
+        (
+            self.access_configurations_for_account,
+            next_page(self.is_truncated, self.next_token),
+        )
+    }
 }
 
 #[cfg(test)]
