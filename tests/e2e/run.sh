@@ -10,7 +10,7 @@
 # Env: ALICRED_DESKTOP_BIN / ALICRED_FAKECLOUD_BIN override the binaries;
 #      E2E_SCREENSHOTS (default ~/.cache/alicred/e2e-screenshots, outside the
 #      repository; scripts/docs-screenshots.sh sets it to docs/screenshots);
-#      KEEP_SESSION=1 keeps logs.
+#      KEEP_SESSION=1 keeps logs; E2E_TESTS picks the test files (default: all).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -32,4 +32,4 @@ done
 if ! "$E2E_PYTHON" -c 'import selenium, pytest, requests' 2>/dev/null; then
   "$VENV/bin/pip" install -q --disable-pip-version-check -r "$HERE/requirements.txt"
 fi
-exec "$HERE/session.sh" bash -c 'cd "$0" && "$E2E_PYTHON" -m pytest -q -p no:cacheprovider -x test_desktop.py' "$HERE"
+exec "$HERE/session.sh" bash -c 'cd "$0" && "$E2E_PYTHON" -m pytest -q -p no:cacheprovider -x ${E2E_TESTS:-test_desktop.py test_desktop_sso.py}' "$HERE"
