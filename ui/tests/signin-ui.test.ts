@@ -66,6 +66,8 @@ function backend(calls: Calls, o: { signedIn?: () => boolean; waiting?: SignInPr
           return o.waiting ?? null;
         case 'reload_problem':
           return o.reload ?? null;
+        case 'verify':
+          return { account_id: '2345678901234567', arn: 'acs:ram::2345678901234567:assumed-role/sso-ac-demo-dev/sso-user' };
         case 'sign_in':
           return o.signIn ? o.signIn() : { expires_at: iso(NOW + 8 * 3_600_000), profiles: ['a'] };
         default:
@@ -115,6 +117,21 @@ describe('CloudSSO sessions on the dashboard', () => {
     expect(screen.getByTestId('active-demo-Production-Administrator')).toBeChecked();
     await fireEvent.click(screen.getByTestId('active-demo-Sandbox-Developer'));
     await vi.waitFor(() => expect(calls.some((c) => c.cmd === 'set_active' && c.args.name === 'demo-Sandbox-Developer')).toBe(true));
+  });
+
+  it('an access configuration can be verified, edited and removed like any profile', async () => {
+    const calls: Calls = [];
+    backend(calls);
+    render(App);
+    await vi.waitFor(() => expect(screen.getByTestId('verify-demo-Sandbox-Developer')).toBeEnabled());
+    await fireEvent.click(screen.getByTestId('verify-demo-Sandbox-Developer'));
+    await vi.waitFor(() => expect(calls.some((c) => c.cmd === 'verify' && c.args.name === 'demo-Sandbox-Developer')).toBe(true));
+    await vi.waitFor(() => expect(screen.getByTestId('verify-result-demo-Sandbox-Developer')).toHaveTextContent('assumed-role/sso-ac-demo-dev'));
+    await fireEvent.click(screen.getByTestId('remove-demo-Sandbox-Developer'));
+    expect(screen.getByTestId('confirm-dialog')).toHaveTextContent('Remove demo-Sandbox-Developer?');
+    await fireEvent.click(screen.getByTestId('confirm-cancel'));
+    await fireEvent.click(screen.getByTestId('edit-demo-Sandbox-Developer'));
+    await vi.waitFor(() => expect(calls.some((c) => c.cmd === 'get_profile_input' && c.args.name === 'demo-Sandbox-Developer')).toBe(true));
   });
 
   it('signs in: the panel shows the code and the URL, then a toast with the expiry', async () => {
