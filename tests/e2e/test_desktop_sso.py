@@ -23,8 +23,8 @@ import requests
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 
-from test_desktop import (TMP, TauriOptions, click, content, free_port, get_json, shot, tid, texts, wait,
-                          wait_port, wait_ready)
+from test_desktop import (TMP, TauriOptions, click, content, fill_form, free_port, get_json, shot, state_of, submit_form,
+                          tid, texts, wait, wait_port, wait_ready)
 
 SESSION = "demo"
 PICK = "demo-Sandbox-Developer"
@@ -169,7 +169,37 @@ def test_13_make_an_access_configuration_active(app):
     shot(d, "13-sso-active")
 
 
-def test_14_reload_problem_is_shown(app):
+def test_14_oauth_profile_from_the_form_signs_in_from_the_dashboard(app):
+    """An oauth profile added through the form has no sign-in yet: its row offers
+    Sign in; the panel gives the authorization URL, which this test opens as the
+    browser would (the emulator's authorize page redirects to the app's loopback
+    callback); then the profile is fresh and verifies as the OAuth role."""
+    d, base = app, demo_cloud()
+    fill_form(d, "me-oauth", "oauth", fields={"site": "cn"},
+              advanced={"oauth_sign_in_url": base, "oauth_endpoint": base, "sts_endpoint": f"{base}/sts"})
+    assert not d.find_elements(By.CSS_SELECTOR, '[data-testid^="secret-"]'), "an oauth profile asks for no secret"
+    submit_form(d, "me-oauth")
+    wait(d, lambda: d.find_elements(By.CSS_SELECTOR, '[data-testid="signin-me-oauth"]'), 60,
+         lambda: f"no Sign in on me-oauth (state {state_of(d, 'me-oauth')})")
+    click(d, "signin-me-oauth")
+    wait(d, lambda: d.find_elements(By.CSS_SELECTOR, '[data-testid="sign-in-url"]'), 30, "no sign-in URL shown")
+    url = content(tid(d, "sign-in-url"))
+    assert url.startswith(f"{base}/oauth2/v1/auth?"), url
+    assert not d.find_elements(By.CSS_SELECTOR, '[data-testid="sign-in-code"]'), "OAuth has no user code"
+    r = requests.get(url, timeout=10)  # follows the redirect to http://127.0.0.1:1234x/cli/callback
+    assert r.ok and r.url.startswith("http://127.0.0.1:1234"), (r.status_code, r.url)
+    wait(d, lambda: not d.find_elements(By.CSS_SELECTOR, '[data-testid="sign-in-panel"]'), 30, "panel did not close")
+    wait(d, lambda: "Signed in to me-oauth" in " ".join(texts(d, '[data-testid="toast"]')), 10,
+         lambda: f"toast: {texts(d, '[data-testid=toast]')}")
+    wait(d, lambda: state_of(d, "me-oauth") == "fresh", 60, lambda: f"me-oauth state {state_of(d, 'me-oauth')}")
+    assert not d.find_elements(By.CSS_SELECTOR, '[data-testid="signin-me-oauth"]')
+    click(d, "verify-me-oauth")
+    wait(d, lambda: "Verified" in tid(d, "verify-result-me-oauth").text, 30,
+         lambda: tid(d, "verify-result-me-oauth").text)
+    assert "assumed-role/aliyunclioauthuser/" in tid(d, "verify-result-me-oauth").text.lower()
+
+
+def test_15_reload_problem_is_shown(app):
     """A profiles file the agent cannot read: a banner with the one-line reason,
     gone once the file is fixed."""
     d = app
@@ -179,13 +209,13 @@ def test_14_reload_problem_is_shown(app):
         f.write_text("this is [not toml\n")
         wait(d, lambda: d.find_elements(By.CSS_SELECTOR, '[data-testid="reload-problem"]'), 30, "no reload banner")
         assert "profiles file not reloaded" in content(tid(d, "reload-problem")), content(tid(d, "reload-problem"))
-        shot(d, "14-reload-problem")
+        shot(d, "15-reload-problem")
     finally:
         f.write_bytes(good)
     wait(d, lambda: not d.find_elements(By.CSS_SELECTOR, '[data-testid="reload-problem"]'), 30, "banner stayed")
 
 
-def test_15_no_issued_secret_in_any_file_the_app_wrote(app):
+def test_16_no_issued_secret_in_any_file_the_app_wrote(app):
     """The STS secrets the emulator issued for the SSO profiles are not in the app's
     log nor in any file under its home. (The emulator's admin API does not list the
     CloudSSO access tokens; the CLI tests scan for those.)"""
