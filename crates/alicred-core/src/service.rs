@@ -261,13 +261,21 @@ impl Alicred {
         Ok(())
     }
 
+    /// What providers of this home run with: its keyring, the system clock,
+    /// this process's environment, and its lock directory (so a CLI and a
+    /// running agent never spend the same OAuth refresh token).
+    pub fn provider_context(&self) -> crate::providers::ProviderContext {
+        crate::providers::ProviderContext::new(
+            self.secrets.clone(),
+            Arc::new(crate::clock::SystemClock),
+        )
+        .with_locks(self.paths().lock_dir())
+    }
+
     /// Everything the agent needs, with the real provider builder, the
     /// system clock and this process's environment.
     pub fn agent_config(&self) -> crate::server::AgentConfig {
-        let ctx = crate::providers::ProviderContext::new(
-            self.secrets.clone(),
-            Arc::new(crate::clock::SystemClock),
-        );
+        let ctx = self.provider_context();
         crate::server::AgentConfig::new(
             self.paths().clone(),
             self.secrets.clone(),

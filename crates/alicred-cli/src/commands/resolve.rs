@@ -3,15 +3,13 @@
 
 use crate::error::CliResult;
 use alicred_core::Credentials;
-use alicred_core::clock::SystemClock;
 use alicred_core::profile::ProfileName;
 use alicred_core::providers::ProviderContext;
 use alicred_core::service::Alicred;
 use alicred_core::usecases::UseCases;
-use std::sync::Arc;
 
 pub fn context(app: &Alicred) -> ProviderContext {
-    ProviderContext::new(app.secrets().clone(), Arc::new(SystemClock))
+    app.provider_context()
 }
 
 /// Fetch fresh credentials for `name` now.

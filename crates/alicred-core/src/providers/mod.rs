@@ -145,6 +145,10 @@ pub struct ProviderContext {
     pub http: reqwest::Client,
     pub clock: Arc<dyn Clock>,
     pub env: Arc<EnvFn>,
+    /// The alicred home's lock directory: work that must not run twice at
+    /// once across processes (spending an OAuth refresh token) locks a file
+    /// there. `None`: serialised within this process only.
+    pub locks: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for ProviderContext {
@@ -163,7 +167,14 @@ impl ProviderContext {
             http: default_http_client(),
             clock,
             env: Arc::new(|k| std::env::var(k).ok()),
+            locks: None,
         }
+    }
+
+    /// With cross-process locks under `dir` (the home's lock directory).
+    pub fn with_locks(mut self, dir: std::path::PathBuf) -> Self {
+        self.locks = Some(dir);
+        self
     }
 }
 

@@ -7,6 +7,7 @@ use crate::aliyun::oauth::OAuthClient;
 use crate::credentials::Credentials;
 use crate::profile::{OauthProfile, ProfileName};
 use crate::signin::tokens::{OauthTokens, load_oauth, login_command, store};
+use crate::store::lock::FileLock;
 use crate::store::secrets::SecretKey;
 use async_trait::async_trait;
 use chrono::Duration;
@@ -46,7 +47,18 @@ impl OauthProvider {
     }
 
     /// Spends the refresh token and stores the new pair before returning it.
+    /// Another process of this home (a CLI beside the agent) may be doing the
+    /// same: under the home's lock file, the stored pair is read again, and
+    /// when its refresh token is no longer `old`'s, someone else already
+    /// spent it and theirs is used instead of spending one twice.
     async fn refresh(&self, old: &OauthTokens) -> Result<OauthTokens, ProviderError> {
+        let _across = self.lock_across_processes().await?;
+        if let Some(now) = load_oauth(&self.ctx, &self.name).await?
+            && now.refresh_token.expose() != old.refresh_token.expose()
+            && !now.needs_sign_in
+        {
+            return Ok(now);
+        }
         let fresh = self
             .client()
             .refresh(&old.refresh_token)
@@ -69,6 +81,25 @@ impl OauthProvider {
         )
         .await?;
         Ok(tokens)
+    }
+
+    /// `<home>/locks/oauth-NAME.lock`, held until dropped (none without a
+    /// lock directory: tests with a bare context).
+    async fn lock_across_processes(&self) -> Result<Option<FileLock>, ProviderError> {
+        let Some(dir) = self.ctx.locks.clone() else {
+            return Ok(None);
+        };
+        let name = format!("oauth-{}", self.name);
+        tokio::task::spawn_blocking(move || FileLock::exclusive(&dir, &name))
+            .await
+            .map_err(|e| ProviderError::Config(format!("lock task failed: {e}")))?
+            .map(Some)
+            .map_err(|e| {
+                ProviderError::Config(format!(
+                    "cannot lock the OAuth sign-in of profile {} for a refresh: {e}",
+                    self.name
+                ))
+            })
     }
 }
 

@@ -67,7 +67,6 @@ pub use kms::KmsRotation;
 pub use policy::RotationStatus;
 pub use watch::spawn_journal_watch;
 
-use crate::clock::SystemClock;
 use crate::engine::EventBus;
 use crate::engine::EventData;
 use crate::profile::{AccessKeyProfile, Profile, ProfileKind, ProfileName};
@@ -201,7 +200,7 @@ impl std::fmt::Debug for Rotator {
 impl Rotator {
     /// Real clock, default HTTP client, the app's keyring.
     pub fn new(app: Alicred, sessions: Arc<dyn SessionInvalidator>) -> Self {
-        let ctx = ProviderContext::new(app.secrets().clone(), Arc::new(SystemClock));
+        let ctx = app.provider_context();
         Self::with_context(app, ctx, sessions)
     }
 

@@ -25,7 +25,6 @@ pub use rotate::{OldKey, RotatePlan, RotateRequest, Rotated};
 pub use signin::{SignInDone, SignInPrompt, SignInTarget};
 
 use crate::Credentials;
-use crate::clock::SystemClock;
 use crate::engine::Engine;
 use crate::profile::ProfileName;
 use crate::providers::{self, Provider, ProviderContext};
@@ -56,7 +55,7 @@ impl std::fmt::Debug for UseCases {
 impl UseCases {
     /// No engine here: credentials are fetched fresh for each call.
     pub fn standalone(app: Alicred) -> Self {
-        let ctx = ProviderContext::new(app.secrets().clone(), Arc::new(SystemClock));
+        let ctx = app.provider_context();
         Self {
             app,
             ctx,
