@@ -100,6 +100,17 @@ fn cloud_sso_and_oauth_profiles_import_with_their_tokens() {
     assert_eq!(sso["account_id"], "1111222233334444");
     let me = list.iter().find(|p| p["name"] == "me").expect("me");
     assert_eq!(me["site"], "cn");
+    // The sign-in's end is noted on the session's profiles (the tray, the
+    // reminders and the status read it): the longer-lived token's, for both.
+    let ends = |n: &str| {
+        let p = list.iter().find(|p| p["name"] == n).expect("profile");
+        chrono::DateTime::parse_from_rfc3339(p["sign_in_expires"].as_str().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{n}: no sign_in_expires ({e}): {p}"))
+            .timestamp()
+    };
+    assert_eq!(ends("sso"), now + 3600);
+    assert_eq!(ends("sso-two"), now + 3600);
+    assert_eq!(ends("sso-old"), now - 60);
 
     // Profiles of one session share its token (the longer-lived one was kept).
     for name in ["sso", "sso-two"] {

@@ -146,6 +146,7 @@ pub fn apply(
                     Some(s) => s.store(app.secrets()).map_err(ServiceError::from),
                     None => Ok(()),
                 })
+                .and_then(|()| note_sso_end(app, p.sign_in.as_ref()))
             {
                 result.action = Action::Failed;
                 result.message = Some(e.to_string());
@@ -158,6 +159,24 @@ pub fn apply(
         pending = rest;
     }
     Ok(out)
+}
+
+/// An imported CloudSSO sign-in's end goes on its session's profiles, as a
+/// sign-in's does (the session keeps the longer-lived of its tokens).
+fn note_sso_end(
+    app: &Alicred,
+    sign_in: Option<&crate::signin::tokens::ImportedSignIn>,
+) -> Result<(), ServiceError> {
+    let Some(crate::signin::tokens::ImportedSignIn::Sso { session, .. }) = sign_in else {
+        return Ok(());
+    };
+    let kept = app
+        .secrets()
+        .get_json::<crate::signin::tokens::SsoSessionToken>(
+            &crate::store::secrets::SecretKey::SsoSession(session.clone()),
+        )?
+        .map(|t| t.expires_at);
+    crate::signin::note_sign_in_end(app, session, kept)
 }
 
 fn outcome(p: &Planned, action: Action, message: Option<String>) -> Outcome {
