@@ -80,6 +80,7 @@ pub fn run() {
                             body: e.clone(),
                             critical: true,
                             action: None,
+                            sign_in: None,
                         },
                         |_| {},
                     );
@@ -192,10 +193,29 @@ fn spawn_event_loop(app: AppHandle, state: Arc<AppState>) {
             tray::request_rebuild(&a);
             // A reload or a refresh may carry a new sign-in end.
             st.reminders_wanted.notify_one();
-            if let Some(note) = notifier.decide(&ev) {
+            // Only a profile that needs the user may get a "Sign in" action.
+            let wanted = match ev.data {
+                alicred_core::engine::EventData::NeedsUser { .. } => true,
+                alicred_core::engine::EventData::Refreshed { .. } => notifier.waits_on_user(),
+                _ => false,
+            };
+            let sign_in = wanted
+                .then(|| st.agent.engine().snapshot())
+                .and_then(|all| {
+                    all.into_iter()
+                        .find(|p| ev.profile.as_deref() == Some(p.name.as_str()))
+                        .and_then(|p| p.sign_in)
+                });
+            if let Some(note) = notifier.decide_with(&ev, sign_in.as_ref()) {
                 let app2 = a.clone();
                 std::thread::spawn(move || {
-                    notify::show(&note, move |_action| commands::show_dashboard(&app2))
+                    let target = note.sign_in.clone();
+                    notify::show(&note, move |action| match target {
+                        Some(t) if action == notify::ACTION_SIGN_IN => {
+                            signin::start_from_menu(&app2, t)
+                        }
+                        _ => commands::show_dashboard(&app2),
+                    })
                 });
             }
         }

@@ -4,7 +4,8 @@
 //! structured data, never their text) so the rules are table-tested;
 //! [`show`] hands a note to the desktop's notification server.
 
-use alicred_core::engine::{Event, EventData, RotationOutcome};
+use alicred_core::engine::{Event, EventData, RotationOutcome, SignInView};
+use alicred_core::usecases::SignInTarget;
 use std::collections::{HashMap, HashSet};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,7 +15,12 @@ pub struct Note {
     pub critical: bool,
     /// (action id, label) — e.g. ("rotate", "Rotate now").
     pub action: Option<(&'static str, &'static str)>,
+    /// What the "Sign in" action signs in.
+    pub sign_in: Option<SignInTarget>,
 }
+
+/// The action id of a "Sign in" button.
+pub const ACTION_SIGN_IN: &str = "sign-in";
 
 /// Remembers what was already said, so each problem is told once.
 #[derive(Default)]
@@ -31,17 +37,36 @@ pub struct Notifier {
 
 impl Notifier {
     pub fn decide(&mut self, ev: &Event) -> Option<Note> {
+        self.decide_with(ev, None)
+    }
+
+    /// Whether some profile's "needs you" was told and not yet recovered
+    /// (only then does a refresh's sign-in matter to [`Notifier::decide_with`]).
+    pub fn waits_on_user(&self) -> bool {
+        !self.needs_user.is_empty()
+    }
+
+    /// As [`Notifier::decide`], knowing the sign-in behind the event's
+    /// profile (its status's `sign_in`): a profile that needs a sign-in gets
+    /// a "Sign in" action, and a CloudSSO session's profiles make one note
+    /// for the session, not one each.
+    pub fn decide_with(&mut self, ev: &Event, sign_in: Option<&SignInView>) -> Option<Note> {
         let profile = ev.profile.clone().unwrap_or_default();
+        let session = sign_in.and_then(|v| v.session.clone());
         match &ev.data {
             EventData::Refreshed { .. } => {
                 let recovered = self.failing.remove(&profile);
                 self.expiring.remove(&profile);
                 self.needs_user.remove(&profile);
+                if let Some(s) = &session {
+                    self.needs_user.remove(&session_key(s));
+                }
                 recovered.then(|| Note {
                     summary: format!("alicred: {profile} recovered"),
                     body: "Credentials refresh again.".into(),
                     critical: false,
                     action: None,
+                    sign_in: None,
                 })
             }
             EventData::RefreshFailed { .. } => self.failing.insert(profile.clone()).then(|| Note {
@@ -49,6 +74,7 @@ impl Notifier {
                 body: format!("{} alicred keeps serving the current credentials while they are valid and retries by itself.", ev.message),
                 critical: false,
                 action: None,
+                sign_in: None,
             }),
             EventData::ExpiringSoon {
                 refreshes_itself, ..
@@ -59,14 +85,32 @@ impl Notifier {
                     body: format!("{} This profile cannot refresh itself: add a new token in the dashboard.", ev.message),
                     critical: true,
                     action: None,
+                    sign_in: None,
                 })
             }
-            EventData::NeedsUser { why } => self.needs_user.insert(profile.clone()).then(|| Note {
-                summary: format!("alicred: {profile} needs you"),
-                body: why.clone(),
-                critical: true,
-                action: None,
-            }),
+            EventData::NeedsUser { why } => match (sign_in, session) {
+                (Some(_), Some(s)) => self.needs_user.insert(session_key(&s)).then(|| Note {
+                    summary: format!("alicred: CloudSSO session {s} needs a sign-in"),
+                    body: why.clone(),
+                    critical: true,
+                    action: Some((ACTION_SIGN_IN, "Sign in")),
+                    sign_in: s.parse().ok().map(SignInTarget::Session),
+                }),
+                (Some(_), None) => self.needs_user.insert(profile.clone()).then(|| Note {
+                    summary: format!("alicred: {profile} needs a sign-in"),
+                    body: why.clone(),
+                    critical: true,
+                    action: Some((ACTION_SIGN_IN, "Sign in")),
+                    sign_in: profile.parse().ok().map(SignInTarget::Profile),
+                }),
+                (None, _) => self.needs_user.insert(profile.clone()).then(|| Note {
+                    summary: format!("alicred: {profile} needs you"),
+                    body: why.clone(),
+                    critical: true,
+                    action: None,
+                    sign_in: None,
+                }),
+            },
             EventData::KeyDue { .. } => {
                 let last = self.key_due.get(&profile).copied();
                 if last.is_some_and(|t| ev.at - t < chrono::Duration::hours(24)) {
@@ -78,6 +122,7 @@ impl Notifier {
                     body: ev.message.clone(),
                     critical: false,
                     action: Some(("rotate", "Rotate now")),
+                    sign_in: None,
                 })
             }
             EventData::Rotation { outcome } => {
@@ -90,11 +135,17 @@ impl Notifier {
                     body: ev.message.clone(),
                     critical: failed,
                     action: None,
+                    sign_in: None,
                 })
             }
             EventData::None => None,
         }
     }
+}
+
+/// The de-duplication key of a CloudSSO session (profile names cannot hold ':').
+fn session_key(session: &str) -> String {
+    format!("session:{session}")
 }
 
 /// Show a note. Blocking D-Bus: call from a blocking thread. `on_action`
@@ -136,6 +187,7 @@ pub fn show_error(message: &str) {
         body: message.to_string(),
         critical: false,
         action: None,
+        sign_in: None,
     };
     std::thread::spawn(move || show(&note, |_| {}));
 }
@@ -321,6 +373,71 @@ mod tests {
             Some("rotate"),
         ));
         assert_eq!(got, vec![rotate.clone(), None, rotate]);
+    }
+
+    fn view(session: Option<&str>) -> SignInView {
+        SignInView {
+            kind: if session.is_some() {
+                alicred_core::profile::ProfileType::CloudSso
+            } else {
+                alicred_core::profile::ProfileType::Oauth
+            },
+            session: session.map(str::to_string),
+            account_id: None,
+            account_name: None,
+            access_config_id: None,
+            access_config_name: None,
+            expires_at: None,
+            signed_in: false,
+        }
+    }
+
+    #[test]
+    fn a_sign_in_is_asked_once_per_session_with_a_sign_in_action() {
+        let needs = || EventData::NeedsUser {
+            why: "sign in".into(),
+        };
+        let corp = view(Some("corp"));
+        let oauth = view(None);
+        let mut n = Notifier::default();
+        let mut say = |e: Event, v: Option<&SignInView>| {
+            n.decide_with(&e, v)
+                .map(|note| (note.summary, note.action.map(|a| a.0), note.sign_in))
+        };
+        let session = |s: &str| Some(SignInTarget::Session(s.parse().expect("name")));
+        let sso_note = Some((
+            "alicred: CloudSSO session corp needs a sign-in".to_string(),
+            Some(ACTION_SIGN_IN),
+            session("corp"),
+        ));
+        // (event, the profile's sign-in, what is said)
+        let table = vec![
+            (
+                ev(1, "corp-a-Admin", needs(), "x"),
+                Some(&corp),
+                sso_note.clone(),
+            ),
+            (ev(2, "corp-a-Ro", needs(), "x"), Some(&corp), None),
+            (ev(3, "corp-a-Admin", refreshed(), "x"), Some(&corp), None),
+            (ev(4, "corp-a-Ro", needs(), "again"), Some(&corp), sso_note),
+            (
+                ev(5, "me", needs(), "x"),
+                Some(&oauth),
+                Some((
+                    "alicred: me needs a sign-in".to_string(),
+                    Some(ACTION_SIGN_IN),
+                    Some(SignInTarget::Profile("me".parse().expect("name"))),
+                )),
+            ),
+            (
+                ev(6, "tok", needs(), "x"),
+                None,
+                Some(("alicred: tok needs you".to_string(), None, None)),
+            ),
+        ];
+        for (i, (e, v, want)) in table.into_iter().enumerate() {
+            assert_eq!(say(e, v), want, "row {i}");
+        }
     }
 
     #[test]

@@ -16,8 +16,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use tauri::AppHandle;
 
-/// The action id of a reminder's "Sign in" button.
-pub const ACTION_SIGN_IN: &str = "sign-in";
+pub use crate::notify::ACTION_SIGN_IN;
 
 /// What was already told: `(session, kind, sign-in end)`.
 pub type Told = HashSet<(ProfileName, ReminderKind, DateTime<Utc>)>;
@@ -48,6 +47,7 @@ pub fn note_for(r: &SignInReminder) -> Note {
         body: r.message.clone(),
         critical: r.kind == ReminderKind::Expired,
         action: Some((ACTION_SIGN_IN, "Sign in")),
+        sign_in: Some(SignInTarget::Session(session.clone())),
     }
 }
 
