@@ -329,13 +329,9 @@ impl CachedProvider {
                 let m = &mut c.meta;
                 m.failures = m.failures.saturating_add(1);
                 let delay = if e.is_transient() {
-                    policy::backoff(m.failures, (self.rng)(), e.retry_after())
+                    policy::backoff(m.failures, (self.rng)(), e.retry_after(), self.backoff_cap)
                 } else {
-                    policy::BACKOFF_CAP
-                };
-                let delay = match e.retry_after() {
-                    Some(_) => delay,
-                    None => delay.min(self.backoff_cap),
+                    self.backoff_cap
                 };
                 let retry_at = now + delay;
                 m.retry_at = Some(retry_at);

@@ -56,10 +56,16 @@ pub fn next_refresh(creds: &Credentials, now: DateTime<Utc>, u: f64) -> Option<D
 }
 
 /// Delay before retry number `failures` (1 = first retry): exponential with
-/// full jitter between the base and the step, capped; at least `retry_after`.
-pub fn backoff(failures: u32, u: f64, retry_after: Option<std::time::Duration>) -> Duration {
+/// full jitter between the base and the step, capped at `cap` (the engine's
+/// [`BACKOFF_CAP`] unless configured); at least `retry_after`.
+pub fn backoff(
+    failures: u32,
+    u: f64,
+    retry_after: Option<std::time::Duration>,
+    cap: Duration,
+) -> Duration {
     let exp = failures.saturating_sub(1).min(20);
-    let step = (BACKOFF_BASE * (1i32 << exp)).min(BACKOFF_CAP);
+    let step = (BACKOFF_BASE * (1i32 << exp)).min(cap.max(BACKOFF_BASE));
     let jittered = BACKOFF_BASE + scale(step - BACKOFF_BASE, unit(u));
     let asked = retry_after
         .and_then(|d| Duration::from_std(d).ok())
@@ -199,11 +205,11 @@ mod tests {
 
     #[test]
     fn backoff_grows_is_capped_and_honours_retry_after() {
-        assert_eq!(backoff(1, 0.99, None), BACKOFF_BASE);
+        assert_eq!(backoff(1, 0.99, None, BACKOFF_CAP), BACKOFF_BASE);
         let mut prev_max = Duration::zero();
         for n in 1..=12 {
-            let lo = backoff(n, 0.0, None);
-            let hi = backoff(n, 0.999_999, None);
+            let lo = backoff(n, 0.0, None, BACKOFF_CAP);
+            let hi = backoff(n, 0.999_999, None, BACKOFF_CAP);
             assert_eq!(lo, BACKOFF_BASE, "full jitter starts at the base");
             assert!(hi >= prev_max, "grows: {n}");
             assert!(hi <= BACKOFF_CAP, "capped: {n}");
@@ -211,10 +217,21 @@ mod tests {
         }
         assert!(prev_max > Duration::minutes(4));
         let ra = std::time::Duration::from_secs(90);
-        assert_eq!(backoff(1, 0.5, Some(ra)), Duration::seconds(90));
+        assert_eq!(
+            backoff(1, 0.5, Some(ra), BACKOFF_CAP),
+            Duration::seconds(90)
+        );
         let huge = std::time::Duration::from_secs(86_400);
-        assert_eq!(backoff(1, 0.5, Some(huge)), RETRY_AFTER_CAP);
-        assert!(backoff(u32::MAX, 0.999_999, None) <= BACKOFF_CAP);
+        assert_eq!(backoff(1, 0.5, Some(huge), BACKOFF_CAP), RETRY_AFTER_CAP);
+        assert!(backoff(u32::MAX, 0.999_999, None, BACKOFF_CAP) <= BACKOFF_CAP);
+        // A configured cap holds when the upstream asks for a shorter pause too
+        // (the engine ignored it then, and waited up to BACKOFF_CAP).
+        let cap = Duration::seconds(12);
+        let one_s = Some(std::time::Duration::from_secs(1));
+        for n in 1..=30 {
+            assert!(backoff(n, 0.999_999, one_s, cap) <= cap, "{n}");
+        }
+        assert_eq!(backoff(30, 0.5, Some(ra), cap), Duration::seconds(90));
     }
 
     #[test]
@@ -223,7 +240,7 @@ mod tests {
         for u in [f64::NAN, -1.0, 7.0, f64::INFINITY] {
             let at = next_refresh(&c, t0(), u).expect("temporary");
             assert!(at < c.expiration.expect("exp"));
-            assert!(backoff(3, u, None) <= BACKOFF_CAP);
+            assert!(backoff(3, u, None, BACKOFF_CAP) <= BACKOFF_CAP);
         }
     }
 }
