@@ -121,12 +121,17 @@ pub async fn add_profile(
     replace: bool,
 ) -> CmdResult<Vec<Problem>> {
     let dialog = crate::confirm::NativeDialog(app);
-    blocking(&state, move |s| {
-        // Decided here, not in the webview: an external profile runs a command.
-        crate::confirm::confirm_external(&input, replace, &dialog)?;
-        Ok(s.uc.add_profile(&input, secret.map(StoredKey::from), replace)?)
+    // Decided here, not in the webview: an external profile runs a command
+    // (the native dialog blocks, so it waits off the async threads).
+    let asked = input.clone();
+    blocking(&state, move |_| {
+        crate::confirm::confirm_external(&asked, replace, &dialog)
     })
-    .await
+    .await?;
+    Ok(state
+        .uc
+        .add(input, secret.map(StoredKey::from), replace)
+        .await?)
 }
 
 #[tauri::command]

@@ -72,7 +72,8 @@ impl From<UseCaseError> for CommandError {
             return Self::msg(format!("{e}. {fix}"));
         }
         match e {
-            UseCaseError::Service(s) => s.into(),
+            UseCaseError::Service(s)
+            | UseCaseError::SignIn(alicred_core::signin::SignInError::Service(s)) => s.into(),
             UseCaseError::BadUrl { value, reason } => {
                 Self::msg(format!("The STS endpoint {value:?} is not a URL: {reason}"))
             }

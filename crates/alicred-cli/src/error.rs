@@ -81,6 +81,7 @@ impl From<UseCaseError> for CliError {
         let fix = e.remedy().and_then(|(n, ty, r)| remedy_hint(n, ty, r));
         let m = match e {
             UseCaseError::Service(s) => return s.into(),
+            UseCaseError::SignIn(s) => return s.into(),
             UseCaseError::BadUrl { value, reason } => {
                 format!("--sts-endpoint {value:?} is not a URL: {reason}")
             }

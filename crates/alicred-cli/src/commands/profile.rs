@@ -69,26 +69,30 @@ fn add(app: &Alicred, a: AddArgs) -> CliResult {
         client_id: a.client_id,
         ..Default::default()
     };
-    if input.r#type.trim() == ProfileType::CloudSso.as_str() {
+    let uc = UseCases::standalone(app.clone());
+    let (name, ty, secret) = if input.r#type.trim() == ProfileType::CloudSso.as_str() {
+        // Checked against the session's assignments by the use case; its
+        // sign-in URL comes from the session, so there is nothing to read here.
         if a.from_env {
             return Err(service::ServiceError::UnexpectedSecret(ProfileType::CloudSso).into());
         }
-        return super::sso::add_by_hand(app, &input, a.replace);
-    }
-    // Validate the fields before asking for a secret, so a typo costs no typing.
-    let profile = input
-        .into_profile()
-        .map_err(service::ServiceError::Invalid)?;
-    let ty = profile.profile_type();
-    let secret = read_secret(ty, a.from_env, a.replace)?;
-    let warnings = UseCases::standalone(app.clone()).add_profile(&input, secret, a.replace)?;
+        (input.name.trim().to_string(), ProfileType::CloudSso, None)
+    } else {
+        // Validate the fields before asking for a secret, so a typo costs no typing.
+        let profile = input
+            .into_profile()
+            .map_err(service::ServiceError::Invalid)?;
+        let ty = profile.profile_type();
+        let secret = read_secret(ty, a.from_env, a.replace)?;
+        (profile.name.to_string(), ty, secret)
+    };
+    let warnings = super::runtime()?.block_on(uc.add(input, secret, a.replace))?;
     for w in warnings {
         eprintln!("warning: {w}");
     }
     println!(
-        "{} profile {} ({ty})",
+        "{} profile {name} ({ty})",
         if a.replace { "saved" } else { "added" },
-        profile.name
     );
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! `alicred sso login|list|logout` and `profile add --type cloud-sso`: thin over
+//! `alicred sso login|list|logout`: thin over
 //! `alicred_core::signin`.
 
 use super::profile::print_json;
@@ -6,7 +6,6 @@ use super::resolve;
 use crate::cli::SsoCmd;
 use crate::error::CliResult;
 use alicred_core::credentials::format_expiration;
-use alicred_core::profile::ProfileInput;
 use alicred_core::service::Alicred;
 use alicred_core::signin::{self, DevicePrompt, SsoLoginOutcome};
 use std::io::Write as _;
@@ -108,20 +107,4 @@ pub fn print_outcome(out: &SsoLoginOutcome) {
     for n in &out.pruned {
         println!("{:<9} {n}", "removed");
     }
-}
-
-/// `profile add NAME --type cloud-sso ...`: checked against the session's assignments.
-pub fn add_by_hand(app: &Alicred, input: &ProfileInput, replace: bool) -> CliResult {
-    let ctx = resolve::context(app);
-    let warnings =
-        super::runtime()?.block_on(signin::add_sso_profile(app, &ctx, input, replace))?;
-    for w in warnings {
-        eprintln!("warning: {w}");
-    }
-    println!(
-        "{} profile {} (cloud-sso)",
-        if replace { "saved" } else { "added" },
-        input.name.trim()
-    );
-    Ok(())
 }

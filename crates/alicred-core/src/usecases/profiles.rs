@@ -4,9 +4,10 @@
 //!
 //! [`Alicred`]: crate::service::Alicred
 
-use super::{UseCaseError, UseCases};
+use super::{UseCaseError, UseCases, blocking};
 use crate::profile::validate::Problem;
-use crate::profile::{ProfileInput, ProfileName};
+use crate::profile::{ProfileInput, ProfileName, ProfileType};
+use crate::service::ServiceError;
 use crate::store::secrets::StoredKey;
 
 impl UseCases {
@@ -15,8 +16,33 @@ impl UseCases {
         Ok(self.app.check(input)?)
     }
 
-    /// Add a profile (`replace`: or change it). Returns the warnings.
-    /// Blocking (keyring, file lock): call from a blocking thread.
+    /// Add a profile (`replace`: or change it), the way every shell does: a
+    /// cloud-sso profile is first checked against what its session is
+    /// assigned (and takes the account's and access configuration's names);
+    /// any other goes straight to [`Self::add_profile`]. Returns the warnings.
+    pub async fn add(
+        &self,
+        input: ProfileInput,
+        secret: Option<StoredKey>,
+        replace: bool,
+    ) -> Result<Vec<Problem>, UseCaseError> {
+        if input.r#type.trim() == ProfileType::CloudSso.as_str() {
+            if secret.is_some() {
+                return Err(ServiceError::UnexpectedSecret(ProfileType::CloudSso).into());
+            }
+            let warnings =
+                crate::signin::add_sso_profile(&self.app, &self.ctx, &input, replace).await?;
+            let me = self.clone();
+            blocking(move || me.reload()).await?;
+            return Ok(warnings);
+        }
+        let me = self.clone();
+        blocking(move || me.add_profile(&input, secret, replace)).await
+    }
+
+    /// Add a profile of a type that needs no network to check (`replace`: or
+    /// change it). Returns the warnings. Blocking (keyring, file lock): call
+    /// from a blocking thread. Shells call [`Self::add`].
     pub fn add_profile(
         &self,
         input: &ProfileInput,
