@@ -106,6 +106,8 @@ async fn signing_in_again_heals_the_session_at_once_one_at_a_time() {
         "{:?}",
         s.state
     );
+    // Known at once, not only when the last credentials expire.
+    assert!(s.capabilities.needs_sign_in && !s.sign_in.expect("view").signed_in);
     tokio::time::sleep(Duration::from_millis(1100)).await; // a later sign-in ends later
 
     // The shell's prompt; the user approves in the "browser" (the emulator).

@@ -61,7 +61,8 @@ impl Engine {
                     .unwrap_or(ProfileState::Idle);
                 let info = slot.and_then(|s| s.cached.info());
                 let (role_arn, next_rotation) = status::from_info(info.as_ref());
-                let sign_in = status::SignInView::of(p, &state, now);
+                let refused = status::sign_in_refused(&state, meta.last_error.as_ref());
+                let sign_in = status::SignInView::of(p, refused, now);
                 ProfileStatus {
                     name: name.to_string(),
                     r#type: p.profile_type(),

@@ -100,6 +100,20 @@ impl Capabilities {
     }
 }
 
+/// Whether the last fetch was refused for want of a sign-in: the profile
+/// needs the user, or its refresh was refused while the last credentials are
+/// still served (a revoked sign-in is known before they expire).
+pub fn sign_in_refused(
+    state: &ProfileState,
+    last_error: Option<&crate::providers::ProviderError>,
+) -> bool {
+    matches!(state, ProfileState::NeedsUser { .. })
+        || matches!(
+            last_error,
+            Some(crate::providers::ProviderError::NeedsUser(_))
+        )
+}
+
 /// The sign-in behind a cloud-sso or oauth profile, for the tray and the
 /// dashboard. Read from the profiles file (a sign-in's end is not a secret)
 /// and the profile's state: no keyring read per status. Every field is sent
@@ -121,10 +135,9 @@ pub struct SignInView {
 }
 
 impl SignInView {
-    /// The view of `p`, if it signs in. `state` tells a revoked or missing
-    /// sign-in (the provider said so); the file tells when it ends.
-    pub fn of(p: &Profile, state: &ProfileState, now: DateTime<Utc>) -> Option<Self> {
-        let refused = matches!(state, ProfileState::NeedsUser { .. });
+    /// The view of `p`, if it signs in. `refused`: the source said only a
+    /// sign-in helps ([`sign_in_refused`]); the file tells when it ends.
+    pub fn of(p: &Profile, refused: bool, now: DateTime<Utc>) -> Option<Self> {
         match &p.kind {
             ProfileKind::CloudSso(c) => Some(Self {
                 kind: ProfileType::CloudSso,
@@ -413,7 +426,7 @@ mod tests {
         let fresh = ProfileState::Fresh {
             expires: Some(now + chrono::Duration::hours(1)),
         };
-        let v = SignInView::of(&sso_profile(Some(end)), &fresh, now).expect("cloud-sso signs in");
+        let v = SignInView::of(&sso_profile(Some(end)), false, now).expect("cloud-sso signs in");
         assert!(v.signed_in);
         let c = Capabilities::with_sign_in(ProfileType::CloudSso, &fresh, Some(&v));
         assert!(!c.needs_sign_in);
@@ -429,7 +442,7 @@ mod tests {
         assert_eq!(back, end);
 
         // Ended: still serving the last STS credentials, but only a sign-in helps.
-        let ended = SignInView::of(&sso_profile(Some(now)), &fresh, now).expect("view");
+        let ended = SignInView::of(&sso_profile(Some(now)), false, now).expect("view");
         assert!(!ended.signed_in);
         let c = Capabilities::with_sign_in(ProfileType::CloudSso, &fresh, Some(&ended));
         assert!(c.needs_sign_in && c.remedy == Some(Remedy::SignIn));
@@ -437,11 +450,11 @@ mod tests {
         let refused = ProfileState::NeedsUser {
             why: "revoked".into(),
         };
-        let revoked = SignInView::of(&sso_profile(Some(end)), &refused, now).expect("view");
+        let revoked = SignInView::of(&sso_profile(Some(end)), true, now).expect("view");
         assert!(!revoked.signed_in);
         // No recorded end (added by hand): the state decides.
         assert!(
-            SignInView::of(&sso_profile(None), &fresh, now)
+            SignInView::of(&sso_profile(None), false, now)
                 .expect("view")
                 .signed_in
         );
@@ -457,7 +470,7 @@ mod tests {
                 endpoints: Default::default(),
             }),
         );
-        let o = SignInView::of(&oauth, &fresh, now).expect("oauth signs in");
+        let o = SignInView::of(&oauth, false, now).expect("oauth signs in");
         assert_eq!(serde_json::to_value(&o).expect("json")["kind"], "oauth");
         assert!(o.signed_in && o.expires_at.is_none() && o.session.is_none());
         let j = serde_json::to_value(&o).expect("json");
@@ -465,11 +478,7 @@ mod tests {
             j["session"].is_null() && j["expires_at"].is_null(),
             "sent as null: {j}"
         );
-        assert!(
-            !SignInView::of(&oauth, &refused, now)
-                .expect("view")
-                .signed_in
-        );
+        assert!(!SignInView::of(&oauth, true, now).expect("view").signed_in);
 
         let ak = Profile::new(
             "k".parse().expect("name"),
@@ -479,7 +488,26 @@ mod tests {
                 endpoints: Default::default(),
             }),
         );
-        assert_eq!(SignInView::of(&ak, &fresh, now), None);
+        assert_eq!(SignInView::of(&ak, false, now), None);
+
+        // A refused refresh while the last credentials are served: refused.
+        let degraded = ProfileState::Degraded {
+            error: "x".into(),
+            retry_at: now,
+            expires: Some(end),
+        };
+        let revoked = crate::providers::ProviderError::NeedsUser("revoked".into());
+        assert!(sign_in_refused(&degraded, Some(&revoked)));
+        let net = crate::providers::ProviderError::Network {
+            endpoint: "portal".into(),
+            reason: "refused".into(),
+        };
+        assert!(
+            !sign_in_refused(&degraded, Some(&net)),
+            "a network blip is not"
+        );
+        assert!(sign_in_refused(&refused, None));
+        assert!(!sign_in_refused(&fresh, None));
     }
 
     #[test]
