@@ -133,10 +133,9 @@ async fn grace_period_deactivates_then_a_later_start_deletes() {
 async fn the_rotation_loop_deletes_the_old_key_when_the_grace_period_ends() {
     let w = World::new().await;
     // The loop runs first, as in a running agent; the rotation comes later
-    // (as from `alicred rotate` in another process): it is found by polling.
-    let lp = w
-        .rotator()
-        .spawn_due_checks_polling(Duration::from_secs(3600), Duration::from_millis(200));
+    // (as from `alicred rotate` in another process): its journal wakes the
+    // loop through the directory watch (the loop does not poll).
+    let lp = w.rotator().spawn_due_checks(Duration::from_secs(3600));
     let mut sink = |_p| {};
     let report = w
         .rotator()

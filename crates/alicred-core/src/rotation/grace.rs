@@ -8,8 +8,8 @@ use super::{RotationProgress, Rotator};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
-/// How often journals are looked at even when none waits: another process
-/// (`alicred rotate`) may have started a grace period meanwhile.
+/// Only when the journal directory cannot be watched: how often the loop
+/// looks for grace periods another process (`alicred rotate`) started.
 pub const GRACE_POLL: Duration = Duration::from_secs(60);
 
 impl Rotator {
@@ -49,7 +49,7 @@ impl Rotator {
 }
 
 /// How long to sleep: until the next deletion is due, the next age check,
-/// or [`GRACE_POLL`], whichever comes first (never less than 100 ms).
+/// or `poll`, whichever comes first (never less than 100 ms).
 pub(crate) fn next_wake(
     now: DateTime<Utc>,
     next_delete: Option<DateTime<Utc>>,

@@ -150,17 +150,32 @@ impl Rotator {
     /// Run [`Rotator::check_due`] now and then every `every`, and delete
     /// each old key as soon as its grace period ends
     /// ([`Rotator::finish_due_deletions`]), until the task is aborted.
+    ///
+    /// Between those times the loop sleeps: a grace period that another
+    /// process (`alicred rotate`) starts meanwhile wakes it through a watch
+    /// on the journal directory (inotify), not a poll. Only if that watch
+    /// cannot be set up does it look every [`super::grace::GRACE_POLL`].
     pub fn spawn_due_checks(self, every: Duration) -> tokio::task::JoinHandle<()> {
-        self.spawn_due_checks_polling(every, super::grace::GRACE_POLL)
-    }
-
-    /// [`Self::spawn_due_checks`], looking for new grace periods every `poll`.
-    pub fn spawn_due_checks_polling(
-        self,
-        every: Duration,
-        poll: Duration,
-    ) -> tokio::task::JoinHandle<()> {
+        let dir = self.app.paths().rotation_dir();
+        // Set up before returning, so no journal written after this call is missed.
+        let watch = crate::paths::Paths::ensure_private_dir(&dir)
+            .map_err(|e| e.to_string())
+            .and_then(|()| {
+                crate::fswatch::DirWatch::new(&dir, |p| p.extension().is_some_and(|e| e == "json"))
+                    .map_err(|e| e.to_string())
+            });
         tokio::spawn(async move {
+            let (mut watch, poll) = match watch {
+                Ok(w) => (Some(w), Duration::MAX),
+                Err(e) => {
+                    tracing::warn!(
+                        "cannot watch {} ({e}): looking for new grace periods every {} s",
+                        dir.display(),
+                        super::grace::GRACE_POLL.as_secs()
+                    );
+                    (None, super::grace::GRACE_POLL)
+                }
+            };
             let mut next_check = tokio::time::Instant::now();
             loop {
                 if tokio::time::Instant::now() >= next_check {
@@ -171,7 +186,16 @@ impl Rotator {
                 let until_check = next_check.saturating_duration_since(tokio::time::Instant::now());
                 let wait =
                     super::grace::next_wake(self.ctx.clock.now(), next_delete, until_check, poll);
-                tokio::time::sleep(wait).await;
+                let journal_changed = async {
+                    match watch.as_mut() {
+                        Some(w) => w.changed().await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    _ = journal_changed => {}
+                }
             }
         })
     }
