@@ -26,24 +26,35 @@ def free_port():
 
 
 def switches(pid):
-    """Context switches of every live thread of `pid`."""
-    total = 0
+    """Context switches of every live thread of `pid`: {tid: (name, count)}."""
+    out = {}
     for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
         try:
+            name = (task / "comm").read_text().strip()
+            if task.name == str(pid):
+                name = "main thread"  # the GTK main loop in the desktop app
+            n = 0
             for line in (task / "status").read_text().splitlines():
                 if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                    total += int(line.split()[1])
+                    n += int(line.split()[1])
+            out[task.name] = (name, n)
         except (FileNotFoundError, ProcessLookupError):
             pass  # the thread ended meanwhile
-    return total
+    return out
 
 
 def measure(pid):
+    """Wake-ups per second over the window, and the count per thread name
+    (threads that ended in the window count what they did before ending,
+    as far as it was seen)."""
     time.sleep(SETTLE)
     a = switches(pid)
     time.sleep(SECONDS)
     b = switches(pid)
-    return (b - a) / SECONDS
+    per = {}
+    for tid, (name, n) in b.items():
+        per[name] = per.get(name, 0) + n - a.get(tid, (name, 0))[1]
+    return sum(per.values()) / SECONDS, per
 
 
 def stop(p):
@@ -102,13 +113,28 @@ def main():
     runs = [a.split("=", 1) for a in sys.argv[1:]]  # LABEL=BINDIR ...
     tmp = os.environ.get("SESSION_TMP") or tempfile.mkdtemp()
     rows = []
+    load0 = os.getloadavg()[0]
     for label, bindir in runs:
         rows.append((label, agent(bindir, tmp), desktop(bindir, tmp)))
-    print(f"Measured {time.strftime('%Y-%m-%d')} by `benches/idle_wakeups.sh`: {SETTLE} s to settle, then {SECONDS} s idle.\n")
+    load1 = os.getloadavg()[0]
+    print(f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores by `benches/idle_wakeups.sh` (`scripts/bench.sh idle`; "
+          f"`IDLE_BASE_DIR` names a baseline build's binary directory, measured in the same run): a private D-Bus session with "
+          f"gnome-keyring, Xvfb; the 8 demo profiles (1-hour sessions) against the emulator in a separate process; {SETTLE} s to settle, "
+          f"then {SECONDS} s idle. A wake-up is a context switch (voluntary + involuntary) summed over `/proc/PID/task/*/status`. "
+          f"Builds measured one after the other in the order of the table; load average (1 min) {load0:.1f} at the start, {load1:.1f} at the end "
+          f"(other helpers' builds on the same 2 cores).\n")
     print("| build | `alicred agent`, wake-ups/s | desktop app `--hidden` (tray only), wake-ups/s |")
     print("|---|---:|---:|")
-    for label, a, d in rows:
+    for label, (a, _), (d, _) in rows:
         print(f"| {label} | {a:.2f} | {d:.2f} |")
+    if len(rows) == 2 and rows[0][1][0] and rows[0][2][0]:
+        (l0, (a0, _), (d0, _)), (l1, (a1, _), (d1, _)) = rows
+        print(f"| **ratio {l1} / {l0}** | **{a1 / a0:.2f}×** | **{d1 / d0:.2f}×** |")
+    print(f"\nPer thread (context switches in the {SECONDS} s, threads at 0 left out):\n")
+    for label, (_, ta), (_, td) in rows:
+        for what, per in (("agent", ta), ("desktop", td)):
+            busy = ", ".join(f"`{n}` {c}" for n, c in sorted(per.items(), key=lambda x: -x[1]) if c)
+            print(f"- {label}, {what}: {busy or 'none'}")
 
 
 if __name__ == "__main__":

@@ -16,5 +16,5 @@ export E2E_BENCH_PY="$PY" E2E_BENCH_ARGS="$*"
 out="$("$HERE/../tests/e2e/session.sh" bash -c 'exec "$E2E_BENCH_PY" -u "$0" $E2E_BENCH_ARGS' "$HERE/idle_wakeups.py")"
 echo "$out"
 if [ "${BENCH_WRITE:-}" = 1 ]; then
-  printf '## Idle wake-ups (issue 12)\n\n%s\n' "$out" | python3 "$HERE/section.py" idle
+  printf '## Idle wake-ups (issue 12)\n\n%s\n\n%s' "$out" "$(cat "$HERE/idle_notes.md")" | python3 "$HERE/section.py" idle
 fi

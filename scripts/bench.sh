@@ -48,7 +48,7 @@ bench_desktop() {
 # IDLE_BASE_DIR: a baseline build's binary directory, measured in the same run.
 bench_idle() {
   cargo build --locked -p alicred-cli -p alicred-desktop
-  BENCH_WRITE=1 benches/idle_wakeups.sh ${IDLE_BASE_DIR:+"main=$IDLE_BASE_DIR"} "branch=$CARGO_TARGET_DIR/debug"
+  BENCH_WRITE=1 benches/idle_wakeups.sh ${IDLE_BASE_DIR:+"before=$IDLE_BASE_DIR"} "after=$CARGO_TARGET_DIR/debug"
 }
 
 all=$(declare -F | sed -n 's/^declare -f bench_//p')

@@ -243,7 +243,8 @@ fn spawn_tray_loop(app: AppHandle, state: Arc<AppState>) {
                 }
                 () = label_due => {}
             }
-            tray::rebuild(&app);
+            let a = app.clone();
+            let _ = app.run_on_main_thread(move || tray::rebuild(&a));
         }
     });
 }

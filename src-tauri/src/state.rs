@@ -40,6 +40,8 @@ pub struct AppState {
     pub settings: Mutex<Settings>,
     /// Wakes the tray's rebuild loop ([`crate::tray::request_rebuild`]).
     pub tray_wanted: tokio::sync::Notify,
+    /// The tray menu as shown ([`crate::tray::rebuild`] updates it in place).
+    pub tray_shown: Mutex<crate::tray::Shown>,
     /// The sign-in waiting for the user, if any ([`crate::signin`]).
     pub sign_in: Mutex<crate::signin::SignInSlot>,
     /// Wakes the sign-in reminders to look at the profiles again.
@@ -57,6 +59,7 @@ impl AppState {
             agent,
             settings: Mutex::new(settings),
             tray_wanted: tokio::sync::Notify::new(),
+            tray_shown: Mutex::default(),
             sign_in: Mutex::default(),
             reminders_wanted: tokio::sync::Notify::new(),
             demo: Mutex::new(None),

@@ -239,9 +239,11 @@ pub fn create(app: &AppHandle) -> tauri::Result<TrayIcon> {
     let state = app.state::<Arc<AppState>>();
     let statuses = state.agent.engine().snapshot();
     let url = state.endpoint_lines().ok().map(|(u, _)| u);
-    let menu = build_menu(app, &tray_model(&statuses, url.as_deref(), Utc::now()))?;
-    TrayIconBuilder::with_id(TRAY_ID)
-        .icon(Image::from_bytes(if needs_attention(&statuses) {
+    let model = tray_model(&statuses, url.as_deref(), Utc::now());
+    let menu = build_menu(app, &model)?;
+    let attention = needs_attention(&statuses);
+    let tray = TrayIconBuilder::with_id(TRAY_ID)
+        .icon(Image::from_bytes(if attention {
             ICON_ATTENTION
         } else {
             ICON
@@ -250,13 +252,19 @@ pub fn create(app: &AppHandle) -> tauri::Result<TrayIcon> {
         .menu(&menu)
         .show_menu_on_left_click(true)
         .on_menu_event(|app, event| on_menu(app, event.id().as_ref()))
-        .build(app)
+        .build(app)?;
+    *state.tray_shown.lock().unwrap_or_else(|p| p.into_inner()) = Shown {
+        menu: Some(menu),
+        model,
+        attention: Some(attention),
+    };
+    Ok(tray)
 }
 
 fn on_menu(app: &AppHandle, id: &str) {
     let state = app.state::<Arc<AppState>>().inner().clone();
     match tray_action(id, &state) {
-        TrayOutcome::Changed => rebuild(app),
+        TrayOutcome::Changed => rebuild_fully(app),
         TrayOutcome::Copy(text) => {
             if let Err(e) = crate::copy_to_clipboard(app, &text) {
                 tracing::warn!("copy failed: {e}");
@@ -270,27 +278,100 @@ fn on_menu(app: &AppHandle, id: &str) {
     }
 }
 
-/// Rebuild the menu and pick the icon from the current statuses.
+/// The menu as last shown. When only profile labels change (the time left
+/// counting down, a refresh), those items are updated in place: a new menu
+/// costs GTK and the D-Bus menu exporter ~100 context switches, a label a few.
+#[derive(Default)]
+pub struct Shown {
+    menu: Option<Menu<Wry>>,
+    model: Vec<TrayItem>,
+    attention: Option<bool>,
+}
+
+/// The `(id, label)` of each profile item whose label alone changed from
+/// `old` to `new`; `None` when anything else changed (the menu is rebuilt).
+pub fn label_changes<'a>(old: &[TrayItem], new: &'a [TrayItem]) -> Option<Vec<(&'a str, &'a str)>> {
+    if old.len() != new.len() {
+        return None;
+    }
+    let mut out = Vec::new();
+    for (o, n) in old.iter().zip(new) {
+        match (o, n) {
+            (
+                TrayItem::Profile { id, active, label },
+                TrayItem::Profile {
+                    id: new_id,
+                    active: new_active,
+                    label: new_label,
+                },
+            ) if id == new_id && active == new_active => {
+                if label != new_label {
+                    out.push((new_id.as_str(), new_label.as_str()));
+                }
+            }
+            _ if o == n => {}
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// Bring the menu and the icon up to date with the current statuses.
+/// Runs on the GUI thread (the tray loop sends it there), so menu calls are
+/// direct and two updates never interleave.
 pub fn rebuild(app: &AppHandle) {
+    update(app, false);
+}
+
+/// A new menu whatever changed: after a click, GTK has already toggled the
+/// clicked check item by itself, so the menu is made again from the model.
+fn rebuild_fully(app: &AppHandle) {
+    update(app, true);
+}
+
+fn update(app: &AppHandle, fully: bool) {
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
     };
     let state = app.state::<Arc<AppState>>();
     let statuses = state.agent.engine().snapshot();
     let url = state.endpoint_lines().ok().map(|(u, _)| u);
-    match build_menu(app, &tray_model(&statuses, url.as_deref(), Utc::now())) {
-        Ok(menu) => {
-            let _ = tray.set_menu(Some(menu));
+    let model = tray_model(&statuses, url.as_deref(), Utc::now());
+    let mut shown =
+        std::mem::take(&mut *state.tray_shown.lock().unwrap_or_else(|p| p.into_inner()));
+    let in_place = shown
+        .menu
+        .as_ref()
+        .filter(|_| !fully)
+        .zip(label_changes(&shown.model, &model))
+        .map(|(menu, changes)| {
+            for (id, label) in changes {
+                if let Some(MenuItemKind::Check(item)) = menu.get(id) {
+                    let _ = item.set_text(label);
+                }
+            }
+        });
+    if in_place.is_none() {
+        match build_menu(app, &model) {
+            Ok(menu) => {
+                let _ = tray.set_menu(Some(menu.clone()));
+                shown.menu = Some(menu);
+            }
+            Err(e) => {
+                tracing::warn!("tray menu: {e}");
+                shown.menu = None;
+            }
         }
-        Err(e) => tracing::warn!("tray menu: {e}"),
     }
-    if let Ok(icon) = Image::from_bytes(if needs_attention(&statuses) {
-        ICON_ATTENTION
-    } else {
-        ICON
-    }) {
+    shown.model = model;
+    let attention = needs_attention(&statuses);
+    if shown.attention != Some(attention)
+        && let Ok(icon) = Image::from_bytes(if attention { ICON_ATTENTION } else { ICON })
+    {
         let _ = tray.set_icon(Some(icon));
+        shown.attention = Some(attention);
     }
+    *state.tray_shown.lock().unwrap_or_else(|p| p.into_inner()) = shown;
 }
 
 #[cfg(test)]
@@ -411,6 +492,38 @@ mod tests {
         assert!(items.iter().any(
             |i| matches!(i, TrayItem::Action { id, enabled: false, .. } if *id == ID_REFRESH_ALL)
         ));
+    }
+
+    #[test]
+    fn labels_alone_change_in_place_anything_else_rebuilds() {
+        let t = now();
+        let model = |secs: i64, active: bool| {
+            let st = ProfileState::Fresh {
+                expires: Some(t + chrono::Duration::seconds(secs)),
+            };
+            tray_model(&[status("p", active, st)], Some("http://x"), t)
+        };
+        let (a, b) = (model(42 * 60 + 5, false), model(41 * 60 + 5, false));
+        assert_eq!(
+            label_changes(&a, &b),
+            Some(vec![("profile:p", "p — fresh, 41 min left")])
+        );
+        assert_eq!(label_changes(&a, &a), Some(vec![]), "nothing to do");
+        assert_eq!(
+            label_changes(&a, &model(41 * 60, true)),
+            None,
+            "active moved"
+        );
+        assert_eq!(
+            label_changes(&a, &tray_model(&[], Some("http://x"), t)),
+            None,
+            "profiles added or removed"
+        );
+        assert_eq!(
+            label_changes(&a, &tray_model(&[], None, t)),
+            None,
+            "actions changed"
+        );
     }
 
     #[test]
