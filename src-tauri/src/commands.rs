@@ -320,6 +320,7 @@ pub fn show_dashboard(app: &AppHandle) {
             let Some(cfg) = app.config().app.windows.iter().find(|w| w.label == "main") else {
                 return;
             };
+            crate::memory::before_first_webview();
             match tauri::WebviewWindowBuilder::from_config(app, cfg).and_then(|b| b.build()) {
                 Ok(w) => {
                     tune_webview(&w);

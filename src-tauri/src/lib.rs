@@ -6,6 +6,7 @@ pub mod commands;
 pub mod confirm;
 pub mod error;
 pub mod lifecycle;
+pub mod memory;
 pub mod notify;
 pub mod reminders;
 pub mod signin;
@@ -31,7 +32,7 @@ pub const EVENT_NAME: &str = "alicred://event";
 pub fn run() {
     init_logging();
     #[cfg(target_os = "linux")]
-    lifecycle::no_gtk_gl();
+    lifecycle::before_gtk();
     let hidden = std::env::args().any(|a| a == "--hidden" || a == "--minimized");
     let result = tauri::Builder::default()
         // First: a second launch only focuses the running window.
@@ -92,6 +93,7 @@ pub fn run() {
             tray::create(app.handle())?;
             spawn_event_loop(app.handle().clone(), state);
             spawn_signal_handler(app.handle().clone());
+            memory::hand_back_after_start();
             // With --hidden (start at login) only the tray runs: no webview
             // until the dashboard is opened, which keeps memory low.
             if !hidden {

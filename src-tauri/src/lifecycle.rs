@@ -2,16 +2,29 @@
 //! and its webview (WebKit's web process ends with it); the tray agent runs
 //! all day, so it should carry as little of WebKit as it can.
 
-/// GTK sets up OpenGL when it opens the display, only to pick X11 visuals
-/// for GL, which loads Mesa (and LLVM with it: ~30 MiB in a tray agent that
-/// never draws with GL). Nothing of ours uses GTK's GL; WebKit's web process
-/// has its own. Call before GTK starts, with no threads yet; a user's GDK_GL
-/// wins, and `ALICRED_WEBVIEW_ACCEL=1` keeps GTK's defaults.
+/// The process environment, set before GTK starts (with no threads yet):
+///
+/// - `GDK_GL=disable`: GTK sets up OpenGL when it opens the display, only to
+///   pick X11 visuals for GL, which loads Mesa (and LLVM with it: ~30 MiB in
+///   a tray agent that never draws with GL). Nothing of ours uses GTK's GL.
+/// - no EGL in this (WebKit's UI) process: [`crate::memory::ui_without_egl`].
+/// - `JSC_useJIT=false`, inherited by WebKit's web process: the dashboard is
+///   a small page; JavaScriptCore's interpreter runs it without the JIT's
+///   executable memory and compiler threads (~5 MiB less in the web process).
+///
+/// A user's own value of each variable wins, and `ALICRED_WEBVIEW_ACCEL=1`
+/// keeps WebKit's and GTK's defaults for all of them.
 #[cfg(target_os = "linux")]
-pub fn no_gtk_gl() {
-    if !webview_accel() && std::env::var_os("GDK_GL").is_none() {
-        let _ = webkit2gtk::glib::setenv("GDK_GL", "disable", false);
+pub fn before_gtk() {
+    if webview_accel() {
+        return;
     }
+    for (name, value) in [("GDK_GL", "disable"), ("JSC_useJIT", "false")] {
+        if std::env::var_os(name).is_none() {
+            let _ = webkit2gtk::glib::setenv(name, value, false);
+        }
+    }
+    crate::memory::ui_without_egl();
 }
 
 /// `ALICRED_WEBVIEW_ACCEL=1`: WebKit's and GTK's defaults (GPU compositing).
@@ -21,7 +34,8 @@ pub fn webview_accel() -> bool {
 
 /// WebKitGTK keeps its network process running after the last webview is
 /// gone (and Tauri keeps the web context for the app's lifetime); ending it
-/// frees ~15 MiB. WebKit starts a new one with the next webview.
+/// frees ~15 MiB. WebKit starts a new one with the next webview. Then the
+/// heap the closed dashboard used is handed back ([`crate::memory::hand_back`]).
 pub fn end_idle_network_process(app: &tauri::AppHandle) {
     #[cfg(target_os = "linux")]
     {
@@ -38,6 +52,11 @@ pub fn end_idle_network_process(app: &tauri::AppHandle) {
                 if let Some(pid) = rustix::process::Pid::from_raw(pid) {
                     let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
                 }
+            }
+            // Once WebKit has let go of the page's last objects.
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            if app.webview_windows().is_empty() {
+                crate::memory::hand_back();
             }
         });
     }

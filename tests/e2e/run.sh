@@ -2,7 +2,9 @@
 # Desktop end-to-end test: the real alicred-desktop under Xvfb, driven by
 # tauri-driver + WebKitWebDriver, with a real Secret Service (gnome-keyring in
 # a private D-Bus session, see session.sh), dunst + dbus-monitor for
-# notifications, and the alicred-fakecloud emulator.
+# notifications, and the alicred-fakecloud emulator. test_desktop.py runs
+# with WebKit's defaults (for screenshots), test_memory.py with the app's own
+# memory-saving settings.
 #
 # Expects the builds scripts/test.sh makes:
 #   cargo build -p alicred-fakecloud
@@ -32,4 +34,4 @@ done
 if ! "$E2E_PYTHON" -c 'import selenium, pytest, requests' 2>/dev/null; then
   "$VENV/bin/pip" install -q --disable-pip-version-check -r "$HERE/requirements.txt"
 fi
-exec "$HERE/session.sh" bash -c 'cd "$0" && "$E2E_PYTHON" -m pytest -q -p no:cacheprovider -x ${E2E_TESTS:-test_desktop.py test_desktop_sso.py}' "$HERE"
+exec "$HERE/session.sh" bash -c 'cd "$0" && "$E2E_PYTHON" -m pytest -q -p no:cacheprovider -x ${E2E_TESTS:-test_desktop.py test_desktop_sso.py test_memory.py}' "$HERE"
