@@ -8,7 +8,9 @@
 # Release builds land in $CARGO_TARGET_DIR/release. A benchmark is one
 # function `bench_NAME` below (add yours; keep it a few lines that build what
 # it needs and pipe its Markdown into benches/section.py NAME).
-# Env: ENGINE_MINUTES (default 5), ENGINE_PROFILES (default 1000,10000); for desktop: ALICRED_DESKTOP_BASE_BIN (a
+# Env: ENGINE_MINUTES (default 5), ENGINE_PROFILES (default 1000,10000), ENGINE_BASE_DIR
+# (a baseline release directory with examples/engine_load and alicred-fakecloud,
+# run beside this build); for desktop: ALICRED_DESKTOP_BASE_BIN (a
 # baseline binary measured in the same run), BENCH_RUNS, BENCH_MEM_RUNS,
 # BENCH_SETTLE (see tests/e2e/bench_desktop.sh).
 set -euo pipefail
@@ -25,7 +27,7 @@ bench_endpoint() {
 # Refresh engine under load against the emulator in its own process:
 # 1,000 and 10,000 profiles side by side (benches/engine.py builds what it needs).
 bench_engine() {
-  "$VENV/bin/python" benches/engine.py --minutes "${ENGINE_MINUTES:-5}" --profiles "${ENGINE_PROFILES:-1000,10000}"
+  "$VENV/bin/python" benches/engine.py --minutes "${ENGINE_MINUTES:-5}" --profiles "${ENGINE_PROFILES:-1000,10000}" ${ENGINE_BASE_DIR:+--base "$ENGINE_BASE_DIR"}
 }
 
 # `alicred prompt` latency next to /bin/true (benches/prompt.py).

@@ -225,8 +225,8 @@ fn main() {
             "peak_rss_mib": vm_hwm_kib() as f64 / 1024.0,
             "all_fresh_s": warm,
             "startup_cpu_s": warm_cpu,
-            "first_fetch_bound": startup::FIRST_FETCH_CONCURRENCY,
-            "first_fetch_peak": startup::peak_first_fetches(),
+            "fetch_bound": startup::FETCH_CONCURRENCY,
+            "fetch_peak": startup::peak_fetches(),
             "status_file_bytes": status_bytes,
         })
     });

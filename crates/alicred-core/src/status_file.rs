@@ -46,39 +46,48 @@ pub struct Entry {
 
 impl Entry {
     pub fn from_state(name: &str, s: &ProfileState) -> Self {
-        let expires = match s {
+        Entry {
+            name: name.to_owned(),
+            state: s.kind_str().to_owned(),
+            expires: Self::expires_of(s),
+            sign_in: matches!(s, ProfileState::NeedsUser { .. }),
+        }
+    }
+
+    /// When the credentials served in state `s` expire (Unix time).
+    fn expires_of(s: &ProfileState) -> Option<i64> {
+        match s {
             ProfileState::Fresh { expires }
             | ProfileState::Refreshing { expires }
             | ProfileState::Degraded { expires, .. } => expires.map(|e| e.timestamp()),
             _ => None,
-        };
-        Entry {
-            name: name.to_owned(),
-            state: s.kind_str().to_owned(),
-            expires,
-            sign_in: matches!(s, ProfileState::NeedsUser { .. }),
         }
     }
 }
 
 /// The whole file's text.
 pub fn render(pid: u32, active: Option<&str>, entries: &[Entry]) -> String {
-    let mut out = String::with_capacity(64 + entries.len() * 48);
+    let mut out = header(pid, active, entries.len());
+    for e in entries {
+        line(&mut out, &e.name, &e.state, e.expires, e.sign_in);
+    }
+    out
+}
+
+fn header(pid: u32, active: Option<&str>, profiles: usize) -> String {
+    let mut out = String::with_capacity(64 + profiles * 48);
     let _ = writeln!(out, "{HEADER}\npid {pid}");
     if let Some(a) = active {
         let _ = writeln!(out, "active {a}");
     }
-    for e in entries {
-        let exp = e.expires.map_or_else(|| "-".to_string(), |t| t.to_string());
-        let _ = writeln!(
-            out,
-            "p {} {} {exp} {}",
-            e.name,
-            e.state,
-            u8::from(e.sign_in)
-        );
-    }
     out
+}
+
+fn line(out: &mut String, name: &str, state: &str, expires: Option<i64>, sign_in: bool) {
+    let _ = match expires {
+        Some(t) => writeln!(out, "p {name} {state} {t} {}", u8::from(sign_in)),
+        None => writeln!(out, "p {name} {state} - {}", u8::from(sign_in)),
+    };
 }
 
 /// Replace the file atomically (temp file + rename, mode 0600). No fsync: the
@@ -121,22 +130,22 @@ fn parse_pid(text: &str) -> Option<u32> {
     lines.next()?.strip_prefix("pid ")?.parse().ok()
 }
 
-/// What the engine shows now, as the file's text.
+/// What the engine shows now, as the file's text. Rebuilt on every change
+/// with thousands of profiles, so it writes straight into the text: no copy
+/// of the profiles, no line objects.
 pub fn snapshot(engine: &Engine, pid: u32) -> String {
-    let profiles = engine.profiles();
-    let entries: Vec<Entry> = profiles
-        .profiles
-        .keys()
-        .map(|n| {
-            let state = engine
-                .watch_state(n)
-                .map(|w| w.borrow().clone())
-                .unwrap_or(ProfileState::Idle);
-            Entry::from_state(n.as_str(), &state)
-        })
-        .collect();
     let active = engine.active();
-    render(pid, active.as_ref().map(|a| a.as_str()), &entries)
+    let mut out = header(
+        pid,
+        active.as_ref().map(|a| a.as_str()),
+        engine.stats().profiles,
+    );
+    engine.for_each_state(|name, state| {
+        let e = Entry::expires_of(state);
+        let sign_in = matches!(state, ProfileState::NeedsUser { .. });
+        line(&mut out, name.as_str(), state.kind_str(), e, sign_in);
+    });
+    out
 }
 
 /// Keep the file current until `stop` turns true, then remove it. Wakes

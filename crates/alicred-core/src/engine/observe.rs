@@ -41,6 +41,19 @@ impl Engine {
         }
     }
 
+    /// Each profile's state, in name order, without copying the profiles
+    /// (the status file is rebuilt from this on every change).
+    pub fn for_each_state(&self, mut f: impl FnMut(&ProfileName, &ProfileState)) {
+        let profiles = read(&self.inner.profiles);
+        let slots = read(&self.inner.slots);
+        for name in profiles.profiles.keys() {
+            match slots.get(name) {
+                Some(s) => f(name, &s.state.borrow()),
+                None => f(name, &ProfileState::Idle),
+            }
+        }
+    }
+
     /// Status of every profile, sorted by name.
     pub fn snapshot(&self) -> Vec<ProfileStatus> {
         let profiles = read(&self.inner.profiles).clone();

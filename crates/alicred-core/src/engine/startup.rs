@@ -1,43 +1,46 @@
-//! Start-up without a stampede: an agent with thousands of profiles would
-//! otherwise open thousands of AssumeRole requests in its first millisecond.
-//! Workers take a turn here before their first fetch; callers asking for
-//! credentials do not wait (they fetch at once), and neither do refreshes,
-//! which the jittered schedule already spreads out.
+//! No stampede: an agent with thousands of profiles would otherwise open
+//! thousands of AssumeRole requests in its first millisecond, and again each
+//! time their sessions come due together (profiles fetched in the same
+//! second at start are due in the same second one session later). Every
+//! fetch a worker starts by itself (the first one, scheduled refreshes,
+//! refresh requests) takes a turn here; callers asking for credentials do
+//! not wait (they fetch at once when nothing valid is cached).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-/// First fetches in flight at once, across the process. Enough to keep the
-/// upstream busy (a fetch is one round trip), few enough to stay polite.
-pub const FIRST_FETCH_CONCURRENCY: usize = 16;
+/// Worker fetches in flight at once, across the process. Enough to keep the
+/// upstream busy (a fetch is one round trip; ~3,000 a second on loopback),
+/// few enough to stay polite and to keep the connection pool small.
+pub const FETCH_CONCURRENCY: usize = 16;
 
-static TURNS: Semaphore = Semaphore::const_new(FIRST_FETCH_CONCURRENCY);
+static TURNS: Semaphore = Semaphore::const_new(FETCH_CONCURRENCY);
 static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 
-/// A turn at a first fetch; the next worker goes when it is dropped.
-pub struct FirstFetch {
+/// A turn at a fetch; the next worker goes when it is dropped.
+pub struct Turn {
     _permit: Option<SemaphorePermit<'static>>,
 }
 
-impl Drop for FirstFetch {
+impl Drop for Turn {
     fn drop(&mut self) {
         IN_FLIGHT.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
 /// Wait for a turn.
-pub async fn first_fetch() -> FirstFetch {
+pub async fn turn() -> Turn {
     // The semaphore is never closed, so this only errs in theory; going
     // ahead then is better than never fetching.
     let permit = TURNS.acquire().await.ok();
     let now = IN_FLIGHT.fetch_add(1, Ordering::Relaxed) + 1;
     PEAK.fetch_max(now, Ordering::Relaxed);
-    FirstFetch { _permit: permit }
+    Turn { _permit: permit }
 }
 
-/// The most first fetches ever in flight at once (for the load benchmark).
-pub fn peak_first_fetches() -> usize {
+/// The most worker fetches ever in flight at once (for the load benchmark).
+pub fn peak_fetches() -> usize {
     PEAK.load(Ordering::Relaxed)
 }
 
@@ -50,7 +53,7 @@ mod tests {
         let tasks: Vec<_> = (0..200)
             .map(|_| {
                 tokio::spawn(async {
-                    let _t = first_fetch().await;
+                    let _t = turn().await;
                     tokio::time::sleep(std::time::Duration::from_millis(2)).await;
                 })
             })
@@ -58,7 +61,7 @@ mod tests {
         for t in tasks {
             t.await.expect("task");
         }
-        let peak = peak_first_fetches();
-        assert!((2..=FIRST_FETCH_CONCURRENCY).contains(&peak), "peak {peak}");
+        let peak = peak_fetches();
+        assert!((2..=FETCH_CONCURRENCY).contains(&peak), "peak {peak}");
     }
 }

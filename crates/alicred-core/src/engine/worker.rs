@@ -12,17 +12,12 @@ use crate::credentials::format_expiration;
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 /// Longest single sleep: a laptop that was suspended catches up within this.
 pub const MAX_SLEEP: Duration = Duration::minutes(15);
 /// A timer that fires this close before its deadline counts as on time.
 const TOLERANCE: Duration = Duration::milliseconds(100);
-
-#[derive(Debug)]
-pub enum Command {
-    Refresh,
-}
 
 /// Counters for the benchmark and the diagnostics page.
 #[derive(Debug, Default)]
@@ -40,7 +35,8 @@ pub struct Worker {
     pub bus: Arc<EventBus>,
     pub clock: Arc<dyn Clock>,
     pub stats: Arc<Stats>,
-    pub commands: mpsc::Receiver<Command>,
+    /// Woken when a refresh is asked for ([`super::Engine::refresh`]).
+    pub refresh: Arc<tokio::sync::Notify>,
     /// Fetch as soon as nothing is cached (else wait for the first caller).
     pub eager: bool,
     /// The profile's type renews itself (see `ProfileType::refreshes_itself`).
@@ -50,7 +46,9 @@ pub struct Worker {
 impl Worker {
     pub async fn run(mut self) {
         let mut changed = self.cached.subscribe();
-        self.cached.restore().await;
+        // Boxed, as the fetches below: the task keeps only a small future
+        // while it sleeps, which is nearly always (10,000 profiles, 10,000 tasks).
+        Box::pin(self.cached.restore()).await;
         let mut warned_for: Option<DateTime<Utc>> = None;
         loop {
             changed.borrow_and_update();
@@ -63,17 +61,12 @@ impl Worker {
             let due = meta.next_attempt().is_some_and(|t| t <= now + TOLERANCE)
                 || (self.eager && nothing_yet && !meta.refreshing);
             if due && !meta.refreshing {
-                // A first fetch waits for its turn; a caller may fetch meanwhile.
-                let _turn = if nothing_yet {
-                    Some(super::startup::first_fetch().await)
-                } else {
-                    None
-                };
-                if nothing_yet && self.cached.meta().attempts != meta.attempts {
+                // Wait for a turn (engine/startup.rs); a caller may fetch meanwhile.
+                let _turn = Box::pin(super::startup::turn()).await;
+                if self.cached.meta().attempts != meta.attempts {
                     continue;
                 }
-                self.fetch(serving.as_ref().and_then(|c| c.expiration))
-                    .await;
+                Box::pin(self.fetch(serving.as_ref().and_then(|c| c.expiration))).await;
                 continue;
             }
 
@@ -136,13 +129,14 @@ impl Worker {
                         self.stats.idle_wakeups.fetch_add(1, Ordering::Relaxed);
                     }
                 }
-                cmd = self.commands.recv() => match cmd {
-                    Some(Command::Refresh) => {
-                        let exp = self.cached.current().and_then(|c| c.expiration);
-                        self.fetch(exp).await;
-                    }
-                    None => return,
-                },
+                () = self.refresh.notified() => {
+                    let _turn = Box::pin(super::startup::turn()).await;
+                    // Requests made since this one woke the worker merge into
+                    // this fetch (a stored one is taken here, not fetched again).
+                    std::pin::pin!(self.refresh.notified()).enable();
+                    let exp = self.cached.current().and_then(|c| c.expiration);
+                    Box::pin(self.fetch(exp)).await;
+                }
                 r = changed.changed() => if r.is_err() { return },
             }
         }
