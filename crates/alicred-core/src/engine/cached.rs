@@ -333,10 +333,15 @@ impl CachedProvider {
                 } else {
                     self.backoff_cap
                 };
-                let retry_at = now + delay;
+                let serving = c.creds.as_ref().filter(|cr| policy::serveable(cr, now));
+                let retry_at = policy::retry_before_lapse(
+                    now + delay,
+                    now,
+                    serving.and_then(|cr| cr.expiration),
+                    e.retry_after().is_some(),
+                );
                 m.retry_at = Some(retry_at);
                 m.last_error = Some(e.clone());
-                let serving = c.creds.as_ref().filter(|cr| policy::serveable(cr, now));
                 let tail = match serving.and_then(|cr| cr.expiration) {
                     Some(exp) => format!(
                         "; serving cached credentials until {}",

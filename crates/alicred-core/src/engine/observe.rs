@@ -70,7 +70,7 @@ impl Engine {
                 let serving = slot.is_some_and(|s| s.cached.current().is_some());
                 let u = usage.get(name).cloned().unwrap_or_default();
                 let state = slot
-                    .map(|s| s.state.borrow().clone())
+                    .map(|s| s.state.borrow().clone().as_of(now))
                     .unwrap_or(ProfileState::Idle);
                 let info = slot.and_then(|s| s.cached.info());
                 let (role_arn, next_rotation) = status::from_info(info.as_ref());

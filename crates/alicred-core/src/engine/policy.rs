@@ -74,6 +74,27 @@ pub fn backoff(
     jittered.max(asked)
 }
 
+/// The retry after a failed refresh, moved earlier when the credentials
+/// still served would stop being served before it: one more try just before
+/// they lapse, however far the back-off has grown (an outage that ends in
+/// time must not leave the profile expired). An upstream's `Retry-After` is
+/// kept as asked.
+pub fn retry_before_lapse(
+    planned: DateTime<Utc>,
+    now: DateTime<Utc>,
+    serving_expires: Option<DateTime<Utc>>,
+    upstream_asked: bool,
+) -> DateTime<Utc> {
+    let Some(exp) = serving_expires else {
+        return planned;
+    };
+    let last_chance = exp - SERVE_MARGIN - MIN_INTERVAL;
+    if upstream_asked || planned <= last_chance || last_chance <= now {
+        return planned;
+    }
+    last_chance
+}
+
 /// May these credentials be handed out at `now`? Never when expired or about to.
 pub fn serveable(creds: &Credentials, now: DateTime<Utc>) -> bool {
     creds.expiration.is_none_or(|e| e - now > SERVE_MARGIN)
@@ -232,6 +253,27 @@ mod tests {
             assert!(backoff(n, 0.999_999, one_s, cap) <= cap, "{n}");
         }
         assert_eq!(backoff(30, 0.5, Some(ra), cap), Duration::seconds(90));
+    }
+
+    #[test]
+    fn a_retry_comes_before_the_served_credentials_lapse() {
+        let now = t0();
+        let exp = now + Duration::seconds(20);
+        let last = exp - SERVE_MARGIN - MIN_INTERVAL;
+        // The back-off would wait past the lapse: one try just before it.
+        assert_eq!(
+            retry_before_lapse(now + Duration::seconds(16), now, Some(exp), false),
+            last
+        );
+        // Already before it, nothing served, or the upstream asked: as planned.
+        let soon = now + Duration::seconds(2);
+        assert_eq!(retry_before_lapse(soon, now, Some(exp), false), soon);
+        let late = now + Duration::seconds(40);
+        assert_eq!(retry_before_lapse(late, now, None, false), late);
+        assert_eq!(retry_before_lapse(late, now, Some(exp), true), late);
+        // Too late for a last chance: the back-off stands.
+        let nearly = now + SERVE_MARGIN;
+        assert_eq!(retry_before_lapse(late, now, Some(nearly), false), late);
     }
 
     #[test]

@@ -39,6 +39,21 @@ impl ProfileState {
         }
     }
 
+    /// The state as it stands at `now`. A fetch in flight is published with
+    /// the credentials it still served when it started; a slow one (an
+    /// upstream that hangs until the timeout) can outlast them, and then
+    /// nothing is served while it runs.
+    pub fn as_of(self, now: DateTime<Utc>) -> Self {
+        match self {
+            ProfileState::Refreshing { expires: Some(e) }
+                if e - now <= super::policy::SERVE_MARGIN =>
+            {
+                ProfileState::Refreshing { expires: None }
+            }
+            other => other,
+        }
+    }
+
     /// Does this state need the user's attention (tray icon, notification)?
     pub fn needs_attention(&self) -> bool {
         matches!(
@@ -153,6 +168,26 @@ pub enum RotationOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fetch_that_outlasts_the_served_credentials_serves_nothing() {
+        let now = Utc::now();
+        let lapsed = ProfileState::Refreshing {
+            expires: Some(now + chrono::Duration::seconds(2)),
+        };
+        assert_eq!(
+            lapsed.as_of(now),
+            ProfileState::Refreshing { expires: None }
+        );
+        let valid = ProfileState::Refreshing {
+            expires: Some(now + chrono::Duration::minutes(10)),
+        };
+        assert_eq!(valid.clone().as_of(now), valid);
+        let fresh = ProfileState::Fresh {
+            expires: Some(now - chrono::Duration::seconds(1)),
+        };
+        assert_eq!(fresh.clone().as_of(now), fresh);
+    }
 
     #[test]
     fn states_serialize_with_a_kind_tag() {
