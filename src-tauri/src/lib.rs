@@ -13,6 +13,7 @@ pub mod signin;
 pub mod state;
 pub mod tray;
 pub mod tray_labels;
+pub mod tray_model;
 pub mod tray_sso;
 
 use crate::agent::DesktopAgent;
