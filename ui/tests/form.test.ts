@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { checkSecret, debounce, fieldsFor, fromInput, problemsByField, secretFieldsFor, toInput, toSecret, TYPES } from '../src/lib/form';
+import { asksForSessions, checkSecret, debounce, fieldsFor, fromInput, problemsByField, secretFieldsFor, toInput, toSecret, TYPES } from '../src/lib/form';
 import type { TypeGuide } from '../src/lib/types';
 
 /** A type guide as the core sends it; only `secret_fields` matters here. */
@@ -43,6 +43,10 @@ describe('form → ProfileInput', () => {
     const back = fromInput(input);
     expect(back).toMatchObject({ name: 'o', type: 'oidc-role-arn', role_arn: 'r', duration: '1200', region: 'cn-hangzhou' });
     expect(toInput(back).input).toEqual(input);
+  });
+  it('offers the known sessions only where a session field is shown', () => {
+    expect(TYPES.filter(asksForSessions)).toEqual(['cloud-sso']);
+    expect(asksForSessions('not-a-type')).toBe(false);
   });
   it('every type has a field list', () => {
     for (const t of TYPES) expect(fieldsFor(t).length + (t === 'environment' ? 1 : 0)).toBeGreaterThan(0);

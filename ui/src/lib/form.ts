@@ -94,6 +94,12 @@ export function fieldsFor(type: string): FieldDef[] {
   return TYPE_FIELDS[type as ProfileTypeName] ?? [];
 }
 
+/** The form offers the known CloudSSO sessions when it shows a session field
+ *  (decided by the field, not by the type's name). */
+export function asksForSessions(type: string): boolean {
+  return fieldsFor(type).some((f) => f.kind === 'session');
+}
+
 const SECRET_KEYS: Array<keyof SecretInput> = ['access_key_id', 'access_key_secret', 'security_token'];
 
 /** Which secret inputs a type asks for (kept only until submit): the core's
