@@ -7,7 +7,6 @@
 
 use crate::tray::{PROFILE_PREFIX, TrayItem, state_label, time_left};
 use alicred_core::engine::ProfileStatus;
-use alicred_core::profile::ProfileType;
 use alicred_core::usecases::SignInTarget;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashSet};
@@ -105,11 +104,14 @@ fn session_menu(name: &str, s: &Session, now: DateTime<Utc>) -> TrayItem {
     TrayItem::Submenu { label, items }
 }
 
-/// "Sign in NAME…" for each OAuth profile that needs a sign-in.
+/// "Sign in NAME…" for each profile that needs a sign-in of its own (OAuth):
+/// one outside any CloudSSO session (those sign in per session, above).
 pub fn oauth_sign_ins(statuses: &[ProfileStatus]) -> Vec<TrayItem> {
     statuses
         .iter()
-        .filter(|p| p.r#type == ProfileType::Oauth && p.capabilities.needs_sign_in)
+        .filter(|p| {
+            p.capabilities.needs_sign_in && p.sign_in.as_ref().is_some_and(|v| v.session.is_none())
+        })
         .map(|p| TrayItem::SignIn {
             id: format!("{SIGN_IN_PROFILE_PREFIX}{}", p.name),
             label: format!("Sign in {}…", p.name),
@@ -143,6 +145,7 @@ mod tests {
     use crate::tray::{TrayOutcome, tray_action, tray_model};
     use alicred_core::engine::{Capabilities, ProfileState, SignInView};
     use alicred_core::paths::Paths;
+    use alicred_core::profile::ProfileType;
     use alicred_core::service::Alicred;
     use alicred_core::signin::tokens::SsoSessionToken;
     use alicred_core::store::secrets::{MemoryStore, SecretKey};
