@@ -15,6 +15,7 @@ only scripts/docs-screenshots.sh points it at docs/screenshots.
 """
 
 import json
+import contextlib
 import os
 import re
 import shutil
@@ -102,30 +103,24 @@ def cloud():
     p.wait(10)
 
 
-@pytest.fixture(scope="module")
-def driver(cloud):
-    home = TMP / "alicred-home"
-    home.mkdir(exist_ok=True)
-    env = dict(os.environ, ALICRED_HOME=str(home), ALICRED_NO_DEMO="1",
-               ALICRED_LISTEN=f"127.0.0.1:{free_port()}", ALICRED_LOG="info,alicred_core=debug",
-               ALICRED_LOG_FILE=str(TMP / "app.log"),
-               # WebKitWebDriver screenshots need WebKit's GPU compositing, which
-               # the app turns off by default to save memory.
-               ALICRED_WEBVIEW_ACCEL="1")
-    log = open(TMP / "tauri-driver.log", "w")
+@contextlib.contextmanager
+def desktop_session(env, log_name):
+    """The app under tauri-driver with `env`: yields (webdriver, tauri-driver's pid), and
+    stops tauri-driver and WebKitWebDriver (a process group of their own) after."""
+    log = open(TMP / log_name, "w")
     port, native = free_port(), free_port()
     td = subprocess.Popen(["tauri-driver", "--port", str(port), "--native-port", str(native)], env=env,
                           stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    wait_port(port, td)
-    wait_ready(port, td)
-    d = webdriver.Remote(f"http://127.0.0.1:{port}", options=TauriOptions())
-    d.set_window_size(1180, 780)
-    d.implicitly_wait(0)
-    yield d
     try:
-        d.quit()
+        wait_port(port, td)
+        wait_ready(port, td)
+        d = webdriver.Remote(f"http://127.0.0.1:{port}", options=TauriOptions())
+        d.implicitly_wait(0)
+        try:
+            yield d, td.pid
+        finally:
+            d.quit()
     finally:
-        # tauri-driver and WebKitWebDriver share a process group of their own.
         for sig in (signal.SIGTERM, signal.SIGKILL):
             try:
                 os.killpg(td.pid, sig)
@@ -136,6 +131,22 @@ def driver(cloud):
                 break
             except subprocess.TimeoutExpired:
                 continue
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def driver(cloud):
+    home = TMP / "alicred-home"
+    home.mkdir(exist_ok=True)
+    env = dict(os.environ, ALICRED_HOME=str(home), ALICRED_NO_DEMO="1",
+               ALICRED_LISTEN=f"127.0.0.1:{free_port()}", ALICRED_LOG="info,alicred_core=debug",
+               ALICRED_LOG_FILE=str(TMP / "app.log"),
+               # WebKitWebDriver screenshots need WebKit's GPU compositing, which
+               # the app turns off by default to save memory.
+               ALICRED_WEBVIEW_ACCEL="1")
+    with desktop_session(env, "tauri-driver.log") as (d, _):
+        d.set_window_size(1180, 780)
+        yield d
 
 
 def shot(d, name):

@@ -14,17 +14,15 @@ ALICRED_NO_BROWSER=1 keeps the app from opening a browser.
 
 import os
 import re
-import signal
 import subprocess
 from pathlib import Path
 
 import pytest
 import requests
-from selenium import webdriver
 from selenium.webdriver.common.by import By
 
-from test_desktop import (TMP, TauriOptions, click, content, fill_form, free_port, get_json, shot, state_of, submit_form,
-                          tid, texts, wait, wait_port, wait_ready)
+from test_desktop import (TMP, desktop_session, click, content, fill_form, free_port, get_json, shot, state_of, submit_form,
+                          tid, texts, wait)
 
 SESSION = "demo"
 PICK = "demo-Sandbox-Developer"
@@ -40,29 +38,9 @@ def app():
     env.update(ALICRED_HOME=str(HOME), ALICRED_NO_BROWSER="1", ALICRED_LISTEN=f"127.0.0.1:{free_port()}",
                ALICRED_LOG="info,alicred_core=debug", ALICRED_LOG_FILE=str(TMP / "app-sso.log"),
                ALICRED_WEBVIEW_ACCEL="1")
-    log = open(TMP / "tauri-driver-sso.log", "w")
-    port, native = free_port(), free_port()
-    td = subprocess.Popen(["tauri-driver", "--port", str(port), "--native-port", str(native)], env=env,
-                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    wait_port(port, td)
-    wait_ready(port, td)
-    d = webdriver.Remote(f"http://127.0.0.1:{port}", options=TauriOptions())
-    d.set_window_size(1180, 780)
-    d.implicitly_wait(0)
-    yield d
-    try:
-        d.quit()
-    finally:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(td.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                td.wait(5)
-                break
-            except subprocess.TimeoutExpired:
-                continue
+    with desktop_session(env, "tauri-driver-sso.log") as (d, _):
+        d.set_window_size(1180, 780)
+        yield d
 
 
 def demo_cloud():

@@ -9,16 +9,13 @@ test_desktop.py turns off (ALICRED_WEBVIEW_ACCEL=1 for its screenshots):
 """
 
 import os
-import signal
-import subprocess
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from test_desktop import TMP, TauriOptions, free_port, wait_port, wait_ready
+from test_desktop import TMP, desktop_session, free_port
 
 APP = os.environ["ALICRED_DESKTOP_BIN"]
 MESA = ("libLLVM", "swrast_dri", "libEGL_mesa")
@@ -59,28 +56,8 @@ def session():
     env = {k: v for k, v in os.environ.items() if k != "ALICRED_WEBVIEW_ACCEL"}
     env.update(ALICRED_HOME=str(home), ALICRED_NO_DEMO="1", ALICRED_LISTEN=f"127.0.0.1:{free_port()}",
                ALICRED_LOG="info", ALICRED_LOG_FILE=str(TMP / "app-memory.log"))
-    log = open(TMP / "tauri-driver-memory.log", "w")
-    port, native = free_port(), free_port()
-    td = subprocess.Popen(["tauri-driver", "--port", str(port), "--native-port", str(native)], env=env,
-                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    wait_port(port, td)
-    wait_ready(port, td)
-    d = webdriver.Remote(f"http://127.0.0.1:{port}", options=TauriOptions())
-    d.implicitly_wait(0)
-    yield d, td.pid
-    try:
-        d.quit()
-    finally:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(td.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                td.wait(5)
-                break
-            except subprocess.TimeoutExpired:
-                continue
+    with desktop_session(env, "tauri-driver-memory.log") as (d, td_pid):
+        yield d, td_pid
 
 
 def test_dashboard_renders_without_mesa_in_the_app_process(session):
