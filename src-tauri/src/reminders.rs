@@ -7,8 +7,10 @@
 
 use crate::notify::Note;
 use crate::state::AppState;
-use alicred_core::profile::{ProfileKind, ProfileName};
-use alicred_core::signin::reminders::{REMIND_BEFORE, ReminderKind, SignInReminder, due_reminders};
+use alicred_core::profile::ProfileName;
+use alicred_core::signin::reminders::{
+    ReminderKind, SignInReminder, due_reminders, next_reminder_at,
+};
 use alicred_core::store::config::ProfilesFile;
 use alicred_core::usecases::SignInTarget;
 use chrono::{DateTime, Utc};
@@ -20,21 +22,6 @@ pub use crate::notify::ACTION_SIGN_IN;
 
 /// What was already told: `(session, kind, sign-in end)`.
 pub type Told = HashSet<(ProfileName, ReminderKind, DateTime<Utc>)>;
-
-/// When the next reminder falls due after `now` (15 minutes before a
-/// session's sign-in ends, and when it ends), if any.
-pub fn next_reminder_at(profiles: &ProfilesFile, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    profiles
-        .profiles
-        .values()
-        .filter_map(|p| match &p.kind {
-            ProfileKind::CloudSso(c) => c.sign_in_expires,
-            _ => None,
-        })
-        .flat_map(|end| [end - REMIND_BEFORE, end])
-        .filter(|t| *t > now)
-        .min()
-}
 
 /// The notification of one reminder.
 pub fn note_for(r: &SignInReminder) -> Note {
@@ -109,7 +96,9 @@ pub fn spawn(app: AppHandle, state: Arc<AppState>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alicred_core::profile::ProfileKind;
     use alicred_core::profile::{CloudSsoProfile, Profile};
+    use alicred_core::signin::reminders::REMIND_BEFORE;
     use chrono::Duration;
 
     fn t0() -> DateTime<Utc> {

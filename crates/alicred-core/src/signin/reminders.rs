@@ -77,6 +77,21 @@ pub fn due_reminders(
     out
 }
 
+/// When the next reminder falls due after `now` (15 minutes before a
+/// session's sign-in ends, and when it ends), if any.
+pub fn next_reminder_at(profiles: &ProfilesFile, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    profiles
+        .profiles
+        .values()
+        .filter_map(|p| match &p.kind {
+            ProfileKind::CloudSso(c) => c.sign_in_expires,
+            _ => None,
+        })
+        .flat_map(|end| [end - REMIND_BEFORE, end])
+        .filter(|t| *t > now)
+        .min()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +119,17 @@ mod tests {
             );
         }
         f
+    }
+
+    #[test]
+    fn the_next_reminder_is_before_the_end_then_at_it_then_none() {
+        let end = Utc::now() + Duration::hours(2);
+        let f = file(end);
+        let early = end - Duration::hours(1);
+        assert_eq!(next_reminder_at(&f, early), Some(end - REMIND_BEFORE));
+        assert_eq!(next_reminder_at(&f, end - Duration::minutes(5)), Some(end));
+        assert_eq!(next_reminder_at(&f, end), None);
+        assert_eq!(next_reminder_at(&ProfilesFile::default(), early), None);
     }
 
     #[test]
