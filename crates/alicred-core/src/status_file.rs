@@ -19,7 +19,7 @@
 //! EXPIRES the Unix time the served credentials expire (`-`: none or
 //! long-term), SIGN_IN `1` when only the user can bring it back.
 
-use crate::engine::{Engine, ProfileState};
+use crate::engine::{Engine, Event, EventData, ProfileState};
 use crate::paths::Paths;
 use chrono::{DateTime, Utc};
 use std::fmt::Write as _;
@@ -130,27 +130,109 @@ fn parse_pid(text: &str) -> Option<u32> {
     lines.next()?.strip_prefix("pid ")?.parse().ok()
 }
 
-/// What the engine shows now, as the file's text. Rebuilt on every change
-/// with thousands of profiles, so it writes straight into the text: no copy
-/// of the profiles, no line objects.
+/// What the engine shows now, as the file's text.
 pub fn snapshot(engine: &Engine, pid: u32) -> String {
-    let active = engine.active();
-    let mut out = header(
-        pid,
-        active.as_ref().map(|a| a.as_str()),
-        engine.stats().profiles,
-    );
-    engine.for_each_state(|name, state| {
-        let e = Entry::expires_of(state);
-        let sign_in = matches!(state, ProfileState::NeedsUser { .. });
-        line(&mut out, name.as_str(), state.kind_str(), e, sign_in);
-    });
+    let mut out = String::new();
+    snapshot_into(engine, pid, &mut out, &mut Vec::new());
     out
+}
+
+/// [`snapshot`] into `out` (cleared first, its capacity kept: rebuilt with
+/// thousands of profiles, ~30 bytes each, it is written straight into the
+/// text, with no copy of the profiles and no formatter). `unsettled` gets
+/// the names, sorted, of the profiles written without a session in hand
+/// (not `fresh` or `refreshing` with an expiry): a refresh of one of those
+/// is news for the prompt, see [`spawn_writer`].
+fn snapshot_into(engine: &Engine, pid: u32, out: &mut String, unsettled: &mut Vec<String>) {
+    out.clear();
+    unsettled.clear();
+    let active = engine.active();
+    out.push_str(HEADER);
+    out.push_str("\npid ");
+    push_int(out, i64::from(pid));
+    out.push('\n');
+    if let Some(a) = &active {
+        out.push_str("active ");
+        out.push_str(a.as_str());
+        out.push('\n');
+    }
+    engine.for_each_state(|name, state| {
+        let expires = Entry::expires_of(state);
+        let settled = matches!(state, ProfileState::Fresh { .. })
+            || matches!(state, ProfileState::Refreshing { expires: Some(_) });
+        if !settled {
+            // In name order (the profiles file's), so the list stays sorted.
+            unsettled.push(name.to_string());
+        }
+        out.push_str("p ");
+        out.push_str(name.as_str());
+        out.push(' ');
+        out.push_str(state.kind_str());
+        out.push(' ');
+        match expires {
+            Some(t) => push_int(out, t),
+            None => out.push('-'),
+        }
+        let sign_in = matches!(state, ProfileState::NeedsUser { .. });
+        out.push_str(if sign_in { " 1\n" } else { " 0\n" });
+    });
+}
+
+/// Decimal digits of `n`, without going through `fmt`.
+fn push_int(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    let mut v = n.unsigned_abs();
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
+}
+
+/// How often events are gathered while a write waits: the event bus keeps
+/// 1,024, so this holds up to 10,000 events a second without losing any.
+const GATHER_STEP: Duration = Duration::from_millis(100);
+
+/// Changes that only renew a profile the file already shows with a session
+/// wait up to this long, gathered into one write: at 10,000 profiles on
+/// short sessions, hundreds of refreshes a second would otherwise rewrite
+/// the whole file twice a second. Until it is rewritten the file shows the
+/// session before, which ends later than this (a refresh starts with at
+/// least a third of the session left), so the prompt shows less time left
+/// for a few seconds, never more, and never a profile fresh that is not.
+pub const RENEWAL_COALESCE: Duration = Duration::from_secs(5);
+
+/// Does `ev` change nothing the prompt would show but a later expiry: a
+/// refresh of a profile the file shows with a session (`unsettled` is the
+/// sorted list of those it shows without one)?
+fn only_renews(ev: &Event, unsettled: &[String]) -> bool {
+    matches!(
+        ev.data,
+        EventData::Refreshed {
+            restored: false,
+            ..
+        }
+    ) && ev
+        .profile
+        .as_deref()
+        .is_some_and(|p| unsettled.binary_search_by(|n| n.as_str().cmp(p)).is_err())
 }
 
 /// Keep the file current until `stop` turns true, then remove it. Wakes
 /// only on engine events and active-profile changes; bursts (a reload of
-/// many profiles) are coalesced into one write.
+/// many profiles) are coalesced into one write, written [`COALESCE`] after
+/// the first change; when every change was a renewal ([`only_renews`]),
+/// up to [`RENEWAL_COALESCE`] after it.
 pub fn spawn_writer(
     paths: Paths,
     engine: Engine,
@@ -160,26 +242,54 @@ pub fn spawn_writer(
     let mut events = engine.subscribe();
     let mut active = engine.watch_active();
     tokio::spawn(async move {
-        loop {
-            let text = snapshot(&engine, pid);
+        let (mut text, mut unsettled) = (String::new(), Vec::new());
+        'write: loop {
+            snapshot_into(&engine, pid, &mut text, &mut unsettled);
             if let Err(e) = write(&paths, &text) {
                 tracing::warn!(
                     "cannot write {}: {e} (`alicred prompt` shows nothing)",
                     paths.status_file().display()
                 );
             }
-            let closed = tokio::select! {
-                r = events.recv() => matches!(r, Err(broadcast::error::RecvError::Closed)),
-                r = active.changed() => r.is_err(),
-                _ = stop.changed() => true,
+            let mut news = tokio::select! {
+                r = events.recv() => match r {
+                    Ok(ev) => !only_renews(&ev, &unsettled),
+                    Err(broadcast::error::RecvError::Lagged(_)) => true,
+                    Err(broadcast::error::RecvError::Closed) => break,
+                },
+                r = active.changed() => if r.is_err() { break } else { true },
+                _ = stop.changed() => break,
             };
-            if closed || *stop.borrow() {
+            let first = tokio::time::Instant::now();
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(GATHER_STEP) => {}
+                    _ = stop.changed() => break 'write,
+                }
+                // Everything that arrived meanwhile is in the next snapshot;
+                // sorted here in steps, not one wake-up per event, and often
+                // enough that the bus's buffer does not overflow (then the
+                // file is written, as what was missed is unknown).
+                loop {
+                    match events.try_recv() {
+                        Ok(ev) => news |= !only_renews(&ev, &unsettled),
+                        Err(broadcast::error::TryRecvError::Lagged(_)) => news = true,
+                        Err(broadcast::error::TryRecvError::Empty) => break,
+                        Err(broadcast::error::TryRecvError::Closed) => break 'write,
+                    }
+                }
+                if active.has_changed().unwrap_or(true) {
+                    active.borrow_and_update();
+                    news = true;
+                }
+                let waited = first.elapsed();
+                if (news && waited >= COALESCE) || waited >= RENEWAL_COALESCE || *stop.borrow() {
+                    break;
+                }
+            }
+            if *stop.borrow() {
                 break;
             }
-            tokio::time::sleep(COALESCE).await;
-            // Everything that arrived meanwhile is in the next snapshot.
-            while let Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) = events.try_recv() {}
-            active.borrow_and_update();
         }
         remove(&paths, pid);
     })

@@ -1,7 +1,7 @@
 //! A small RPC-style (v1) client: common params, signature, GET, and the
 //! gateway's error shape mapped onto [`ProviderError`].
 
-use super::signer::{RpcAuth, canonical_query};
+use super::signer::RpcAuth;
 use super::{endpoint_label, json_reason, network, scrub};
 use crate::credentials::format_expiration;
 use crate::providers::{ProviderContext, ProviderError};
@@ -84,21 +84,48 @@ impl RpcClient {
         extra: &[(&str, String)],
         auth: &RpcAuth,
     ) -> Vec<(String, String)> {
-        let mut params: Vec<(String, String)> = vec![
-            ("Action".into(), action.into()),
-            ("Version".into(), self.service.version().into()),
-            ("Format".into(), "JSON".into()),
-            ("Timestamp".into(), format_expiration(self.ctx.clock.now())),
-        ];
-        if !matches!(auth, RpcAuth::Anonymous) {
-            params.push((
-                "SignatureNonce".into(),
-                uuid::Uuid::new_v4().hyphenated().to_string(),
-            ));
-        }
-        params.extend(extra.iter().map(|(k, v)| ((*k).to_string(), v.clone())));
+        let (ts, nonce) = self.stamp(auth);
+        let mut params: Vec<(String, String)> = self
+            .params(action, extra, &ts, nonce.as_deref())
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         auth.sign("GET", &mut params);
         params
+    }
+
+    /// `Timestamp` and (when signed) `SignatureNonce` of a new request.
+    fn stamp(&self, auth: &RpcAuth) -> (String, Option<String>) {
+        let nonce = (!matches!(auth, RpcAuth::Anonymous)).then(|| {
+            // A v4 UUID from the thread's CSPRNG: no system call per request.
+            uuid::Builder::from_random_bytes(rand::random())
+                .into_uuid()
+                .hyphenated()
+                .to_string()
+        });
+        (format_expiration(self.ctx.clock.now()), nonce)
+    }
+
+    /// Common params, then `extra`, borrowed.
+    fn params<'a>(
+        &self,
+        action: &'a str,
+        extra: &'a [(&'a str, String)],
+        timestamp: &'a str,
+        nonce: Option<&'a str>,
+    ) -> Vec<(&'a str, &'a str)> {
+        let mut p = Vec::with_capacity(extra.len() + 10);
+        p.extend([
+            ("Action", action),
+            ("Version", self.service.version()),
+            ("Format", "JSON"),
+            ("Timestamp", timestamp),
+        ]);
+        if let Some(n) = nonce {
+            p.push(("SignatureNonce", n));
+        }
+        p.extend(extra.iter().map(|(k, v)| (*k, v.as_str())));
+        p
     }
 
     /// Call `action` and decode the success body as `T`.
@@ -108,14 +135,10 @@ impl RpcClient {
         extra: &[(&str, String)],
         auth: &RpcAuth,
     ) -> Result<T, ProviderError> {
-        let params = self.signed_params(action, extra, auth);
-        let mut url = self.endpoint.clone();
         // The signed canonical query, plus the signature itself.
-        let mut query = canonical_query(&params);
-        if let Some((_, sig)) = params.iter().find(|(k, _)| k == "Signature") {
-            query.push_str("&Signature=");
-            query.push_str(&super::signer::percent_encode(sig));
-        }
+        let (ts, nonce) = self.stamp(auth);
+        let query = auth.signed_query("GET", &self.params(action, extra, &ts, nonce.as_deref()));
+        let mut url = self.endpoint.clone();
         url.set_query(Some(&query));
 
         let label = endpoint_label(&self.endpoint);

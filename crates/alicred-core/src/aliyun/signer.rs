@@ -4,7 +4,6 @@
 use crate::sensitive::Sensitive;
 use base64::Engine as _;
 use hmac::{KeyInit, Mac};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use rsa::PrivateKey as RsaPrivateKey;
 use rsa::pkcs1v15::SigningKey;
 use rsa::sha2::Sha256;
@@ -16,39 +15,85 @@ type HmacSha1 = hmac::Hmac<sha1::Sha1>;
 
 /// RFC 3986 unreserved characters stay; everything else is `%XX` (so a space
 /// is `%20`, never `+`, and `*` is `%2A`), as Java and Go do.
-const RPC_ESCAPE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-
 pub fn percent_encode(s: &str) -> String {
-    utf8_percent_encode(s, RPC_ESCAPE).to_string()
+    let mut out = String::with_capacity(s.len() + s.len() / 2);
+    encode_into(&mut out, s);
+    out
+}
+
+/// Appends `s` percent-encoded (RFC 3986 unreserved characters stay, every
+/// other byte of its UTF-8 is `%XX`, upper-case hex). By hand rather than
+/// through `fmt`: every refresh encodes a dozen parameters twice, and the
+/// formatter made signing a tenth of the engine's CPU at 10,000 profiles.
+fn encode_into(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            continue;
+        }
+        // A run of unreserved bytes is ASCII, so it starts and ends on char
+        // boundaries (an empty run may not: it is skipped).
+        if start < i {
+            out.push_str(&s[start..i]);
+        }
+        out.push('%');
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0x0f)]));
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
 }
 
 /// Step 1–3: every parameter but `Signature`, encoded, sorted, `k=v&k=v`.
 /// The same string is the query we send, so what we sign is what arrives.
-pub fn canonical_query(params: &[(String, String)]) -> String {
-    let mut pairs: Vec<(String, String)> = params
+pub fn canonical_query<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> String {
+    // Every pair encoded into one buffer, sorted as (key, value) byte
+    // strings, then joined: three allocations instead of two per parameter.
+    let size: usize = params
         .iter()
-        .filter(|(k, _)| k != "Signature")
-        .map(|(k, v)| (percent_encode(k), percent_encode(v)))
-        .collect();
-    pairs.sort();
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&")
+        .map(|(k, v)| k.as_ref().len() + v.as_ref().len())
+        .sum();
+    let mut buf = String::with_capacity(size * 3 / 2);
+    let mut spans: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> =
+        Vec::with_capacity(params.len());
+    for (k, v) in params.iter().filter(|(k, _)| k.as_ref() != "Signature") {
+        let k0 = buf.len();
+        encode_into(&mut buf, k.as_ref());
+        let v0 = buf.len();
+        encode_into(&mut buf, v.as_ref());
+        spans.push((k0..v0, v0..buf.len()));
+    }
+    let b = buf.as_bytes();
+    spans.sort_by(|(ka, va), (kb, vb)| {
+        b[ka.clone()]
+            .cmp(&b[kb.clone()])
+            .then_with(|| b[va.clone()].cmp(&b[vb.clone()]))
+    });
+    let mut out = String::with_capacity(buf.len() + 2 * spans.len());
+    for (i, (k, v)) in spans.into_iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(&buf[k]);
+        out.push('=');
+        out.push_str(&buf[v]);
+    }
+    out
 }
 
 /// Step 4: `METHOD&%2F&` + percentEncode(canonical query).
-pub fn string_to_sign(method: &str, params: &[(String, String)]) -> String {
-    format!(
-        "{}&%2F&{}",
-        method.to_ascii_uppercase(),
-        percent_encode(&canonical_query(params))
-    )
+pub fn string_to_sign<K: AsRef<str>, V: AsRef<str>>(method: &str, params: &[(K, V)]) -> String {
+    string_to_sign_of(method, &canonical_query(params))
+}
+
+fn string_to_sign_of(method: &str, canonical: &str) -> String {
+    let mut out = String::with_capacity(method.len() + 5 + canonical.len() * 5 / 4);
+    out.push_str(&method.to_ascii_uppercase());
+    out.push_str("&%2F&");
+    encode_into(&mut out, canonical);
+    out
 }
 
 /// Step 5: Base64(HMAC-SHA1(secret + "&", StringToSign)).
@@ -96,6 +141,20 @@ impl fmt::Debug for ClientKey {
     }
 }
 
+enum Signer<'a> {
+    Hmac(&'a Sensitive),
+    Rsa(&'a ClientKey),
+}
+
+impl Signer<'_> {
+    fn sign(&self, string_to_sign: &str) -> String {
+        match self {
+            Signer::Hmac(secret) => hmac_sha1(secret, string_to_sign),
+            Signer::Rsa(ck) => ck.sign(string_to_sign),
+        }
+    }
+}
+
 /// Who signs a request.
 #[derive(Clone, Debug)]
 pub enum RpcAuth {
@@ -121,30 +180,63 @@ impl RpcAuth {
 
     /// Adds the signature parameters and `Signature` itself to `params`.
     pub fn sign(&self, method: &str, params: &mut Vec<(String, String)>) {
+        let (added, signer) = self.auth_params();
+        params.extend(
+            added
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string())),
+        );
+        if let Some(signer) = signer {
+            let sig = signer.sign(&string_to_sign(method, params));
+            params.push(("Signature".into(), sig));
+        }
+    }
+
+    /// The query to send `params` with: the signature parameters added, the
+    /// canonical query (built once: it is both what is signed and what is
+    /// sent), then `&Signature=…`. Borrows every value, secrets included,
+    /// rather than copying them into a parameter list.
+    pub fn signed_query(&self, method: &str, params: &[(&str, &str)]) -> String {
+        let (added, signer) = self.auth_params();
+        let all: Vec<(&str, &str)> = params.iter().chain(added.iter()).copied().collect();
+        let mut query = canonical_query(&all);
+        if let Some(signer) = signer {
+            let sig = signer.sign(&string_to_sign_of(method, &query));
+            query.push_str("&Signature=");
+            encode_into(&mut query, &sig);
+        }
+        query
+    }
+
+    /// The parameters this auth adds to a request (before `Signature`), and
+    /// who signs it.
+    fn auth_params(&self) -> (Vec<(&'static str, &str)>, Option<Signer<'_>>) {
         match self {
-            RpcAuth::Anonymous => {}
+            RpcAuth::Anonymous => (Vec::new(), None),
             RpcAuth::AccessKey {
                 access_key_id,
                 secret,
                 security_token,
             } => {
-                params.push(("AccessKeyId".into(), access_key_id.clone()));
-                params.push(("SignatureMethod".into(), "HMAC-SHA1".into()));
-                params.push(("SignatureVersion".into(), "1.0".into()));
+                let mut p = vec![
+                    ("AccessKeyId", access_key_id.as_str()),
+                    ("SignatureMethod", "HMAC-SHA1"),
+                    ("SignatureVersion", "1.0"),
+                ];
                 if let Some(t) = security_token {
-                    params.push(("SecurityToken".into(), t.expose().to_string()));
+                    p.push(("SecurityToken", t.expose()));
                 }
-                let sts = string_to_sign(method, params);
-                params.push(("Signature".into(), hmac_sha1(secret, &sts)));
+                (p, Some(Signer::Hmac(secret)))
             }
-            RpcAuth::ClientKey(ck) => {
-                params.push(("AccessKeyId".into(), ck.key_id.clone()));
-                params.push(("SignatureMethod".into(), "SHA256withRSA".into()));
-                params.push(("SignatureType".into(), "PRIVATEKEY".into()));
-                params.push(("SignatureVersion".into(), "1.0".into()));
-                let sts = string_to_sign(method, params);
-                params.push(("Signature".into(), ck.sign(&sts)));
-            }
+            RpcAuth::ClientKey(ck) => (
+                vec![
+                    ("AccessKeyId", ck.key_id.as_str()),
+                    ("SignatureMethod", "SHA256withRSA"),
+                    ("SignatureType", "PRIVATEKEY"),
+                    ("SignatureVersion", "1.0"),
+                ],
+                Some(Signer::Rsa(ck)),
+            ),
         }
     }
 
@@ -176,6 +268,116 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    /// The encoder and canonical query as first written (through the
+    /// `percent-encoding` crate and `format!`), as references for the
+    /// hand-written ones.
+    mod reference {
+        use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+        const RPC_ESCAPE: &AsciiSet = &NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'_')
+            .remove(b'.')
+            .remove(b'~');
+
+        pub fn percent_encode(s: &str) -> String {
+            utf8_percent_encode(s, RPC_ESCAPE).to_string()
+        }
+
+        pub fn canonical_query(params: &[(String, String)]) -> String {
+            let mut pairs: Vec<(String, String)> = params
+                .iter()
+                .filter(|(k, _)| k != "Signature")
+                .map(|(k, v)| (percent_encode(k), percent_encode(v)))
+                .collect();
+            pairs.sort();
+            pairs
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("&")
+        }
+    }
+
+    #[test]
+    fn encoding_and_canonical_query_match_the_reference() {
+        let mut samples: Vec<String> = (0u8..128).map(|b| char::from(b).to_string()).collect();
+        samples.extend(
+            [
+                "",
+                "a b+c*d~e",
+                "é漢字🦀",
+                "acs:ram::1234567890123456:role/admin",
+                "{\"Version\": \"1\"}",
+                "100%",
+                "x\u{7f}\u{80}\u{ffff}",
+            ]
+            .map(String::from),
+        );
+        let all: String = samples.concat();
+        samples.push(all);
+        for s in &samples {
+            assert_eq!(percent_encode(s), reference::percent_encode(s), "{s:?}");
+        }
+        // Keys that sort differently raw and encoded, a repeated key, the
+        // signature left out.
+        let mut params: Vec<(String, String)> = samples
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (format!("{s}k"), format!("{i}{s}")))
+            .collect();
+        params.push(("Dup".into(), "b".into()));
+        params.push(("Dup".into(), "a b".into()));
+        params.push(("Signature".into(), "sig".into()));
+        params.push(("_".into(), "1".into()));
+        params.push(("~".into(), "2".into()));
+        params.push(("%".into(), "3".into()));
+        assert_eq!(
+            canonical_query(&params),
+            reference::canonical_query(&params)
+        );
+        assert_eq!(canonical_query::<&str, &str>(&[]), "");
+    }
+
+    #[test]
+    fn signed_query_is_the_canonical_query_and_the_signature() {
+        let mut params: Vec<(String, String)> = assume_role_params()
+            .into_iter()
+            .filter(|(k, _)| {
+                !matches!(
+                    k.as_str(),
+                    "AccessKeyId" | "SignatureMethod" | "SignatureVersion"
+                )
+            })
+            .collect();
+        let auth = RpcAuth::AccessKey {
+            access_key_id: "testid".into(),
+            secret: Sensitive::new("testsecret"),
+            security_token: None,
+        };
+        let borrowed: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let q = auth.signed_query("GET", &borrowed);
+        auth.sign("GET", &mut params);
+        assert_eq!(
+            canonical_query(&params),
+            canonical_query(&assume_role_params()),
+            "sign adds the same parameters"
+        );
+        assert_eq!(
+            q,
+            format!(
+                "{}&Signature=Nf9sExifv%2Fqf8XrcabKhJtPKMyI%3D",
+                canonical_query(&assume_role_params())
+            )
+        );
+        assert_eq!(
+            RpcAuth::Anonymous.signed_query("GET", &[("A", "1 2")]),
+            "A=1%202"
+        );
     }
 
     #[test]
@@ -229,7 +431,7 @@ mod tests {
 
     #[test]
     fn assume_role_with_token_and_policy_vector() {
-        let mut params = assume_role_params();
+        let mut params: Vec<(String, String)> = assume_role_params();
         params.push(("SecurityToken".into(), "CAIS+abc/def==".into()));
         params.push((
             "Policy".into(),
