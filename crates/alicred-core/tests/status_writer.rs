@@ -7,7 +7,7 @@
 mod common;
 
 use alicred_core::clock::Clock;
-use alicred_core::engine::{Engine, EngineOptions, TokioClock};
+use alicred_core::engine::{Engine, EngineOptions, EventKind, TokioClock};
 use alicred_core::paths::Paths;
 use alicred_core::status_file::{self, Entry, RENEWAL_COALESCE};
 use chrono::{DateTime, Duration as CDuration, Utc};
@@ -111,6 +111,47 @@ async fn renewals_are_gathered_news_is_written_at_once() {
     assert!(
         !paths.status_file().exists(),
         "removed when the agent stops"
+    );
+    engine.shutdown().await;
+}
+
+/// A renewal by a caller (the worker not in the middle of it) goes from
+/// fresh to fresh: the `Refreshed` event says so; it is no state change for
+/// the log, nor news for the prompt. (Under load, callers renew due profiles
+/// while their workers wait for a turn: at 10,000 profiles these made the
+/// status file be rewritten in full dozens of times a minute.)
+#[tokio::test(start_paused = true)]
+async fn a_renewal_by_a_caller_is_not_a_state_change() {
+    let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_at(t0()));
+    let script: HashMap<String, Arc<Scripted>> = [(
+        "a".to_string(),
+        Scripted::new("a", clock.clone(), Some(CDuration::hours(1))),
+    )]
+    .into_iter()
+    .collect();
+    let engine = Engine::start_with(
+        profiles(vec![access_key("a")], Some("a")),
+        ctx(clock.clone()),
+        factory(script.clone()),
+        EngineOptions::default(),
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before = engine.events_after(None).last().map(|e| e.id);
+    engine.refresh_now(&name("a")).await.expect("renewed");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(script["a"].calls(), 2);
+    let since: Vec<_> = engine
+        .events_after(before)
+        .into_iter()
+        .map(|e| (e.kind, e.message))
+        .collect();
+    assert!(
+        since.iter().any(|(k, _)| *k == EventKind::Refreshed),
+        "{since:?}"
+    );
+    assert!(
+        !since.iter().any(|(k, _)| *k == EventKind::StateChanged),
+        "{since:?}"
     );
     engine.shutdown().await;
 }

@@ -178,6 +178,15 @@ impl RpcAuth {
         }
     }
 
+    /// [`Self::from_credentials`], taking them rather than copying them.
+    pub fn from_owned(c: crate::credentials::Credentials) -> Self {
+        RpcAuth::AccessKey {
+            access_key_id: c.access_key_id,
+            secret: c.access_key_secret,
+            security_token: c.security_token.filter(|t| !t.is_empty()),
+        }
+    }
+
     /// Adds the signature parameters and `Signature` itself to `params`.
     pub fn sign(&self, method: &str, params: &mut Vec<(String, String)>) {
         let (added, signer) = self.auth_params();

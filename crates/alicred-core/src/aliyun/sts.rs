@@ -178,6 +178,17 @@ pub async fn assume_role(
     source: &Credentials,
     req: &AssumeRoleRequest,
 ) -> Result<AssumedRole, ProviderError> {
+    assume_role_as(ctx, endpoint, &RpcAuth::from_credentials(source), req).await
+}
+
+/// [`assume_role`] signed by `auth` (e.g. [`RpcAuth::from_owned`]: the
+/// engine's refreshes hand over the source's credentials, no copy).
+pub async fn assume_role_as(
+    ctx: &ProviderContext,
+    endpoint: &Url,
+    auth: &RpcAuth,
+    req: &AssumeRoleRequest,
+) -> Result<AssumedRole, ProviderError> {
     let mut params = vec![
         ("RoleArn", req.role_arn.clone()),
         ("RoleSessionName", req.session_name.clone()),
@@ -190,7 +201,7 @@ pub async fn assume_role(
         params.push(("ExternalId", x.clone()));
     }
     let wire: AssumeRoleWire = RpcClient::new(ctx, endpoint.clone(), Service::Sts)
-        .call("AssumeRole", &params, &RpcAuth::from_credentials(source))
+        .call("AssumeRole", &params, auth)
         .await?;
     wire.finish(ctx.clock.now())
 }

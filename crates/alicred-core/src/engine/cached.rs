@@ -194,6 +194,28 @@ impl CachedProvider {
             .cloned()
     }
 
+    /// When the credentials that may be handed out now expire: `None` when
+    /// there are none, `Some(None)` for long-term ones. [`Self::current`]
+    /// without copying the secrets (the worker asks on every wake-up).
+    pub fn serving_expiry(&self) -> Option<Option<DateTime<Utc>>> {
+        let now = self.clock.now();
+        self.lock()
+            .creds
+            .as_ref()
+            .filter(|c| policy::serveable(c, now))
+            .map(|c| c.expiration)
+    }
+
+    /// Fetch attempts so far ([`CacheMeta::attempts`] without a copy of the rest).
+    pub fn attempts(&self) -> u64 {
+        self.lock().meta.attempts
+    }
+
+    /// `f` of the metadata, read in place rather than copied.
+    pub fn with_meta<R>(&self, f: impl FnOnce(&CacheMeta) -> R) -> R {
+        f(&self.lock().meta)
+    }
+
     /// Drop the cached credentials (e.g. the source key was rotated).
     pub fn invalidate(&self) {
         {
@@ -300,11 +322,11 @@ impl CachedProvider {
                 let m = &mut c.meta;
                 // The same credentials again (a pasted token): their lifetime
                 // started when first seen, not now.
-                let mut cr = cr.clone();
-                if cr.expiration.is_some() && cr.expiration == m.expires {
-                    cr.issued_at = m.issued_at.unwrap_or(cr.issued_at).min(cr.issued_at);
+                let mut kept = cr.clone();
+                if kept.expiration.is_some() && kept.expiration == m.expires {
+                    kept.issued_at = m.issued_at.unwrap_or(kept.issued_at).min(kept.issued_at);
                 }
-                let cr = &cr;
+                let cr = &kept;
                 m.has_credentials = true;
                 m.issued_at = Some(cr.issued_at);
                 m.expires = cr.expiration;
@@ -314,13 +336,14 @@ impl CachedProvider {
                 m.last_refresh = Some(now);
                 m.last_error = None;
                 m.failures = 0;
-                c.creds = Some(cr.clone());
-                let msg = match cr.expiration {
+                let expires = cr.expiration;
+                c.creds = Some(kept);
+                let msg = match expires {
                     Some(e) => format!("refreshed; expires at {}", format_expiration(e)),
                     None => "loaded long-term credentials".to_string(),
                 };
                 let data = EventData::Refreshed {
-                    expires: cr.expiration,
+                    expires,
                     restored: false,
                 };
                 (data, msg)

@@ -4,7 +4,6 @@
 use super::cached::CacheMeta;
 use super::policy;
 use super::state::ProfileState;
-use crate::credentials::Credentials;
 use crate::profile::{Profile, ProfileKind, ProfileName, ProfileType, Remedy, RotationMethod};
 use crate::providers::ProviderInfo;
 use crate::store::config::ProfilesFile;
@@ -295,13 +294,14 @@ pub fn chain_of(name: &ProfileName, profiles: &ProfilesFile) -> Vec<ChainLink> {
     out
 }
 
-/// The state that the cache's facts amount to.
+/// The state that the cache's facts amount to. `serving`: the expiry of
+/// the credentials handed out now, if any ([`super::CachedProvider::serving_expiry`]).
 pub fn derive_state(
     meta: &CacheMeta,
-    serving: Option<&Credentials>,
+    serving: Option<Option<DateTime<Utc>>>,
     now: DateTime<Utc>,
 ) -> ProfileState {
-    let expires = serving.and_then(|c| c.expiration);
+    let expires = serving.flatten();
     if meta.refreshing {
         return ProfileState::Refreshing { expires };
     }

@@ -54,8 +54,9 @@ impl Worker {
             changed.borrow_and_update();
             let now = self.clock.now();
             let meta = self.cached.meta();
-            let serving = self.cached.current();
-            self.publish(derive_state(&meta, serving.as_ref(), now), now);
+            // The expiry of what is served, not a copy of the secrets.
+            let serving = self.cached.serving_expiry();
+            self.publish(derive_state(&meta, serving, now), now);
 
             let nothing_yet = !meta.has_credentials && meta.last_error.is_none();
             let due = meta.next_attempt().is_some_and(|t| t <= now + TOLERANCE)
@@ -63,10 +64,10 @@ impl Worker {
             if due && !meta.refreshing {
                 // Wait for a turn (engine/startup.rs); a caller may fetch meanwhile.
                 let _turn = Box::pin(super::startup::turn()).await;
-                if self.cached.meta().attempts != meta.attempts {
+                if self.cached.attempts() != meta.attempts {
                     continue;
                 }
-                Box::pin(self.fetch(serving.as_ref().and_then(|c| c.expiration))).await;
+                Box::pin(self.fetch(serving.flatten())).await;
                 continue;
             }
 
@@ -91,10 +92,7 @@ impl Worker {
                 continue;
             }
 
-            let lapse_at = serving
-                .as_ref()
-                .and_then(|c| c.expiration)
-                .map(|e| e - policy::SERVE_MARGIN);
+            let lapse_at = serving.flatten().map(|e| e - policy::SERVE_MARGIN);
             let deadline = [
                 meta.next_attempt().filter(|_| !meta.refreshing),
                 warn_at,
@@ -119,12 +117,12 @@ impl Worker {
                 () = sleep => {
                     self.stats.timer_wakeups.fetch_add(1, Ordering::Relaxed);
                     let now = self.clock.now();
-                    let meta = self.cached.meta();
-                    let is_due = meta.next_attempt().is_some_and(|t| t <= now + TOLERANCE);
+                    let (next, attempts) = self.cached.with_meta(|m| (m.next_attempt(), m.attempts));
+                    let is_due = next.is_some_and(|t| t <= now + TOLERANCE);
                     let lapsed = lapse_at.is_some_and(|t| t <= now + TOLERANCE);
                     let warn = warn_at.is_some_and(|t| t <= now + TOLERANCE);
                     // A caller may have fetched just before the timer fired.
-                    let raced = meta.attempts != attempts_before;
+                    let raced = attempts != attempts_before;
                     if !is_due && !lapsed && !warn && !raced {
                         self.stats.idle_wakeups.fetch_add(1, Ordering::Relaxed);
                     }
@@ -134,7 +132,7 @@ impl Worker {
                     // Requests made since this one woke the worker merge into
                     // this fetch (a stored one is taken here, not fetched again).
                     std::pin::pin!(self.refresh.notified()).enable();
-                    let exp = self.cached.current().and_then(|c| c.expiration);
+                    let exp = self.cached.serving_expiry().flatten();
                     Box::pin(self.fetch(exp)).await;
                 }
                 r = changed.changed() => if r.is_err() { return },
@@ -154,10 +152,14 @@ impl Worker {
         if old == new {
             return;
         }
-        // "Refreshing" flickers on every refresh: keep it off the log.
+        // "Refreshing" flickers on every refresh, and a renewal by a caller
+        // goes from fresh to fresh: the `Refreshed` event tells both, so
+        // keep them off the log (and out of the prompt's news).
         let quiet = matches!(new, ProfileState::Refreshing { .. })
-            || (matches!(old, ProfileState::Refreshing { .. })
-                && matches!(new, ProfileState::Fresh { .. }));
+            || (matches!(
+                old,
+                ProfileState::Refreshing { .. } | ProfileState::Fresh { .. }
+            ) && matches!(new, ProfileState::Fresh { .. }));
         if !quiet {
             self.bus.emit(
                 now,

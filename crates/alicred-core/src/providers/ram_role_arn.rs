@@ -2,7 +2,8 @@
 //! source may itself be a role (chaining): its SecurityToken is signed along.
 
 use super::{Provider, ProviderContext, ProviderError, ProviderInfo};
-use crate::aliyun::sts::{AssumeRoleRequest, assume_role};
+use crate::aliyun::signer::RpcAuth;
+use crate::aliyun::sts::{AssumeRoleRequest, assume_role_as};
 use crate::credentials::Credentials;
 use crate::profile::{ProfileName, RamRoleArnProfile};
 use async_trait::async_trait;
@@ -53,8 +54,8 @@ impl RamRoleArnProvider {
 #[async_trait]
 impl Provider for RamRoleArnProvider {
     async fn retrieve(&self) -> Result<Credentials, ProviderError> {
-        let source = self.source.retrieve().await?;
-        let out = assume_role(&self.ctx, &self.sts_endpoint, &source, &self.request).await?;
+        let auth = RpcAuth::from_owned(self.source.retrieve().await?);
+        let out = assume_role_as(&self.ctx, &self.sts_endpoint, &auth, &self.request).await?;
         Ok(out.remember_user(&self.last_user))
     }
 
