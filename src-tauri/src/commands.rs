@@ -1,318 +1,162 @@
-//! The dashboard's commands: each one only translates between the webview
-//! and a core call. Blocking core calls (keyring over D-Bus, file locks) run
-//! on the blocking pool so the window never freezes.
+//! The dashboard's commands. The webview calls them by name; each one is a
+//! forward to the tray agent, which runs the core ([`alicred_tray::backend`]),
+//! over the control socket. The one decision made here is the one the
+//! webview cannot be trusted with: asking before an `external` profile (a
+//! command alicred will run) is saved.
 
-use crate::error::{CmdResult, CommandError, parse_name};
-use crate::state::{AppState, Settings};
-use alicred_core::aliyun::sts;
-use alicred_core::engine::{Event, ProfileStatus, TimelineBucket};
-use alicred_core::profile::validate::Problem;
-use alicred_core::profile::{ProfileInput, ProfileType, TypeGuide};
-use alicred_core::sensitive::Sensitive;
-use alicred_core::signin::SsoSessionInfo;
-use alicred_core::store::secrets::StoredKey;
-use alicred_core::usecases::{RotatePlan, RotateRequest, Rotated, SignInDone, SignInPrompt};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use std::sync::Arc;
+use crate::Backend;
+use serde_json::{Value, json};
 use tauri::{AppHandle, Manager, State};
 
-type AppStateRef<'a> = State<'a, Arc<AppState>>;
+type Reply = Result<Value, Value>;
+type B<'a> = State<'a, Backend>;
 
-/// Run a blocking core call off the main thread.
-async fn blocking<T: Send + 'static>(
-    state: &Arc<AppState>,
-    f: impl FnOnce(&AppState) -> CmdResult<T> + Send + 'static,
-) -> CmdResult<T> {
-    let s = state.clone();
-    tauri::async_runtime::spawn_blocking(move || f(&s))
+#[tauri::command]
+pub async fn list_profiles(b: B<'_>) -> Reply {
+    b.call("list_profiles", Value::Null).await
+}
+
+#[tauri::command]
+pub async fn get_events(b: B<'_>, after: Option<u64>, limit: Option<usize>) -> Reply {
+    b.call("get_events", json!({ "after": after, "limit": limit }))
         .await
-        .map_err(|e| CommandError::msg(format!("internal error: {e}")))?
 }
 
 #[tauri::command]
-pub async fn list_profiles(state: AppStateRef<'_>) -> CmdResult<Vec<ProfileStatus>> {
-    Ok(state.agent.engine().snapshot())
-}
-
-/// The event log sends only what the dashboard shows: events after the last
-/// one it has (`after`), at most `limit` of the newest.
-#[tauri::command]
-pub async fn get_events(
-    state: AppStateRef<'_>,
-    after: Option<u64>,
-    limit: Option<usize>,
-) -> CmdResult<Vec<Event>> {
-    Ok(newest(state.agent.engine().events_after(after), limit))
-}
-
-/// A profile's timeline, or only its buckets from `since` on (the one the
-/// dashboard has last, which may have grown, and any newer): a delta.
-#[tauri::command]
-pub async fn get_timeline(
-    state: AppStateRef<'_>,
-    name: String,
-    since: Option<DateTime<Utc>>,
-) -> CmdResult<Vec<TimelineBucket>> {
-    Ok(buckets_since(
-        state.agent.engine().timeline(&parse_name(&name)?),
-        since,
-    ))
-}
-
-fn newest<T>(mut items: Vec<T>, limit: Option<usize>) -> Vec<T> {
-    if let Some(n) = limit {
-        items.drain(..items.len().saturating_sub(n));
-    }
-    items
-}
-
-fn buckets_since(
-    mut buckets: Vec<TimelineBucket>,
-    since: Option<DateTime<Utc>>,
-) -> Vec<TimelineBucket> {
-    if let Some(t) = since {
-        buckets.retain(|b| b.start >= t);
-    }
-    buckets
+pub async fn get_timeline(b: B<'_>, name: String, since: Option<String>) -> Reply {
+    b.call("get_timeline", json!({ "name": name, "since": since }))
+        .await
 }
 
 #[tauri::command]
-pub fn type_guides() -> Vec<TypeGuide> {
-    ProfileType::ALL.iter().map(|t| t.guide()).collect()
-}
-
-/// Why the agent is not following the profiles file (one line), if it is not.
-#[tauri::command]
-pub fn reload_problem(state: AppStateRef<'_>) -> Option<String> {
-    state.agent.reload_problem()
+pub async fn type_guides(b: B<'_>) -> Reply {
+    b.call("type_guides", Value::Null).await
 }
 
 #[tauri::command]
-pub async fn check_profile(state: AppStateRef<'_>, input: ProfileInput) -> CmdResult<Vec<Problem>> {
-    blocking(&state, move |s| Ok(s.uc.check_profile(&input)?)).await
+pub async fn reload_problem(b: B<'_>) -> Reply {
+    b.call("reload_problem", Value::Null).await
 }
 
-/// The secret as the form sends it: once, never echoed back.
-#[derive(Deserialize)]
-pub struct SecretInput {
-    access_key_id: String,
-    access_key_secret: Sensitive,
-    #[serde(default)]
-    security_token: Option<Sensitive>,
-}
-
-impl From<SecretInput> for StoredKey {
-    fn from(s: SecretInput) -> Self {
-        StoredKey {
-            access_key_id: s.access_key_id.trim().to_string(),
-            access_key_secret: s.access_key_secret,
-            security_token: s.security_token.filter(|t| !t.is_empty()),
-        }
-    }
+#[tauri::command]
+pub async fn check_profile(b: B<'_>, input: Value) -> Reply {
+    b.call("check_profile", json!({ "input": input })).await
 }
 
 #[tauri::command]
 pub async fn add_profile(
     app: AppHandle,
-    state: AppStateRef<'_>,
-    input: ProfileInput,
-    secret: Option<SecretInput>,
+    b: B<'_>,
+    input: Value,
+    secret: Option<Value>,
     replace: bool,
-) -> CmdResult<Vec<Problem>> {
+) -> Reply {
+    let asked: alicred_core::profile::ProfileInput = serde_json::from_value(input.clone())
+        .map_err(|e| json!({ "message": format!("not a profile: {e}") }))?;
     let dialog = crate::confirm::NativeDialog(app);
-    // Decided here, not in the webview: an external profile runs a command
-    // (the native dialog blocks, so it waits off the async threads).
-    let asked = input.clone();
-    blocking(&state, move |_| {
-        crate::confirm::confirm_external(&asked, replace, &dialog)
+    // The native dialog blocks: it waits off the async threads.
+    tauri::async_runtime::spawn_blocking(move || {
+        alicred_tray::confirm::confirm_external(&asked, replace, &dialog)
     })
-    .await?;
-    Ok(state
-        .uc
-        .add(input, secret.map(StoredKey::from), replace)
-        .await?)
+    .await
+    .map_err(|e| json!({ "message": format!("internal error: {e}") }))?
+    .map_err(|e| json!({ "message": e.message }))?;
+    b.call(
+        "add_profile",
+        json!({ "input": input, "secret": secret, "replace": replace }),
+    )
+    .await
 }
 
 #[tauri::command]
-pub async fn get_profile_input(state: AppStateRef<'_>, name: String) -> CmdResult<ProfileInput> {
-    let name = parse_name(&name)?;
-    blocking(&state, move |s| Ok(s.uc.profile_input(&name)?)).await
+pub async fn get_profile_input(b: B<'_>, name: String) -> Reply {
+    b.call("get_profile_input", json!({ "name": name })).await
 }
 
 #[tauri::command]
-pub async fn remove_profile(state: AppStateRef<'_>, name: String) -> CmdResult<()> {
-    let name = parse_name(&name)?;
-    blocking(&state, move |s| Ok(s.uc.remove_profile(&name)?)).await
+pub async fn remove_profile(b: B<'_>, name: String) -> Reply {
+    b.call("remove_profile", json!({ "name": name })).await
 }
 
 #[tauri::command]
-pub async fn set_active(app: AppHandle, state: AppStateRef<'_>, name: String) -> CmdResult<()> {
-    let name = parse_name(&name)?;
-    blocking(&state, move |s| Ok(s.uc.use_profile(&name)?)).await?;
-    crate::tray::request_rebuild(&app);
-    Ok(())
+pub async fn set_active(b: B<'_>, name: String) -> Reply {
+    b.call("set_active", json!({ "name": name })).await
 }
 
 #[tauri::command]
-pub async fn refresh(state: AppStateRef<'_>, name: Option<String>) -> CmdResult<()> {
-    let name = name.as_deref().map(parse_name).transpose()?;
-    state.agent.engine().refresh(name.as_ref())?;
-    Ok(())
+pub async fn refresh(b: B<'_>, name: Option<String>) -> Reply {
+    b.call("refresh", json!({ "name": name })).await
 }
 
 #[tauri::command]
-pub async fn verify(state: AppStateRef<'_>, name: String) -> CmdResult<sts::CallerIdentity> {
-    let name = parse_name(&name)?;
-    Ok(state.uc.verify(&name, None).await?)
+pub async fn verify(b: B<'_>, name: String) -> Reply {
+    b.call("verify", json!({ "name": name })).await
 }
 
-/// How "rotate now" works for a profile (for the confirmation dialog).
 #[tauri::command]
-pub async fn rotate_plan(state: AppStateRef<'_>, name: String) -> CmdResult<RotatePlan> {
-    let name = parse_name(&name)?;
-    Ok(state.uc.rotate_plan(&name).await?)
+pub async fn rotate_plan(b: B<'_>, name: String) -> Reply {
+    b.call("rotate_plan", json!({ "name": name })).await
 }
 
-/// Rotate a profile now: RAM for access-key, KMS for kms-secret (the core
-/// decides). `delete_inactive` is the user's consent to delete an inactive
-/// second key first.
 #[tauri::command]
-pub async fn rotate(
-    app: AppHandle,
-    state: AppStateRef<'_>,
-    name: String,
-    delete_inactive: bool,
-) -> CmdResult<RotateResult> {
-    let name = parse_name(&name)?;
-    let req = RotateRequest {
-        old_key: None,
-        delete_inactive,
-    };
-    let mut progress = |_p: alicred_core::rotation::RotationProgress| {};
-    let rotated = state.uc.rotate(&name, req, &mut progress).await?;
-    crate::tray::request_rebuild(&app);
-    Ok(RotateResult {
-        message: rotated.message(),
-        rotated,
-    })
+pub async fn rotate(b: B<'_>, name: String, delete_inactive: bool) -> Reply {
+    b.call(
+        "rotate",
+        json!({ "name": name, "delete_inactive": delete_inactive }),
+    )
+    .await
 }
 
-/// A rotation's outcome: one line for people, and the details.
-#[derive(Serialize)]
-pub struct RotateResult {
-    message: String,
-    rotated: Rotated,
-}
-
-/// Key age, last rotation and pending step of an access-key profile.
 #[tauri::command]
-pub async fn rotation_status(
-    state: AppStateRef<'_>,
-    name: String,
-) -> CmdResult<alicred_core::rotation::RotationStatus> {
-    let name = parse_name(&name)?;
-    state
-        .uc
-        .rotator()
-        .key_status(&name)
+pub async fn rotation_status(b: B<'_>, name: String) -> Reply {
+    b.call("rotation_status", json!({ "name": name })).await
+}
+
+#[tauri::command]
+pub async fn sign_in(b: B<'_>, profile: Option<String>, session: Option<String>) -> Reply {
+    b.call("sign_in", json!({ "profile": profile, "session": session }))
         .await
-        .map_err(|e| CommandError::msg(e.to_string()))
-}
-
-/// Sign in a profile or a CloudSSO session (exactly one of them). Emits
-/// `alicred://sign-in-prompt` (user code, URL) and opens the browser, waits
-/// for the approval, then emits `alicred://sign-in-done`. One at a time.
-#[tauri::command]
-pub async fn sign_in(
-    app: AppHandle,
-    state: AppStateRef<'_>,
-    profile: Option<String>,
-    session: Option<String>,
-) -> CmdResult<SignInDone> {
-    let target = crate::signin::target(profile, session)?;
-    let shell = Arc::new(crate::signin::TauriShell(app));
-    crate::signin::run(state.inner().clone(), target, shell).await
-}
-
-/// The prompt of the sign-in that is waiting (for a window opened after the
-/// prompt event), or null.
-#[tauri::command]
-pub async fn sign_in_prompt(state: AppStateRef<'_>) -> CmdResult<Option<SignInPrompt>> {
-    Ok(crate::signin::current_prompt(&state))
-}
-
-/// Stop the waiting sign-in; it ends with "sign-in cancelled".
-#[tauri::command]
-pub async fn cancel_sign_in(state: AppStateRef<'_>) -> CmdResult<()> {
-    crate::signin::cancel(&state);
-    Ok(())
-}
-
-/// Every CloudSSO session with its sign-in state.
-#[tauri::command]
-pub async fn sso_sessions(state: AppStateRef<'_>) -> CmdResult<Vec<SsoSessionInfo>> {
-    Ok(state.uc.sso_sessions().await?)
-}
-
-#[derive(Serialize)]
-pub struct EndpointInfo {
-    url: Option<String>,
-    export_line: Option<String>,
-    listen: Option<String>,
-    running: bool,
-    error: Option<String>,
 }
 
 #[tauri::command]
-pub async fn endpoint_info(state: AppStateRef<'_>) -> CmdResult<EndpointInfo> {
-    Ok(match state.endpoint_lines() {
-        Ok((url, export)) => EndpointInfo {
-            url: Some(url),
-            export_line: Some(export),
-            listen: state.agent.listen(),
-            running: true,
-            error: None,
-        },
-        Err(e) => EndpointInfo {
-            url: None,
-            export_line: None,
-            listen: state.agent.listen(),
-            running: false,
-            error: Some(e),
-        },
-    })
+pub async fn sign_in_prompt(b: B<'_>) -> Reply {
+    b.call("sign_in_prompt", Value::Null).await
 }
 
 #[tauri::command]
-pub async fn get_settings(app: AppHandle, state: AppStateRef<'_>) -> CmdResult<Settings> {
-    let mut s = state.settings();
-    s.autostart = crate::autostart_enabled(&app).unwrap_or(s.autostart);
-    Ok(s)
+pub async fn cancel_sign_in(b: B<'_>) -> Reply {
+    b.call("cancel_sign_in", Value::Null).await
 }
 
 #[tauri::command]
-pub async fn set_settings(
-    app: AppHandle,
-    state: AppStateRef<'_>,
-    settings: Settings,
-) -> CmdResult<Settings> {
-    crate::set_autostart(&app, settings.autostart).map_err(CommandError::msg)?;
-    let s = settings.clone();
-    blocking(&state, move |st| {
-        st.save_settings(s).map_err(CommandError::msg)
-    })
-    .await?;
-    Ok(settings)
+pub async fn sso_sessions(b: B<'_>) -> Reply {
+    b.call("sso_sessions", Value::Null).await
 }
 
 #[tauri::command]
-pub async fn copy_text(app: AppHandle, text: String) -> CmdResult<()> {
-    crate::copy_to_clipboard(&app, &text).map_err(CommandError::msg)
+pub async fn endpoint_info(b: B<'_>) -> Reply {
+    b.call("endpoint_info", Value::Null).await
 }
 
-/// Show and focus the dashboard (used by the tray and a second launch too).
-/// The window is created on first use (not at a `--hidden` start).
+#[tauri::command]
+pub async fn get_settings(b: B<'_>) -> Reply {
+    b.call("get_settings", Value::Null).await
+}
+
+#[tauri::command]
+pub async fn set_settings(b: B<'_>, settings: Value) -> Reply {
+    b.call("set_settings", json!({ "settings": settings }))
+        .await
+}
+
+/// The tray agent copies: on X11 the copier serves the paste, and it runs on
+/// after this window is closed.
+#[tauri::command]
+pub async fn copy_text(b: B<'_>, text: String) -> Reply {
+    b.call("copy_text", json!({ "text": text })).await
+}
+
+/// Show and focus the dashboard (at start and on a second launch).
 pub fn show_dashboard(app: &AppHandle) {
     let w = match app.get_webview_window("main") {
         Some(w) => w,
@@ -359,37 +203,4 @@ fn tune_webview(w: &tauri::WebviewWindow) {
     });
     #[cfg(not(target_os = "linux"))]
     let _ = w;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn at(min: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(1_800_000_000 + min * 60, 0).expect("time")
-    }
-
-    #[test]
-    fn the_event_log_sends_only_the_newest_it_shows() {
-        assert_eq!(
-            newest((1..=500).collect(), Some(200)),
-            (301..=500).collect::<Vec<_>>()
-        );
-        assert_eq!(newest(vec![1, 2], Some(200)), vec![1, 2]);
-        assert_eq!(newest(vec![1, 2], None), vec![1, 2]);
-    }
-
-    #[test]
-    fn a_timeline_delta_holds_the_last_bucket_and_newer() {
-        let day: Vec<TimelineBucket> = (0..3)
-            .map(|i| TimelineBucket {
-                start: at(i * 10),
-                refreshes: 1,
-                ..Default::default()
-            })
-            .collect();
-        let delta = buckets_since(day.clone(), Some(at(10)));
-        assert_eq!(delta, day[1..].to_vec());
-        assert_eq!(buckets_since(day.clone(), None), day);
-    }
 }

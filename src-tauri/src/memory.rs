@@ -1,13 +1,12 @@
-//! Keeping the tray agent small (issue 13). Two things WebKitGTK leaves in
-//! the app's own process that a tray agent does not need:
+//! Keeping the dashboard's own process small (issue 13): WebKitGTK leaves
+//! in it something a window that only shows painted bitmaps does not need,
 //!
-//! - an EGL display: WebKit opens one in the UI process when its first web
+//! an EGL display: WebKit opens one in the UI process when its first web
 //!   context is made, and under Mesa that loads `swrast_dri.so` and LLVM
 //!   (~30 MiB that stay mapped for the life of the process). The dashboard's
 //!   web view draws without GPU compositing, so the UI process only shows
 //!   the bitmaps the web process paints; it never needs EGL. See
 //!   [`ui_without_egl`].
-//! - free heap the closed dashboard (or the start-up) leaves: [`hand_back`].
 //!
 //! The unsafe blocks here are calls into glibc, each with its reason; none
 //! of them reads or writes memory Rust owns.
@@ -76,33 +75,4 @@ pub fn before_first_webview() {
         drop(webkit2gtk::WebContext::new());
         EGL_OFF_ENTRY[0].store(b'X', Ordering::SeqCst);
     }
-}
-
-/// Give free heap back to the kernel (glibc's `malloc_trim`): the closed
-/// dashboard's allocations in this process, or the start-up's. Measured:
-/// ~0.5 MiB after a close, ~0.2 MiB after start. Called once the dashboard
-/// is gone and once after start; never on a timer.
-///
-/// Paging out the code the dashboard touched (`MADV_PAGEOUT` on the
-/// read-only mappings of WebKit, GTK and the rest) was tried and left out:
-/// the kernel only pages out file pages of files the caller could open for
-/// writing (a side-channel guard), so for a user running the app from
-/// `/usr/bin` with the libraries owned by root it frees nothing; it only
-/// looked good when measured as root.
-pub fn hand_back() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim takes glibc's arena locks itself and only returns
-    // free chunks to the kernel; no memory in use changes.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
-/// Once the start-up has settled (the engine's first round, the tray built),
-/// hand back the heap only the start-up used. One shot, on its own thread.
-pub fn hand_back_after_start() {
-    std::thread::spawn(|| {
-        std::thread::sleep(std::time::Duration::from_secs(3));
-        hand_back();
-    });
 }

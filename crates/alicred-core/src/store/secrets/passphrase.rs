@@ -59,6 +59,20 @@ pub fn capture_from_env() -> [&'static str; 2] {
     [KEYRING_PASSPHRASE, KEYRING_PASSPHRASE_FILE]
 }
 
+/// Hand the captured passphrase (or its file's path) to one child that runs
+/// the agent itself (the dashboard starting the tray agent), so only that
+/// child's environment holds it, not every process started later.
+pub fn pass_to(cmd: &mut std::process::Command) {
+    if let Some(c) = CAPTURED.get() {
+        if let Some(v) = &c.value {
+            cmd.env(KEYRING_PASSPHRASE, v.as_str());
+        }
+        if let Some(f) = &c.file {
+            cmd.env(KEYRING_PASSPHRASE_FILE, f);
+        }
+    }
+}
+
 /// The passphrase: the variable wins over the file.
 pub(crate) fn get() -> Result<Zeroizing<String>, SecretError> {
     let (value, file) = match CAPTURED.get() {

@@ -94,12 +94,6 @@ impl From<alicred_core::providers::ProviderError> for CommandError {
     }
 }
 
-impl From<tauri::Error> for CommandError {
-    fn from(e: tauri::Error) -> Self {
-        Self::msg(format!("desktop error: {e}"))
-    }
-}
-
 /// A profile name from the UI, or a clear error.
 pub fn parse_name(name: &str) -> Result<alicred_core::profile::ProfileName, CommandError> {
     name.parse()

@@ -26,7 +26,7 @@ pub struct SignInEnded {
     pub profiles: Vec<String>,
 }
 
-/// Where a sign-in shows itself: the Tauri app ([`TauriShell`]), or a test.
+/// Where a sign-in shows itself: the desktop ([`DesktopShell`]), or a test.
 pub trait SignInShell: Send + Sync + 'static {
     fn prompt(&self, prompt: &SignInPrompt);
     fn ended(&self, ended: &SignInEnded);
@@ -136,36 +136,31 @@ fn lock(state: &AppState) -> std::sync::MutexGuard<'_, SignInSlot> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The app: events for the window, the browser, a fresh tray menu.
-pub struct TauriShell(pub tauri::AppHandle);
+/// The desktop: events for the dashboard, the browser, a fresh tray menu.
+pub struct DesktopShell(pub Arc<AppState>);
 
-impl SignInShell for TauriShell {
+impl SignInShell for DesktopShell {
     fn prompt(&self, prompt: &SignInPrompt) {
-        use tauri::Emitter as _;
-        let _ = self.0.emit(PROMPT_EVENT, prompt);
+        self.0.hub.push(PROMPT_EVENT, prompt);
         if let Err(e) = alicred_core::signin::open_browser(&prompt.url) {
             tracing::warn!("sign-in: {e}; the window shows the URL");
         }
     }
 
     fn ended(&self, ended: &SignInEnded) {
-        use tauri::Emitter as _;
-        let _ = self.0.emit(DONE_EVENT, ended);
-        crate::tray::request_rebuild(&self.0);
-        crate::reminders::request_recheck(&self.0);
+        self.0.hub.push(DONE_EVENT, ended);
+        crate::tray::request_update(&self.0);
+        self.0.reminders_wanted.notify_one();
     }
 }
 
 /// Starts a sign-in from the tray or a notification: the dashboard shows the
 /// prompt; a failure that the window may not see is also a notification.
-pub fn start_from_menu(app: &tauri::AppHandle, target: SignInTarget) {
-    use tauri::Manager as _;
-    crate::commands::show_dashboard(app);
-    let Some(state) = app.try_state::<Arc<AppState>>().map(|s| s.inner().clone()) else {
-        return;
-    };
-    let shell: Arc<dyn SignInShell> = Arc::new(TauriShell(app.clone()));
-    tauri::async_runtime::spawn(async move {
+pub fn start_from_menu(state: &Arc<AppState>, target: SignInTarget) {
+    crate::dashboard::open();
+    let shell: Arc<dyn SignInShell> = Arc::new(DesktopShell(state.clone()));
+    let state = state.clone();
+    tokio::spawn(async move {
         if let Err(e) = run(state, target, shell).await
             && e.message != CANCELLED
         {

@@ -1,6 +1,7 @@
 //! The tray's menu *model*: plain data built from the profile statuses by a
 //! plain function, the ids its items carry, and when a label changes. No GTK
-//! here: `tray.rs` turns the model into a Tauri menu and dispatches clicks.
+//! here: `tray.rs` shows the model as a StatusNotifierItem menu and
+//! dispatches clicks.
 
 use alicred_core::engine::{ProfileState, ProfileStatus};
 use chrono::{DateTime, Utc};
@@ -137,34 +138,6 @@ pub fn next_label_change(statuses: &[ProfileStatus], now: DateTime<Utc>) -> Opti
         .min()
 }
 
-/// The `(id, label)` of each profile item whose label alone changed from
-/// `old` to `new`; `None` when anything else changed (the menu is rebuilt).
-pub fn label_changes<'a>(old: &[TrayItem], new: &'a [TrayItem]) -> Option<Vec<(&'a str, &'a str)>> {
-    if old.len() != new.len() {
-        return None;
-    }
-    let mut out = Vec::new();
-    for (o, n) in old.iter().zip(new) {
-        match (o, n) {
-            (
-                TrayItem::Profile { id, active, label },
-                TrayItem::Profile {
-                    id: new_id,
-                    active: new_active,
-                    label: new_label,
-                },
-            ) if id == new_id && active == new_active => {
-                if label != new_label {
-                    out.push((new_id.as_str(), new_label.as_str()));
-                }
-            }
-            _ if o == n => {}
-            _ => return None,
-        }
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,38 +251,6 @@ mod tests {
         assert!(items.iter().any(
             |i| matches!(i, TrayItem::Action { id, enabled: false, .. } if *id == ID_REFRESH_ALL)
         ));
-    }
-
-    #[test]
-    fn labels_alone_change_in_place_anything_else_rebuilds() {
-        let t = now();
-        let model = |secs: i64, active: bool| {
-            let st = ProfileState::Fresh {
-                expires: Some(t + chrono::Duration::seconds(secs)),
-            };
-            tray_model(&[status("p", active, st)], Some("http://x"), t)
-        };
-        let (a, b) = (model(42 * 60 + 5, false), model(41 * 60 + 5, false));
-        assert_eq!(
-            label_changes(&a, &b),
-            Some(vec![("profile:p", "p — fresh, 41 min left")])
-        );
-        assert_eq!(label_changes(&a, &a), Some(vec![]), "nothing to do");
-        assert_eq!(
-            label_changes(&a, &model(41 * 60, true)),
-            None,
-            "active moved"
-        );
-        assert_eq!(
-            label_changes(&a, &tray_model(&[], Some("http://x"), t)),
-            None,
-            "profiles added or removed"
-        );
-        assert_eq!(
-            label_changes(&a, &tray_model(&[], None, t)),
-            None,
-            "actions changed"
-        );
     }
 
     #[test]

@@ -16,7 +16,6 @@ use alicred_core::usecases::SignInTarget;
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 use std::sync::Arc;
-use tauri::AppHandle;
 
 pub use crate::notify::ACTION_SIGN_IN;
 
@@ -52,29 +51,22 @@ pub fn step(
     (notes, next_reminder_at(profiles, now))
 }
 
-/// Ask the reminder loop to look at the profiles again (after a sign-in, an
-/// engine event).
-pub fn request_recheck(app: &AppHandle) {
-    use tauri::Manager as _;
-    if let Some(s) = app.try_state::<Arc<AppState>>() {
-        s.reminders_wanted.notify_one();
-    }
-}
-
 /// The reminder loop: reads the engine's copy of the profiles (no file read),
 /// shows what is due, sleeps until the next reminder or a recheck.
-pub fn spawn(app: AppHandle, state: Arc<AppState>) {
-    tauri::async_runtime::spawn(async move {
+pub fn spawn(state: Arc<AppState>) {
+    tokio::spawn(async move {
         let mut told = Told::new();
         loop {
             let profiles = state.agent.engine().profiles();
             let (notes, next) = step(&profiles, Utc::now(), &mut told);
             for (session, note) in notes {
-                let app = app.clone();
+                let st = state.clone();
+                let rt = tokio::runtime::Handle::current();
                 std::thread::spawn(move || {
                     crate::notify::show(&note, move |action| {
                         if action == ACTION_SIGN_IN {
-                            crate::signin::start_from_menu(&app, SignInTarget::Session(session));
+                            let _in_rt = rt.enter();
+                            crate::signin::start_from_menu(&st, SignInTarget::Session(session));
                         }
                     })
                 });

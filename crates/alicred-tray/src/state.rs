@@ -1,4 +1,4 @@
-//! Everything the commands, the tray and the notifier share.
+//! Everything the dashboard's backend, the tray and the notifier share.
 
 use crate::agent::DesktopAgent;
 use alicred_core::service::Alicred;
@@ -38,16 +38,20 @@ pub struct AppState {
     /// Every user action goes through these (with the agent's engine).
     pub uc: UseCases,
     pub settings: Mutex<Settings>,
-    /// Wakes the tray's rebuild loop ([`crate::tray::request_rebuild`]).
+    /// Wakes the tray's update loop ([`crate::tray::request_update`]).
     pub tray_wanted: tokio::sync::Notify,
-    /// The tray menu as shown ([`crate::tray::rebuild`] updates it in place).
-    pub tray_shown: Mutex<crate::tray::Shown>,
     /// The sign-in waiting for the user, if any ([`crate::signin`]).
     pub sign_in: Mutex<crate::signin::SignInSlot>,
     /// Wakes the sign-in reminders to look at the profiles again.
     pub reminders_wanted: tokio::sync::Notify,
     /// The in-process emulator of the first-run demo, kept alive here.
     pub demo: Mutex<Option<alicred_demo::DemoCloud>>,
+    /// Events for the dashboards connected to the control socket.
+    pub hub: crate::control::Hub,
+    /// Set by Quit (tray menu, a signal): the app shuts down cleanly.
+    pub quit: tokio::sync::Notify,
+    /// What "Copy" put on the clipboard stays there while this process runs.
+    pub clipboard: crate::clipboard::Clipboard,
 }
 
 impl AppState {
@@ -59,10 +63,12 @@ impl AppState {
             agent,
             settings: Mutex::new(settings),
             tray_wanted: tokio::sync::Notify::new(),
-            tray_shown: Mutex::default(),
             sign_in: Mutex::default(),
             reminders_wanted: tokio::sync::Notify::new(),
             demo: Mutex::new(None),
+            hub: crate::control::Hub::default(),
+            quit: tokio::sync::Notify::new(),
+            clipboard: crate::clipboard::Clipboard::default(),
         }
     }
 

@@ -1,0 +1,170 @@
+//! The dashboard's end of the control socket ([`crate::control`]): calls by
+//! name with JSON arguments, replies matched by id, pushed events handed to a
+//! callback. Starting the tray agent when none runs is [`connect_or_start`].
+
+use crate::control::{MAX_MESSAGE, Message, Request};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::UnixStream;
+use tokio::sync::{mpsc, oneshot};
+
+type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<Value, Value>>>>>;
+
+/// Overrides where the tray agent's binary is (tests; default: beside us).
+pub const TRAY_BIN_ENV: &str = "ALICRED_TRAY_BIN";
+
+pub struct Client {
+    next: AtomicU64,
+    pending: Pending,
+    out: mpsc::Sender<Vec<u8>>,
+}
+
+impl Client {
+    /// Connect and subscribe to events. `on_event(name, payload)` runs for
+    /// every pushed event; `on_close` once when the agent goes away.
+    pub async fn connect(
+        path: &Path,
+        on_event: impl Fn(String, Value) + Send + 'static,
+        on_close: impl FnOnce() + Send + 'static,
+    ) -> std::io::Result<Self> {
+        let stream = UnixStream::connect(path).await?;
+        let (read, mut write) = stream.into_split();
+        let pending: Pending = Arc::default();
+        let (out, mut rx) = mpsc::channel::<Vec<u8>>(64);
+        tokio::spawn(async move {
+            while let Some(line) = rx.recv().await {
+                if write.write_all(&line).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let waiting = pending.clone();
+        tokio::spawn(async move {
+            let mut reader = BufReader::new(read);
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                match (&mut reader)
+                    .take(MAX_MESSAGE as u64 + 1)
+                    .read_until(b'\n', &mut line)
+                    .await
+                {
+                    Ok(n) if n > 0 && line.last() == Some(&b'\n') => {}
+                    _ => break,
+                }
+                match serde_json::from_slice::<Message>(&line) {
+                    Ok(Message::Reply { id, result }) => {
+                        let tx = lock(&waiting).remove(&id);
+                        if let Some(tx) = tx {
+                            let _ = tx.send(result);
+                        }
+                    }
+                    Ok(Message::Event { name, payload }) => on_event(name, payload),
+                    Err(e) => tracing::warn!("control socket: unreadable message: {e}"),
+                }
+            }
+            // Every call still waiting gets "the agent has stopped".
+            lock(&waiting).clear();
+            on_close();
+        });
+        let client = Self {
+            next: AtomicU64::new(1),
+            pending,
+            out,
+        };
+        client.call("subscribe", Value::Null).await.map_err(|e| {
+            std::io::Error::other(format!("the tray agent refused to send events: {e}"))
+        })?;
+        Ok(client)
+    }
+
+    /// One call; the error is the agent's `CommandError` as JSON
+    /// (`{"message", "problems"}`), or one made here when the agent is gone.
+    pub async fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let mut line = serde_json::to_vec(&Request {
+            id,
+            cmd: cmd.to_string(),
+            args,
+        })
+        .map_err(|e| gone(&format!("cannot send {cmd}: {e}")))?;
+        line.push(b'\n');
+        let (tx, rx) = oneshot::channel();
+        lock(&self.pending).insert(id, tx);
+        if self.out.send(line).await.is_err() {
+            lock(&self.pending).remove(&id);
+            return Err(gone(STOPPED));
+        }
+        rx.await.unwrap_or_else(|_| Err(gone(STOPPED)))
+    }
+}
+
+const STOPPED: &str = "alicred's tray agent has stopped: start alicred again";
+
+fn gone(message: &str) -> Value {
+    serde_json::json!({ "message": message })
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Where the tray agent's binary is: `ALICRED_TRAY_BIN`, else `alicred-tray`
+/// beside the running executable.
+pub fn tray_binary() -> Result<PathBuf, String> {
+    if let Some(p) = std::env::var_os(TRAY_BIN_ENV).filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find alicred-tray: {e}"))?;
+    let bin = exe.with_file_name("alicred-tray");
+    if bin.is_file() {
+        Ok(bin)
+    } else {
+        Err(format!(
+            "{} is missing: alicred-tray must be installed beside alicred-desktop",
+            bin.display()
+        ))
+    }
+}
+
+/// Connect to the running tray agent, or start one and connect when it
+/// listens. The agent is our child but outlives us: closing the dashboard
+/// leaves the tray running.
+pub async fn connect_or_start<E, C>(path: &Path, on_event: E, on_close: C) -> Result<Client, String>
+where
+    E: Fn(String, Value) + Send + Sync + Clone + 'static,
+    C: FnOnce() + Send + Clone + 'static,
+{
+    if let Ok(c) = Client::connect(path, on_event.clone(), on_close.clone()).await {
+        return Ok(c);
+    }
+    let bin = tray_binary()?;
+    let mut cmd = std::process::Command::new(&bin);
+    alicred_core::store::secrets::passphrase::pass_to(&mut cmd);
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    // The demo's first run seeds profiles and starts an emulator: allow time.
+    for _ in 0..300 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if let Ok(c) = Client::connect(path, on_event.clone(), on_close.clone()).await {
+            // Reaped by a thread so it never lingers as a zombie of ours.
+            std::thread::spawn(move || child.wait());
+            return Ok(c);
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!(
+                "alicred's tray agent did not start ({status}); its reason is in the message above"
+            ));
+        }
+    }
+    Err(format!(
+        "alicred's tray agent did not answer on {} within 15 s",
+        path.display()
+    ))
+}
