@@ -150,7 +150,7 @@ async fn start_demo(alicred: &Alicred) -> Result<alicred_demo::DemoCloud, String
 }
 
 /// Engine events → the dashboards, the notifier and the tray.
-fn spawn_event_loop(state: Arc<AppState>) {
+pub fn spawn_event_loop(state: Arc<AppState>) {
     let mut rx = state.agent.engine().subscribe();
     tokio::spawn(async move {
         let mut notifier = crate::notify::Notifier::default();

@@ -6,7 +6,7 @@ use crate::control::{MAX_MESSAGE, Message, Request};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -21,6 +21,8 @@ pub const TRAY_BIN_ENV: &str = "ALICRED_TRAY_BIN";
 pub struct Client {
     next: AtomicU64,
     pending: Pending,
+    /// Set once the agent has gone: calls then fail at once.
+    closed: Arc<AtomicBool>,
     out: mpsc::Sender<Vec<u8>>,
 }
 
@@ -44,6 +46,8 @@ impl Client {
             }
         });
         let waiting = pending.clone();
+        let closed = Arc::new(AtomicBool::new(false));
+        let gone_flag = closed.clone();
         tokio::spawn(async move {
             let mut reader = BufReader::new(read);
             let mut line = Vec::new();
@@ -68,13 +72,16 @@ impl Client {
                     Err(e) => tracing::warn!("control socket: unreadable message: {e}"),
                 }
             }
-            // Every call still waiting gets "the agent has stopped".
+            // Every call still waiting, and every later one, gets "the agent
+            // has stopped" (flag first: a call checks it after it queued).
+            gone_flag.store(true, Ordering::SeqCst);
             lock(&waiting).clear();
             on_close();
         });
         let client = Self {
             next: AtomicU64::new(1),
             pending,
+            closed,
             out,
         };
         client.call("subscribe", Value::Null).await.map_err(|e| {
@@ -96,7 +103,7 @@ impl Client {
         line.push(b'\n');
         let (tx, rx) = oneshot::channel();
         lock(&self.pending).insert(id, tx);
-        if self.out.send(line).await.is_err() {
+        if self.closed.load(Ordering::SeqCst) || self.out.send(line).await.is_err() {
             lock(&self.pending).remove(&id);
             return Err(gone(STOPPED));
         }
