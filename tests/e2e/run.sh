@@ -31,7 +31,7 @@ done
 for t in tauri-driver WebKitWebDriver Xvfb dbus-run-session gnome-keyring-daemon dunst dbus-monitor; do
   command -v "$t" >/dev/null || { echo "e2e: $t not found (scripts/setup.sh test installs it)" >&2; exit 1; }
 done
-if ! "$E2E_PYTHON" -c 'import selenium, pytest, requests' 2>/dev/null; then
+if ! "$E2E_PYTHON" -c 'import selenium, pytest, requests, jeepney' 2>/dev/null; then
   "$VENV/bin/pip" install -q --disable-pip-version-check -r "$HERE/requirements.txt"
 fi
-exec "$HERE/session.sh" bash -c 'cd "$0" && "$E2E_PYTHON" -m pytest -q -p no:cacheprovider -x ${E2E_TESTS:-test_desktop.py test_desktop_sso.py test_memory.py}' "$HERE"
+exec "$HERE/session.sh" bash -c 'cd "$0" && "$E2E_PYTHON" -m pytest -q -p no:cacheprovider -x ${E2E_TESTS:-test_desktop.py test_desktop_sso.py test_memory.py test_tray.py}' "$HERE"

@@ -1,0 +1,202 @@
+"""End to end: the tray agent as the desktop's tray host sees it.
+
+`alicred-desktop --hidden` (what start at login runs) becomes `alicred-tray`:
+no GTK, no WebKit. Its tray icon is a StatusNotifierItem with a dbusmenu on
+the session bus; this test is the tray host: it reads the menu and clicks it
+over D-Bus (jeepney), as a panel does. Clicking a profile makes it active;
+"Open dashboard" starts the dashboard's process, which ends when its window
+closes while the tray serves on; "Quit" ends the agent.
+"""
+
+import os
+import re
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from jeepney import DBusAddress, new_method_call
+from jeepney.io.blocking import open_dbus_connection
+
+from test_desktop import TMP, free_port
+from xwindows import close_dashboard, dashboard_windows
+
+APP = os.environ["ALICRED_DESKTOP_BIN"]
+HEAVY = ("libwebkit2gtk", "libjavascriptcoregtk", "libgtk-3", "libLLVM")
+
+
+def wait(cond, timeout, what):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.1)
+    raise AssertionError(f"timed out: {what}")
+
+
+def answers(port):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def children(pid):
+    out = []
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                if int((p / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(p.name))
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+
+
+def running(pid):
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def exe(pid):
+    try:
+        return Path(os.readlink(f"/proc/{pid}/exe")).name
+    except OSError:
+        return ""
+
+
+class Host:
+    """The part of a tray host (a panel) that reads and clicks a menu."""
+
+    def __init__(self, pid):
+        self.bus = open_dbus_connection(bus="SESSION")
+        self.name = wait(lambda: self._item_name(pid), 20, "the tray's StatusNotifierItem on the bus")
+        self.item = DBusAddress("/StatusNotifierItem", bus_name=self.name, interface="org.kde.StatusNotifierItem")
+        menu_path = self._get(self.item, "Menu")
+        self.menu = DBusAddress(menu_path, bus_name=self.name, interface="com.canonical.dbusmenu")
+
+    def _item_name(self, pid):
+        dbus = DBusAddress("/org/freedesktop/DBus", bus_name="org.freedesktop.DBus", interface="org.freedesktop.DBus")
+        names = self.bus.send_and_get_reply(new_method_call(dbus, "ListNames")).body[0]
+        return next((n for n in names if n.startswith(f"org.kde.StatusNotifierItem-{pid}-")), None)
+
+    def _get(self, addr, prop):
+        props = DBusAddress(addr.object_path, bus_name=addr.bus_name, interface="org.freedesktop.DBus.Properties")
+        reply = self.bus.send_and_get_reply(new_method_call(props, "Get", "ss", (addr.interface, prop)))
+        return reply.body[0][1]
+
+    def status(self):
+        return self._get(self.item, "Status")
+
+    def items(self):
+        """[(id, label, props)] of every menu item, depth first."""
+        reply = self.bus.send_and_get_reply(new_method_call(self.menu, "GetLayout", "iias", (0, -1, [])))
+        out = []
+
+        def walk(node):
+            ident, props, kids = node
+            p = {k: v[1] for k, v in props.items()}
+            if ident != 0:
+                out.append((ident, p.get("label", "").replace("__", "_"), p))
+            for k in kids:
+                walk(k[1])
+
+        walk(reply.body[1])
+        return out
+
+    def find(self, pattern):
+        return next(((i, label, p) for i, label, p in self.items() if re.search(pattern, label)), None)
+
+    def click(self, ident):
+        self.bus.send_and_get_reply(new_method_call(self.menu, "Event", "isvu", (ident, "clicked", ("s", ""), 0)))
+
+    def close(self):
+        self.bus.close()
+
+
+@pytest.fixture(scope="module")
+def tray():
+    home = TMP / "alicred-home-tray"
+    home.mkdir(exist_ok=True)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "ALICRED_WEBVIEW_ACCEL"}
+    env.update(ALICRED_HOME=str(home), ALICRED_LISTEN=f"127.0.0.1:{port}", ALICRED_LOG="info",
+               ALICRED_LOG_FILE=str(TMP / "app-tray.log"))
+    p = subprocess.Popen([APP, "--hidden"], env=env)
+    try:
+        wait(lambda: answers(port) or p.poll() is not None, 30, "the endpoint answers")
+        assert p.poll() is None, f"alicred-desktop --hidden exited with {p.returncode}"
+        host = Host(p.pid)
+        yield p, host, home, port
+        host.close()
+    finally:
+        for kid in children(p.pid):
+            os.kill(kid, signal.SIGTERM)
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            p.wait(15)
+
+
+def test_20_start_at_login_runs_the_tray_agent_without_webkit_or_gtk(tray):
+    p, _, _, _ = tray
+    assert exe(p.pid) == "alicred-tray", "--hidden became the tray agent"
+    maps = Path(f"/proc/{p.pid}/maps").read_text()
+    loaded = [lib for lib in HEAVY if lib in maps]
+    assert not loaded, f"the tray agent loaded {loaded}"
+
+
+def test_21_the_menu_lists_the_profiles_with_their_state(tray):
+    _, host, _, _ = tray
+    labels = [label for _, label, _ in host.items()]
+    for name in ("demo-alice", "demo-admin"):
+        assert any(label.startswith(f"{name} — ") for label in labels), labels
+    for action in ("Open dashboard", "Quit"):
+        assert any(action in label for label in labels), labels
+    assert host.status() in ("Active", "NeedsAttention")
+
+
+def test_22_clicking_a_profile_makes_it_active(tray):
+    _, host, home, _ = tray
+    ident, _, props = host.find(r"^demo-admin — ")
+    assert props.get("toggle-state") == 0, "not active yet"
+    host.click(ident)
+    profiles = home / "profiles.toml"
+    wait(lambda: re.search(r'^active = "demo-admin"', profiles.read_text(), re.M), 10, "demo-admin active in the file")
+    wait(lambda: host.find(r"^demo-admin — ")[2].get("toggle-state") == 1, 10, "the menu checks demo-admin")
+
+
+def test_23_open_dashboard_starts_it_and_closing_it_leaves_the_tray_serving(tray):
+    p, host, _, port = tray
+    ident, _, _ = host.find(r"Open dashboard")
+    host.click(ident)
+    dash = wait(lambda: next((k for k in children(p.pid) if exe(k) == "alicred-desktop"), None), 20,
+                "a dashboard process started by the tray")
+    wait(dashboard_windows, 30, "the dashboard's window")
+    close_dashboard()
+    wait(lambda: not running(dash), 15, "the dashboard's process ended with its window")
+    assert p.poll() is None and answers(port), "the tray agent serves on"
+    # Opened again from the tray: a new process, as often as wanted.
+    host.click(ident)
+    again = wait(lambda: next((k for k in children(p.pid) if exe(k) == "alicred-desktop" and running(k)), None),
+                 20, "the dashboard started again")
+    assert again != dash
+    wait(dashboard_windows, 30, "the dashboard's window again")
+    close_dashboard()
+    wait(lambda: not running(again), 15, "closed again")
+
+
+def test_24_quit_ends_the_agent(tray):
+    p, host, _, port = tray
+    ident, _, _ = host.find(r"^Quit")
+    host.click(ident)
+    assert p.wait(15) == 0
+    assert not answers(port), "the endpoint stopped with it"
