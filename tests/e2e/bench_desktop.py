@@ -333,7 +333,7 @@ def main():
       f"`/proc/*/smaps_rollup`, {SETTLE:.0f} s after start (or after the close), with every file the "
       "app and WebKit map read into the page cache first (a library's PSS depends on how much of it is "
       f"cached); the profiles are the demo's 8 samples. Medians of {MEM_RUNS} memory runs and {RUNS} cold starts"
-      + (", the baseline (`before`: the release build of main before issue 13) interleaved in the same run." if BASE else ".")
+      + (", the baseline (`before`: the release build of main just before this change) interleaved in the same run." if BASE else ".")
       + " The dashboard is closed by sending it `WM_DELETE_WINDOW`, as a window manager's close button does.\n")
     head = "| measurement | " + " | ".join(k for k, _ in bins) + " | target |"
     w(head)
