@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the installable packages: a .deb and an .rpm with the same contents,
-# the desktop app (alicred-desktop), the `alicred` CLI, a desktop entry and
-# icons, shell completions and the man page. Output:
+# the desktop app (the dashboard alicred-desktop and its tray agent
+# alicred-tray), the `alicred` CLI, a desktop entry and icons, shell
+# completions and the man page. Output:
 # $CARGO_TARGET_DIR/release/bundle/deb/*.deb and .../bundle/rpm/*.rpm
 set -euo pipefail
 source "$(dirname "$0")/lib/env.sh"
@@ -11,6 +12,8 @@ log "building the release binaries"
 (cd ui && npm run --silent build)
 cargo build --release --locked -p alicred-cli
 # The same build as `scripts/bench.sh desktop` measures; bundled as is below.
+# It makes both binaries of the desktop package, alicred-desktop and
+# alicred-tray; Tauri's bundler puts every [[bin]] of it in /usr/bin.
 cargo build --release --locked -p alicred-desktop --features custom-protocol
 # Shell completions and the man page, generated from the CLI definition.
 gen="$CACHE/package-extra"
@@ -21,8 +24,9 @@ rm -rf "$gen" && mkdir -p "$gen"
 "$CARGO_TARGET_DIR/release/alicred" man | gzip -9n > "$gen/alicred.1.gz"
 # Tauri's CLI (a prebuilt binary from npm) bundles the app; the extra files
 # are merged into its configuration here rather than hard-coding our cache path.
-# It adds WebKitGTK, GTK and the AppIndicator library to the dependencies
-# itself (from the features the app is built with): list only what it cannot know.
+# It adds WebKitGTK and GTK to the dependencies itself (from the features the
+# app is built with; the tray is a StatusNotifierItem over D-Bus and needs no
+# library): list only what it cannot know.
 files=$(cat <<JSON
 {
     "/usr/bin/alicred": "$CARGO_TARGET_DIR/release/alicred",
@@ -50,4 +54,16 @@ JSON
 log "bundling (.deb, .rpm)"
 rm -f "$CARGO_TARGET_DIR"/release/bundle/deb/*.deb "$CARGO_TARGET_DIR"/release/bundle/rpm/*.rpm
 (cd src-tauri && "$ROOT/ui/node_modules/.bin/tauri" bundle --config "$overlay" --bundles deb,rpm)
+# Without the tray agent the dashboard cannot start: refuse such a package.
+# (Lists are read whole first: grep -q closing a pipe early trips pipefail.)
+for deb in "$CARGO_TARGET_DIR"/release/bundle/deb/*.deb; do
+  list=$(dpkg-deb -c "$deb")
+  grep -qE ' (\./)?usr/bin/alicred-tray$' <<<"$list" || die "$deb lacks /usr/bin/alicred-tray"
+done
+if command -v rpm >/dev/null; then
+  for r in "$CARGO_TARGET_DIR"/release/bundle/rpm/*.rpm; do
+    list=$(rpm -qlp "$r" 2>/dev/null)
+    grep -qx /usr/bin/alicred-tray <<<"$list" || die "$r lacks /usr/bin/alicred-tray"
+  done
+fi
 ls -1 "$CARGO_TARGET_DIR"/release/bundle/deb/*.deb "$CARGO_TARGET_DIR"/release/bundle/rpm/*.rpm
