@@ -41,6 +41,19 @@ pub fn run() {
     if std::env::args().any(|a| a == "--hidden" || a == "--minimized") {
         exec_tray();
     }
+    // The tray agent first, while this process's environment is still the
+    // one it was given: the agent (and every dashboard it opens) inherits it,
+    // not the settings below that only suit this window.
+    let socket = match alicred_core::paths::Paths::from_env()
+        .map(|p| alicred_tray::control::socket_path(&p))
+        .and_then(|s| control_client::ensure_running(&s).map(|()| s))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("alicred: {e}");
+            std::process::exit(1);
+        }
+    };
     #[cfg(target_os = "linux")]
     lifecycle::before_gtk();
     let result = tauri::Builder::default()
@@ -75,14 +88,13 @@ pub fn run() {
             commands::cancel_sign_in,
             commands::sso_sessions,
         ])
-        .setup(|app| {
+        .setup(move |app| {
             use tauri::Manager as _;
-            let client = tauri::async_runtime::block_on(connect(app.handle().clone())).map_err(
-                |e| -> Box<dyn std::error::Error> {
+            let client = tauri::async_runtime::block_on(connect(&socket, app.handle().clone()))
+                .map_err(|e| -> Box<dyn std::error::Error> {
                     eprintln!("alicred: {e}");
                     e.into()
-                },
-            )?;
+                })?;
             app.manage(Backend(Arc::new(client)));
             commands::show_dashboard(app.handle());
             Ok(())
@@ -107,11 +119,9 @@ pub fn run() {
     }
 }
 
-/// Reach the tray agent (starting it when none runs); its events go to the
-/// webview, and when it quits (the tray's Quit) the dashboard closes too.
-async fn connect(app: AppHandle) -> Result<Client, String> {
-    let paths = alicred_core::paths::Paths::from_env()?;
-    let socket = alicred_tray::control::socket_path(&paths);
+/// Connect to the tray agent; its events go to the webview, and when it
+/// quits (the tray's Quit) the dashboard closes too.
+async fn connect(socket: &std::path::Path, app: AppHandle) -> Result<Client, String> {
     let events = app.clone();
     let on_event = move |name: String, payload: serde_json::Value| {
         if EVENTS.contains(&name.as_str()) {
@@ -119,7 +129,14 @@ async fn connect(app: AppHandle) -> Result<Client, String> {
         }
     };
     let on_close = move || app.exit(0);
-    control_client::connect_or_start(&socket, on_event, on_close).await
+    Client::connect(socket, on_event, on_close)
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot reach alicred's tray agent on {}: {e}",
+                socket.display()
+            )
+        })
 }
 
 /// Replace this process with the tray agent (same arguments' meaning: no
@@ -127,7 +144,12 @@ async fn connect(app: AppHandle) -> Result<Client, String> {
 fn exec_tray() -> ! {
     use std::os::unix::process::CommandExt as _;
     let err = match control_client::tray_binary() {
-        Ok(bin) => std::process::Command::new(&bin).exec().to_string(),
+        Ok(bin) => {
+            let mut cmd = std::process::Command::new(&bin);
+            // main() took the keyring passphrase out of the environment.
+            alicred_core::store::secrets::passphrase::pass_to(&mut cmd);
+            cmd.exec().to_string()
+        }
         Err(e) => e,
     };
     eprintln!("alicred: cannot start the tray agent: {err}");

@@ -200,3 +200,88 @@ def test_24_quit_ends_the_agent(tray):
     host.click(ident)
     assert p.wait(15) == 0
     assert not answers(port), "the endpoint stopped with it"
+
+
+def descendants(pid):
+    out, todo = [], [pid]
+    while todo:
+        q = todo.pop()
+        out.append(q)
+        todo.extend(children(q))
+    return out
+
+
+DASHBOARD_ONLY = (b"GDK_GL=", b"JSC_useJIT=", b"__EGL_VENDOR_LIBRARY_FILENAMES=")
+
+
+def test_25_a_tray_started_by_the_dashboard_opens_working_dashboards():
+    """The usual path: the applications menu starts the dashboard, which
+    starts the tray agent; the window is closed and opened again from the
+    tray. The agent must not inherit the settings the dashboard makes for its
+    own window (one hides EGL, without which WebKit's web process aborts)."""
+    home = TMP / "alicred-home-dashboard-first"
+    home.mkdir(exist_ok=True)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "ALICRED_WEBVIEW_ACCEL"}
+    env.update(ALICRED_HOME=str(home), ALICRED_LISTEN=f"127.0.0.1:{port}", ALICRED_LOG="info",
+               ALICRED_LOG_FILE=str(TMP / "app-tray-2.log"))
+    first = subprocess.Popen([APP], env=env)
+    tray = None
+    try:
+        wait(lambda: answers(port) or first.poll() is not None, 30, "the endpoint answers")
+        tray = wait(lambda: next((k for k in children(first.pid) if exe(k) == "alicred-tray"), None), 10,
+                    "the tray agent the dashboard started")
+        environ = Path(f"/proc/{tray}/environ").read_bytes().split(b"\0")
+        leaked = [v.decode() for v in DASHBOARD_ONLY if any(e.startswith(v) for e in environ)]
+        assert not leaked, f"the tray agent inherited the dashboard's own settings: {leaked}"
+        wait(dashboard_windows, 30, "the first dashboard's window")
+        close_dashboard()
+        assert first.wait(15) == 0, "the dashboard's process ended with its window"
+        assert answers(port), "the tray agent serves on"
+
+        host = Host(tray)
+        host.click(host.find(r"Open dashboard")[0])
+        dash = wait(lambda: next((k for k in children(tray) if exe(k) == "alicred-desktop" and running(k)), None),
+                    20, "a dashboard started by the tray")
+        web = wait(lambda: next((k for k in descendants(dash) if exe(k) == "WebKitWebProcess"), None), 30,
+                   "its web process")
+        wait(dashboard_windows, 30, "its window")
+        time.sleep(3)
+        assert running(web), "the web process is alive (it aborts without EGL)"
+        web_env = Path(f"/proc/{web}/environ").read_bytes().split(b"\0")
+        assert not any(e.startswith(b"__EGL_VENDOR_LIBRARY_FILENAMES=") for e in web_env)
+        host.click(host.find(r"^Quit")[0])
+        wait(lambda: not running(tray), 15, "Quit ended the agent")
+        wait(lambda: not running(dash), 15, "and the open dashboard with it")
+        host.close()
+    finally:
+        for pid in ([tray] if tray else []) + [first.pid]:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:
+                pass
+
+
+def test_26_start_at_login_hands_the_keyring_passphrase_to_the_agent():
+    """With the encrypted-file store, `alicred-desktop --hidden` takes the
+    passphrase out of its environment first thing; the agent it becomes must
+    still get it, or nothing is served."""
+    home = TMP / "alicred-home-encrypted"
+    home.mkdir(exist_ok=True)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "ALICRED_WEBVIEW_ACCEL"}
+    env.update(ALICRED_HOME=str(home), ALICRED_LISTEN=f"127.0.0.1:{port}", ALICRED_LOG="info",
+               ALICRED_KEYRING="encrypted-file", ALICRED_KEYRING_PASSPHRASE="e2e-passphrase-of-the-tray",
+               ALICRED_LOG_FILE=str(TMP / "app-tray-3.log"))
+    p = subprocess.Popen([APP, "--hidden"], env=env)
+    try:
+        wait(lambda: answers(port) or p.poll() is not None, 30, "the endpoint answers")
+        assert p.poll() is None, f"exited with {p.returncode}"
+        assert (home / "secrets.enc").exists(), "the demo's secrets went to the encrypted file"
+        log = (TMP / "app-tray-3.log").read_text()
+        assert "demo: seeded" in log and "endpoint not started" not in log, log[-2000:]
+        assert "needs a passphrase" not in log, log[-2000:]
+        assert "e2e-passphrase-of-the-tray" not in log
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(15)

@@ -1,6 +1,6 @@
 //! The dashboard's end of the control socket ([`crate::control`]): calls by
 //! name with JSON arguments, replies matched by id, pushed events handed to a
-//! callback. Starting the tray agent when none runs is [`connect_or_start`].
+//! callback. Starting the tray agent when none runs is [`ensure_running`].
 
 use crate::control::{MAX_MESSAGE, Message, Request};
 use serde_json::Value;
@@ -139,35 +139,40 @@ pub fn tray_binary() -> Result<PathBuf, String> {
     }
 }
 
-/// Connect to the running tray agent, or start one and connect when it
-/// listens. The agent is our child but outlives us: closing the dashboard
-/// leaves the tray running.
-pub async fn connect_or_start<E, C>(path: &Path, on_event: E, on_close: C) -> Result<Client, String>
-where
-    E: Fn(String, Value) + Send + Sync + Clone + 'static,
-    C: FnOnce() + Send + Clone + 'static,
-{
-    if let Ok(c) = Client::connect(path, on_event.clone(), on_close.clone()).await {
-        return Ok(c);
+/// Make sure a tray agent answers on `path`, starting one when none does.
+/// Call it first thing, before this process changes its own environment
+/// (the dashboard's GTK and WebKit settings): the agent inherits it, and so
+/// does every dashboard the agent opens later. Blocking (no runtime yet).
+pub fn ensure_running(path: &Path) -> Result<(), String> {
+    use std::os::unix::net::UnixStream as StdStream;
+    if StdStream::connect(path).is_ok() {
+        return Ok(());
     }
     let bin = tray_binary()?;
     let mut cmd = std::process::Command::new(&bin);
+    // The keyring passphrase this process took out of its environment goes
+    // to the agent alone, not to WebKit's processes.
     alicred_core::store::secrets::passphrase::pass_to(&mut cmd);
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
     // The demo's first run seeds profiles and starts an emulator: allow time.
     for _ in 0..300 {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        if let Ok(c) = Client::connect(path, on_event.clone(), on_close.clone()).await {
+        std::thread::sleep(Duration::from_millis(50));
+        if StdStream::connect(path).is_ok() {
             // Reaped by a thread so it never lingers as a zombie of ours.
             std::thread::spawn(move || child.wait());
-            return Ok(c);
+            return Ok(());
         }
-        if let Ok(Some(status)) = child.try_wait() {
-            return Err(format!(
-                "alicred's tray agent did not start ({status}); its reason is in the message above"
-            ));
+        match child.try_wait() {
+            // "Already running": another agent is starting; wait for it.
+            Ok(Some(status)) if status.success() => {}
+            Ok(Some(status)) => {
+                return Err(format!(
+                    "alicred's tray agent did not start ({status}); its reason is in the message above"
+                ));
+            }
+            _ => {}
         }
     }
     Err(format!(
