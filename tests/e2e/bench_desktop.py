@@ -282,7 +282,7 @@ def breakdown(t):
 
 def main():
     bins = [("after", BIN)] + ([("before", BASE)] if BASE else [])
-    # First run of the README quick start: demo emulator + 8 sample profiles.
+    # First run of the README quick start: demo emulator + its sample profiles.
     home = TMP / "bench-demo"
     port = free_port()
     p = start(BIN, home, port, demo=True)
@@ -325,14 +325,14 @@ def main():
     w = out.append
     w("## Desktop app (issues 5, 13)\n")
     w(f"Measured {date.today()} on {os.cpu_count()} cores ({cpu}), release build "
-      "(`cargo build --release -p alicred-desktop -p alicred-tray --features alicred-desktop/custom-protocol`), by "
+      "(`cargo build --release -p alicred-desktop --features custom-protocol`, which builds `alicred-desktop` and `alicred-tray`), by "
       "`tests/e2e/bench_desktop.sh` (`scripts/bench.sh desktop`): Xvfb, a private D-Bus session with "
       "gnome-keyring as the Secret Service, dunst as notification server. Memory is the PSS of the "
       "whole process tree (the dashboard's process, WebKit's web and network processes and the tray agent "
       "`alicred-tray`, which outlives the dashboard; before issue 13 one process ran both), summed from "
       f"`/proc/*/smaps_rollup`, {SETTLE:.0f} s after start (or after the close), with every file the "
       "app and WebKit map read into the page cache first (a library's PSS depends on how much of it is "
-      f"cached); the profiles are the demo's 8 samples. Medians of {MEM_RUNS} memory runs and {RUNS} cold starts"
+      f"cached); the profiles are the demo's samples. Medians of {MEM_RUNS} memory runs and {RUNS} cold starts"
       + (", the baseline (`before`: the release build of main just before this change) interleaved in the same run." if BASE else ".")
       + " The dashboard is closed by sending it `WM_DELETE_WINDOW`, as a window manager's close button does.\n")
     head = "| measurement | " + " | ".join(k for k, _ in bins) + " | target |"
@@ -347,7 +347,7 @@ def main():
     ]
     for label, m, fmt, target in rows:
         w(f"| {label} | " + " | ".join(med(k, m, fmt) for k, _ in bins) + f" | {target} |")
-    w(f"| First start with the demo (emulator started, 8 sample profiles written to the keyring), to the endpoint answering | {first * 1000:.0f} ms"
+    w(f"| First start with the demo (emulator started, the sample profiles written to the keyring), to the endpoint answering | {first * 1000:.0f} ms"
       + (" | —" if BASE else "") + " | — |")
     w("")
     w(f"Dashboard bundle: {js / 1024:.1f} KiB of JavaScript, {css / 1024:.1f} KiB of CSS (`ui/dist`, uncompressed).\n")
