@@ -70,22 +70,9 @@ fn add(app: &Alicred, a: AddArgs) -> CliResult {
         ..Default::default()
     };
     let uc = UseCases::standalone(app.clone());
-    let (name, ty, secret) = if input.r#type.trim() == ProfileType::CloudSso.as_str() {
-        // Checked against the session's assignments by the use case; its
-        // sign-in URL comes from the session, so there is nothing to read here.
-        if a.from_env {
-            return Err(service::ServiceError::UnexpectedSecret(ProfileType::CloudSso).into());
-        }
-        (input.name.trim().to_string(), ProfileType::CloudSso, None)
-    } else {
-        // Validate the fields before asking for a secret, so a typo costs no typing.
-        let profile = input
-            .into_profile()
-            .map_err(service::ServiceError::Invalid)?;
-        let ty = profile.profile_type();
-        let secret = read_secret(ty, a.from_env, a.replace)?;
-        (profile.name.to_string(), ty, secret)
-    };
+    // Checked before a secret is asked for, so a typo costs no typing.
+    let (name, ty) = uc.check_before_secret(&input)?;
+    let secret = read_secret(ty, a.from_env, a.replace)?;
     let warnings = super::runtime()?.block_on(uc.add(input, secret, a.replace))?;
     for w in warnings {
         eprintln!("warning: {w}");
@@ -100,11 +87,14 @@ fn add(app: &Alicred, a: AddArgs) -> CliResult {
 /// The secret comes from the environment, from JSON on stdin, or from a
 /// prompt on a terminal — never from an argument.
 fn read_secret(ty: ProfileType, from_env: bool, replace: bool) -> CliResult<Option<StoredKey>> {
+    if !ty.stores_secret() {
+        if from_env {
+            return Err(service::ServiceError::UnexpectedSecret(ty).into());
+        }
+        return Ok(None);
+    }
     if from_env {
         return Ok(Some(service::secret_from_env(&|k| std::env::var(k).ok())?));
-    }
-    if !ty.stores_secret() {
-        return Ok(None);
     }
     let stdin = std::io::stdin();
     if stdin.is_terminal() {

@@ -16,6 +16,26 @@ impl UseCases {
         Ok(self.app.check(input)?)
     }
 
+    /// What can be checked before a shell asks for the secret, so a typo
+    /// costs no typing: every field of a profile that stands alone, and the
+    /// name of a cloud-sso profile (its sign-in settings come from its
+    /// session, checked by [`Self::add`]). Its name and type when it passes.
+    pub fn check_before_secret(
+        &self,
+        input: &ProfileInput,
+    ) -> Result<(ProfileName, ProfileType), UseCaseError> {
+        if input.r#type.trim().parse::<ProfileType>() == Ok(ProfileType::CloudSso) {
+            let name = input
+                .name
+                .trim()
+                .parse::<ProfileName>()
+                .map_err(|e| ServiceError::Invalid(vec![Problem::error("name", e)]))?;
+            return Ok((name, ProfileType::CloudSso));
+        }
+        let profile = input.into_profile().map_err(ServiceError::Invalid)?;
+        Ok((profile.name.clone(), profile.profile_type()))
+    }
+
     /// Add a profile (`replace`: or change it), the way every shell does: a
     /// cloud-sso profile is first checked against what its session is
     /// assigned (and takes the account's and access configuration's names);
@@ -83,5 +103,50 @@ impl UseCases {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::paths::Paths;
+    use crate::service::Alicred;
+    use crate::store::secrets::MemoryStore;
+    use std::sync::Arc;
+
+    fn input(name: &str, ty: &str) -> ProfileInput {
+        ProfileInput {
+            name: name.into(),
+            r#type: ty.into(),
+            ..ProfileInput::default()
+        }
+    }
+
+    #[test]
+    fn what_is_checked_before_the_secret_is_asked_for() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let uc = UseCases::standalone(Alicred::with_store(
+            Paths::new(dir.path()),
+            Arc::new(MemoryStore::default()),
+        ));
+        let (name, ty) = uc
+            .check_before_secret(&input("prod", "access-key"))
+            .expect("an access-key profile needs only its name here");
+        assert_eq!((name.as_str(), ty), ("prod", ProfileType::AccessKey));
+        // A field that is wrong fails now, not after the secret was typed.
+        let mut role = input("r", "ram-role-arn");
+        role.role_arn = Some("not-an-arn".into());
+        assert!(uc.check_before_secret(&role).is_err());
+        // A cloud-sso profile's sign-in settings come from its session: only
+        // its name is checked here.
+        let (name, ty) = uc
+            .check_before_secret(&input("corp-dev", "cloud-sso"))
+            .expect("checked later against the session");
+        assert_eq!((name.as_str(), ty), ("corp-dev", ProfileType::CloudSso));
+        assert!(
+            uc.check_before_secret(&input("bad name!", "cloud-sso"))
+                .is_err()
+        );
+        assert!(uc.check_before_secret(&input("x", "no-such-type")).is_err());
     }
 }
