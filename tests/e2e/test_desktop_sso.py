@@ -194,13 +194,17 @@ def test_15_reload_problem_is_shown(app):
 
 
 def test_16_no_issued_secret_in_any_file_the_app_wrote(app):
-    """The STS secrets the emulator issued for the SSO profiles are not in the app's
-    log nor in any file under its home. (The emulator's admin API does not list the
-    CloudSSO access tokens; the CLI tests scan for those.)"""
+    """The STS secrets the emulator issued for the SSO profiles, and the CloudSSO
+    access tokens and OAuth tokens of the sign-ins, are not in the app's log nor in
+    any file under its home."""
     base = demo_cloud()
     issued = requests.get(f"{base}/_admin/issued", timeout=5).json()["issued"]
     secrets = {c["access_key_secret"] for c in issued} | {c["security_token"] for c in issued if c.get("security_token")}
     assert secrets, "nothing issued to look for"
+    tokens = requests.get(f"{base}/_admin/signin/tokens", timeout=5).json()
+    assert tokens["sso"], "the sign-ins above were given CloudSSO access tokens"
+    assert tokens["oauth"], "the OAuth sign-in above was given tokens"
+    secrets |= set(tokens["sso"]) | set(tokens["oauth"])
     files = [TMP / "app-sso.log"] + sorted(p for p in HOME.rglob("*") if p.is_file())
     assert (TMP / "app-sso.log").stat().st_size > 0
     hits = [str(f) for f in files if f.exists() for s in secrets if s.encode() in f.read_bytes()]

@@ -1,6 +1,6 @@
 //! Admin controls for the sign-in emulation (`/_admin/sso/...`, `/_admin/oauth/...`):
 //! assignments, approving or denying pending sign-ins, auto-approve, expiring or revoking
-//! tokens.
+//! tokens, and listing the tokens handed out (for tests' secret scans).
 
 use crate::error::ApiError;
 use crate::oauth::OAuthSettings;
@@ -37,6 +37,14 @@ pub(crate) fn router() -> Router<Shared> {
         .route("/oauth/expire", post(oauth_expire))
         .route("/oauth/revoke", post(oauth_revoke))
         .route("/oauth/stats", get(oauth_stats))
+        .route("/signin/tokens", get(issued_tokens))
+}
+
+/// Every CloudSSO access token and OAuth access and refresh token handed
+/// out, for tests that scan what a client wrote for secrets.
+async fn issued_tokens(State(s): State<Shared>) -> Response {
+    let g = s.lock();
+    Json(json!({ "sso": g.sso.issued_tokens, "oauth": g.oauth.issued_tokens })).into_response()
 }
 
 async fn assign(State(s): State<Shared>, Json(a): Json<SsoAssignment>) -> Response {
