@@ -164,6 +164,32 @@ def test_21_the_menu_lists_the_profiles_with_their_state(tray):
     assert host.status() in ("Active", "NeedsAttention")
 
 
+def control(home, cmd, args=None):
+    """One call on the tray agent's control socket, as the dashboard makes it."""
+    import json
+    import socket as s
+    with s.socket(s.AF_UNIX) as c:
+        c.connect(str(home / "desktop.sock"))
+        f = c.makefile("rwb")
+        f.write((json.dumps({"id": 1, "cmd": cmd, "args": args}) + "\n").encode())
+        f.flush()
+        return json.loads(f.readline())["result"]
+
+
+def test_21b_start_at_login_writes_an_entry_that_starts_the_tray_agent(tray):
+    p, _, home, _ = tray
+    entry = Path(os.environ["HOME"]) / ".config" / "autostart" / "alicred.desktop"
+    settings = control(home, "get_settings")["Ok"]
+    assert settings["autostart"] is False and not entry.exists()
+    assert "Ok" in control(home, "set_settings", {"settings": dict(settings, autostart=True)})
+    text = entry.read_text()
+    exec_line = next(line for line in text.splitlines() if line.startswith("Exec="))
+    assert Path(exec_line[len("Exec="):].split()[0]).name == "alicred-tray", text
+    assert control(home, "get_settings")["Ok"]["autostart"] is True
+    assert "Ok" in control(home, "set_settings", {"settings": dict(settings, autostart=False)})
+    assert not entry.exists()
+
+
 def test_22_clicking_a_profile_makes_it_active(tray):
     _, host, home, _ = tray
     ident, _, props = host.find(r"^demo-admin — ")
