@@ -89,10 +89,16 @@ mod tests {
     #[test]
     fn a_path_with_spaces_is_quoted_as_the_spec_says() {
         let text = entry(Path::new("/opt/my apps/alicred-tray")).expect("entry");
-        assert!(text.contains("\nExec=\"/opt/my apps/alicred-tray\"\n"), "{text}");
+        assert!(
+            text.contains("\nExec=\"/opt/my apps/alicred-tray\"\n"),
+            "{text}"
+        );
         let text = entry(Path::new("/opt/a$b/alicred-tray")).expect("entry");
         // `$` escaped for the Exec rules (\$), the backslash escaped again for the string.
-        assert!(text.contains("\nExec=\"/opt/a\\\\$b/alicred-tray\"\n"), "{text}");
+        assert!(
+            text.contains("\nExec=\"/opt/a\\\\$b/alicred-tray\"\n"),
+            "{text}"
+        );
         assert!(entry(Path::new("/opt/a\nb/alicred-tray")).is_err());
     }
 }
