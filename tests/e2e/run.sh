@@ -4,11 +4,13 @@
 # a private D-Bus session, see session.sh), dunst + dbus-monitor for
 # notifications, and the alicred-fakecloud emulator. test_desktop.py runs
 # with WebKit's defaults (for screenshots), test_memory.py with the app's own
-# memory-saving settings.
+# memory-saving settings; test_tray.py is the desktop's tray host, reading and
+# clicking the tray agent's menu over D-Bus (jeepney).
 #
 # Expects the builds scripts/test.sh makes:
 #   cargo build -p alicred-fakecloud
 #   (cd ui && npm run build) && cargo build -p alicred-desktop --features custom-protocol
+#   (the second makes both alicred-desktop and the tray agent alicred-tray)
 # Env: ALICRED_DESKTOP_BIN / ALICRED_FAKECLOUD_BIN override the binaries;
 #      E2E_SCREENSHOTS (default ~/.cache/alicred/e2e-screenshots, outside the
 #      repository; scripts/docs-screenshots.sh sets it to docs/screenshots);
