@@ -45,8 +45,8 @@ pub fn run() -> ! {
             }
         }
     });
-    // Exit with the runtime still up: dropping it would drop the keyring's
-    // D-Bus client on a runtime thread, which it refuses (it blocks).
+    // Exit with the runtime still up: the agent has shut down cleanly, and
+    // dropping the runtime would only wait for tasks still blocked on D-Bus.
     std::process::exit(code)
 }
 
