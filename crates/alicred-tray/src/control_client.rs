@@ -124,19 +124,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Where the tray agent's binary is: `ALICRED_TRAY_BIN`, else `alicred-tray`
 /// beside the running executable.
 pub fn tray_binary() -> Result<PathBuf, String> {
-    if let Some(p) = std::env::var_os(TRAY_BIN_ENV).filter(|v| !v.is_empty()) {
-        return Ok(PathBuf::from(p));
-    }
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find alicred-tray: {e}"))?;
-    let bin = exe.with_file_name("alicred-tray");
-    if bin.is_file() {
-        Ok(bin)
-    } else {
-        Err(format!(
-            "{} is missing: alicred-tray must be installed beside alicred-desktop",
-            bin.display()
-        ))
-    }
+    crate::dashboard::beside_us("alicred-tray", TRAY_BIN_ENV)
 }
 
 /// Make sure a tray agent answers on `path`, starting one when none does.
