@@ -38,13 +38,16 @@ export interface Grouped {
 const byName = <T extends { name: string; id: string }>(a: T, b: T) =>
   a.name.localeCompare(b.name) || a.id.localeCompare(b.id);
 
-/** Group the CloudSSO profiles by session → account → access configuration. */
+/** Group the profiles that sign in through a CloudSSO session by session →
+ *  account → access configuration. */
 export function groupSignIns(profiles: ProfileStatus[]): Grouped {
   const sessions = new Map<string, SessionGroup>();
   const others: ProfileStatus[] = [];
   for (const p of profiles) {
     const v = p.sign_in;
-    if (!v || v.kind !== 'cloud-sso' || !v.session) {
+    // Profiles that share a session's sign-in are grouped; the core names the
+    // session in the sign-in view (the tray groups by the same field).
+    if (!v?.session) {
       others.push(p);
       continue;
     }
