@@ -25,6 +25,7 @@ import urllib.request
 from datetime import date
 from pathlib import Path
 
+from procs import descendants, running
 from xwindows import close_dashboard
 
 BIN = os.environ["ALICRED_DESKTOP_BIN"]
@@ -41,23 +42,6 @@ def free_port():
         return s.getsockname()[1]
 
 
-def children(pid):
-    kids = {}
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit():
-            continue
-        try:
-            stat = (p / "stat").read_text()
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        kids.setdefault(ppid, []).append(int(p.name))
-    out, todo = [], [pid]
-    while todo:
-        q = todo.pop()
-        out.append(q)
-        todo.extend(kids.get(q, []))
-    return out
 
 
 def rollup(pid):
@@ -81,7 +65,7 @@ def comm(pid):
 
 def tree(pid):
     """[(name, rollup)] for the app and all its descendants."""
-    return [(comm(p), rollup(p)) for p in children(pid)]
+    return [(comm(p), rollup(p)) for p in descendants(pid)]
 
 
 def total_mib(t):
@@ -114,23 +98,17 @@ def start(binary, home, port, *args, demo=False):
 def trays(pid):
     """The tray agents (`alicred-tray`) the app started: they outlive the
     dashboard's process (a build without them has none)."""
-    return [q for q in children(pid) if q != pid and comm(q) == "alicred-tray"]
+    return [q for q in descendants(pid) if q != pid and comm(q) == "alicred-tray"]
 
 
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def app_tree(roots):
     """[(name, rollup)] of every live process under `roots`, each once."""
     seen = []
     for r in roots:
-        if alive(r):
-            seen += [q for q in children(r) if q not in seen]
+        if running(r):
+            seen += [q for q in descendants(r) if q not in seen]
     return [(comm(q), rollup(q)) for q in seen]
 
 
@@ -147,7 +125,7 @@ def stop(p, also=()):
         p.kill()
         p.wait()
     t0 = time.monotonic()
-    while any(alive(q) for q in also) and time.monotonic() - t0 < 10:
+    while any(running(q) for q in also) and time.monotonic() - t0 < 10:
         time.sleep(0.05)
 
 
@@ -219,7 +197,7 @@ def memory_open_close(binary, home):
     close_dashboard()
     time.sleep(SETTLE)
     closed = app_tree(roots)
-    left = [r for r in roots if alive(r)]
+    left = [r for r in roots if running(r)]
     closed_maps = top_mappings(left[-1]) if left else []
     serving = False
     try:
@@ -288,7 +266,7 @@ def main():
     p = start(BIN, home, port, demo=True)
     first, _ = until_serving(port, p)
     time.sleep(SETTLE)
-    warm_page_cache(children(p.pid), [b for _, b in bins])
+    warm_page_cache(descendants(p.pid), [b for _, b in bins])
     stop(p, trays(p.pid))
     token = endpoint_token(home)
 

@@ -15,34 +15,15 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from procs import descendants, exe
 from test_desktop import TMP, desktop_session, free_port
 
 APP = os.environ["ALICRED_DESKTOP_BIN"]
 MESA = ("libLLVM", "swrast_dri", "libEGL_mesa")
 
 
-def descendants(pid):
-    kids = {}
-    for p in Path("/proc").iterdir():
-        if p.name.isdigit():
-            try:
-                ppid = int((p / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            kids.setdefault(ppid, []).append(int(p.name))
-    out, todo = [], [pid]
-    while todo:
-        q = todo.pop()
-        out.append(q)
-        todo.extend(kids.get(q, []))
-    return out
 
 
-def exe_name(pid):
-    try:
-        return Path(os.readlink(f"/proc/{pid}/exe")).name
-    except OSError:
-        return ""
 
 
 def mapped(pid):
@@ -65,8 +46,8 @@ def test_dashboard_renders_without_mesa_in_the_app_process(session):
     WebDriverWait(d, 60, poll_frequency=0.25).until(
         lambda _: d.find_elements(By.CSS_SELECTOR, '[data-testid="add-profile"]'))
     procs = descendants(driver_pid)
-    app = [p for p in procs if exe_name(p) == Path(APP).name]
-    web = [p for p in procs if exe_name(p) == "WebKitWebProcess"]
+    app = [p for p in procs if exe(p) == Path(APP).name]
+    web = [p for p in procs if exe(p) == "WebKitWebProcess"]
     assert len(app) == 1, f"app processes: {app}"
     assert web, "no WebKit web process"
     in_app = sorted({m for m in MESA if m in mapped(app[0])})

@@ -21,6 +21,7 @@ import pytest
 from jeepney import DBusAddress, new_method_call
 from jeepney.io.blocking import open_dbus_connection
 
+from procs import children, descendants, exe, running
 from test_desktop import TMP, free_port
 from xwindows import close_dashboard, dashboard_windows
 
@@ -48,30 +49,10 @@ def answers(port):
         return False
 
 
-def children(pid):
-    out = []
-    for p in Path("/proc").iterdir():
-        if p.name.isdigit():
-            try:
-                if int((p / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                    out.append(int(p.name))
-            except (OSError, ValueError, IndexError):
-                pass
-    return out
 
 
-def running(pid):
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
-def exe(pid):
-    try:
-        return Path(os.readlink(f"/proc/{pid}/exe")).name
-    except OSError:
-        return ""
 
 
 class Host:
@@ -228,13 +209,6 @@ def test_24_quit_ends_the_agent(tray):
     assert not answers(port), "the endpoint stopped with it"
 
 
-def descendants(pid):
-    out, todo = [], [pid]
-    while todo:
-        q = todo.pop()
-        out.append(q)
-        todo.extend(children(q))
-    return out
 
 
 DASHBOARD_ONLY = (b"GDK_GL=", b"JSC_useJIT=", b"__EGL_VENDOR_LIBRARY_FILENAMES=")
