@@ -86,18 +86,10 @@ impl Hub {
     }
 }
 
-/// Bind the socket (0600; a stale file from a crash is replaced). The
-/// caller holds the single-instance lock, so nobody else serves it.
+/// Bind the socket: the core's rules for every local socket of alicred's
+/// (0700 directory, 0600 socket, a stale file from a crash replaced).
 pub fn bind(path: &Path) -> io::Result<UnixListener> {
-    use std::os::unix::fs::PermissionsExt;
-    match std::fs::remove_file(path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    let listener = UnixListener::bind(path)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    Ok(listener)
+    alicred_core::server::local::bind(path)
 }
 
 /// Accept dashboards until the listener is dropped with the task.
@@ -111,24 +103,11 @@ pub async fn serve(listener: UnixListener, state: Arc<AppState>) {
                 continue;
             }
         };
-        if !same_user(&stream) {
+        if !alicred_core::server::local::from_own_user(&stream) {
             tracing::warn!("control socket: refused a process of another user");
             continue;
         }
         tokio::spawn(connection(stream, state.clone()));
-    }
-}
-
-fn same_user(stream: &UnixStream) -> bool {
-    #[cfg(target_os = "linux")]
-    {
-        let me = rustix::process::geteuid().as_raw();
-        stream.peer_cred().is_ok_and(|c| c.uid() == me)
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = stream;
-        true
     }
 }
 

@@ -73,6 +73,14 @@ fn own_uid() -> u32 {
     rustix::process::getuid().as_raw()
 }
 
+/// Whether the process at the other end of `stream` is ours ([`peer_allowed`]).
+/// Every local socket of alicred's asks this of each connection.
+pub fn from_own_user(stream: &UnixStream) -> bool {
+    stream
+        .peer_cred()
+        .is_ok_and(|c| peer_allowed(c.uid(), own_uid()))
+}
+
 /// Bind the socket and serve until `stop`. `None` (with a warning) when it
 /// cannot be bound: the HTTP endpoint still works, only alicred-as-child
 /// commands then need their own passphrase.
@@ -87,7 +95,9 @@ pub fn spawn(paths: &Paths, engine: Engine, stop: watch::Receiver<bool>) -> Opti
     }
 }
 
-/// The 0700 directory first, then the socket, then its mode 0600.
+/// The 0700 directory first, then the socket, then its mode 0600. A socket
+/// file nothing answers on (left by a process that died) is replaced. Every
+/// local socket of alicred's is bound here.
 pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
     use std::os::unix::fs::PermissionsExt;
     let dir = path
@@ -117,16 +127,12 @@ async fn serve(
     engine: Engine,
     mut stop: watch::Receiver<bool>,
 ) {
-    let own = own_uid();
     loop {
         tokio::select! {
             _ = stop.changed() => break,
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
-                let allowed = stream
-                    .peer_cred()
-                    .is_ok_and(|c| peer_allowed(c.uid(), own));
-                if !allowed {
+                if !from_own_user(&stream) {
                     tracing::warn!("local channel: refused a connection from another user");
                     continue;
                 }
