@@ -130,21 +130,12 @@ async fn connection(stream: UnixStream, state: Arc<AppState>) {
     let mut line = Vec::new();
     let mut forwarder: Option<tokio::task::JoinHandle<()>> = None;
     loop {
-        line.clear();
-        let n = match (&mut reader)
-            .take(MAX_REQUEST as u64 + 1)
-            .read_until(b'\n', &mut line)
-            .await
-        {
-            Ok(n) => n,
-            Err(_) => break,
-        };
-        if n == 0 {
-            break;
-        }
-        if line.last() != Some(&b'\n') {
-            // Over the limit, or cut off: nothing more from this client.
-            tracing::warn!("control socket: a request over {MAX_REQUEST} bytes; connection closed");
+        if !read_line(&mut reader, &mut line, MAX_REQUEST).await {
+            if line.len() > MAX_REQUEST {
+                tracing::warn!(
+                    "control socket: a request over {MAX_REQUEST} bytes; connection closed"
+                );
+            }
             break;
         }
         let req: Request = match serde_json::from_slice(&line) {
@@ -210,6 +201,20 @@ async fn forward_events(
             Err(broadcast::error::RecvError::Lagged(_)) => continue,
             Err(broadcast::error::RecvError::Closed) => break,
         }
+    }
+}
+
+/// One line of at most `max` bytes into `line`, newline kept. `false` at
+/// the end of the stream, on an error, or when the line runs past `max`:
+/// then the peer is not read any further. Both ends of the socket read so.
+pub(crate) async fn read_line<R>(reader: &mut R, line: &mut Vec<u8>, max: usize) -> bool
+where
+    R: tokio::io::AsyncBufRead + Unpin,
+{
+    line.clear();
+    match reader.take(max as u64 + 1).read_until(b'\n', line).await {
+        Ok(n) => n > 0 && line.last() == Some(&b'\n'),
+        Err(_) => false,
     }
 }
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 use tokio::sync::{mpsc, oneshot};
 
@@ -52,14 +52,8 @@ impl Client {
             let mut reader = BufReader::new(read);
             let mut line = Vec::new();
             loop {
-                line.clear();
-                match (&mut reader)
-                    .take(MAX_MESSAGE as u64 + 1)
-                    .read_until(b'\n', &mut line)
-                    .await
-                {
-                    Ok(n) if n > 0 && line.last() == Some(&b'\n') => {}
-                    _ => break,
+                if !crate::control::read_line(&mut reader, &mut line, MAX_MESSAGE).await {
+                    break;
                 }
                 match serde_json::from_slice::<Message>(&line) {
                     Ok(Message::Reply { id, result }) => {
