@@ -88,3 +88,42 @@ async fn edits_are_followed_and_a_bad_file_is_reported_not_fatal() {
     until("the third profile is loaded", || names(&agent) == 3).await;
     agent.shutdown().await;
 }
+
+/// An edit made after the engine read the file but before the reloader's
+/// watch existed (an agent just started on a busy machine) is not missed:
+/// the reloader reads the file once more when its watch is up. Made
+/// deterministic here by editing before the reloader runs at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_before_the_watch_exists_is_not_missed() {
+    use alicred_core::engine::Engine;
+    use alicred_core::server::reload::{Reloader, supervise};
+    use alicred_core::store::config::ConfigStore;
+    let dir = tempfile::tempdir().expect("tmp");
+    let secrets = Arc::new(MemoryStore::default());
+    let app = Alicred::with_store(Paths::new(dir.path()), secrets.clone());
+    add(&app, "one");
+    let ctx = ProviderContext::new(secrets.clone(), Arc::new(SystemClock));
+    let engine = Engine::start(
+        app.profiles().expect("file"),
+        ctx,
+        Arc::new(StandardFactory),
+    );
+    // The edit lands between the engine's read and the watch.
+    add(&app, "two");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let reloader = Reloader {
+        store: ConfigStore::new(app.paths().clone()),
+        engine: engine.clone(),
+        secrets: secrets.clone(),
+        token: Arc::new(std::sync::RwLock::new(Sensitive::new("t"))),
+        health: Arc::default(),
+    };
+    let task = tokio::spawn(supervise(reloader, stop_rx));
+    until("the second profile is loaded", || {
+        engine.profiles().profiles.len() == 2
+    })
+    .await;
+    let _ = stop_tx.send(true);
+    let _ = task.await;
+    engine.shutdown().await;
+}

@@ -48,6 +48,10 @@ impl Reloader {
                 None
             }
         };
+        // The engine read the file before this watch existed: an edit in
+        // between (an agent just started, a busy machine) would wait for the
+        // next one. Read it once more now that nothing can slip past.
+        self.reload_profiles().await;
         let mut hup = hangups();
         loop {
             tokio::select! {
