@@ -9,7 +9,9 @@
 # $CACHE/fuzz-corpus/<target>/ and crashing inputs to
 # $CACHE/fuzz-artifacts/<target>/. Each run is appended to
 # $CACHE/fuzz-runs.tsv (date, target, seconds, executions, toolchain, result).
-# Exit 0 only when no target crashed.
+# Exit 0 only when at least one target ran, every target ran at least one
+# input, and none crashed. The last line is "fuzz: T targets, E executions,
+# C crashed, Z without executions" (scripts/test.sh counts from it).
 set -uo pipefail
 source "$(dirname "$0")/lib/env.sh"
 secs="${1:-20}"
@@ -26,6 +28,7 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(cd "$FUZZ_DIR" && cargo +nightly fuzz list)
 fi
+[ ${#targets[@]} -gt 0 ] || die "fuzz: no targets (cargo fuzz list found none in $FUZZ_DIR)"
 
 # ALICRED_FUZZ_DEV=1 (the test suite's smoke run) builds without optimisation:
 # a cold build takes a fraction of the release one, and 20 s per target still
@@ -42,7 +45,7 @@ bin_dir="$TARGET_DIR/x86_64-unknown-linux-gnu/$profile"
 
 mkdir -p "$CACHE"
 runs="$CACHE/fuzz-runs.tsv"
-crashed=()
+crashed=(); idle=()
 total=0
 for t in "${targets[@]}"; do
   [ -x "$bin_dir/$t" ] || die "no fuzz target $t (see: cd fuzz && cargo +nightly fuzz list)"
@@ -59,7 +62,14 @@ for t in "${targets[@]}"; do
   execs="${execs:-0}"
   total=$((total + execs))
   result=ok
-  if [ $rc -ne 0 ]; then
+  if [ $rc -eq 0 ] && [ "$execs" -eq 0 ]; then
+    # libFuzzer exits 0 when it never ran an input (e.g. -max_total_time
+    # reached during start-up): nothing was tested.
+    result=NO-EXECUTIONS
+    idle+=("$t")
+    tail -n 20 "$out" >&2
+    log "fuzz $t: FAILED, no executions in $secs s"
+  elif [ $rc -ne 0 ]; then
     result=CRASH
     crashed+=("$t")
     tail -n 40 "$out" >&2
@@ -70,5 +80,7 @@ for t in "${targets[@]}"; do
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$t" "$secs" "$execs" "$toolchain" "$result" >>"$runs"
   rm -f "$out"
 done
-log "fuzz: $total executions, ${#crashed[@]} crashed${crashed:+: ${crashed[*]}}"
-[ ${#crashed[@]} -eq 0 ]
+[ ${#idle[@]} -eq 0 ] || log "fuzz: no executions: ${idle[*]}"
+[ ${#crashed[@]} -eq 0 ] || log "fuzz: crashed: ${crashed[*]}"
+echo "fuzz: ${#targets[@]} targets, $total executions, ${#crashed[@]} crashed, ${#idle[@]} without executions"
+[ ${#crashed[@]} -eq 0 ] && [ ${#idle[@]} -eq 0 ]
