@@ -15,6 +15,7 @@
 #      E2E_SCREENSHOTS (default ~/.cache/alicred/e2e-screenshots, outside the
 #      repository; scripts/docs-screenshots.sh sets it to docs/screenshots);
 #      KEEP_SESSION=1 keeps logs; E2E_TESTS picks the test files (default: all).
+# Fails if the shared secret scan (below) finds a secret or has none to look for.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -36,4 +37,23 @@ done
 if ! "$E2E_PYTHON" -c 'import selenium, pytest, requests, jeepney' 2>/dev/null; then
   "$VENV/bin/pip" install -q --disable-pip-version-check -r "$HERE/requirements.txt"
 fi
-exec "$HERE/session.sh" bash -c 'cd "$0" && "$E2E_PYTHON" -m pytest -q -p no:cacheprovider -x ${E2E_TESTS:-test_desktop.py test_desktop_sso.py test_memory.py test_tray.py}' "$HERE"
+# The shared secret scan (tests/python/secret_scan.py) over every file of the
+# session once pytest is done: the session HOME (WebKit's storage, the
+# autostart entry), every ALICRED_HOME, app*.log, dunst.log, the
+# notifications log. What to look for is collected in a file outside the
+# session: the emulators the tests start append what they handed out when
+# they stop, and conftest.py adds the demo emulators' values and the endpoint
+# tokens after every test. tauri-driver*.log is not scanned: it is the
+# WebDriver traffic, which types a secret into the form on purpose.
+E2E_SECRETS_DIR="$(mktemp -d /tmp/alicred-e2e-secrets.XXXXXX)"
+trap 'rm -rf "$E2E_SECRETS_DIR"' EXIT
+export E2E_SECRETS_FILE="$E2E_SECRETS_DIR/handed-out"
+export ALICRED_FAKECLOUD_RECORD_SECRETS="$E2E_SECRETS_FILE"
+export E2E_SCANNER="$ROOT/tests/python/secret_scan.py"
+"$HERE/session.sh" bash -c '
+  cd "$0" || exit 1
+  "$E2E_PYTHON" -m pytest -q -p no:cacheprovider -rs -x ${E2E_TESTS:-test_desktop.py test_desktop_sso.py test_memory.py test_tray.py test_no_test_hooks.py}
+  rc=$?
+  "$E2E_PYTHON" "$E2E_SCANNER" --label "the E2E session" --secrets "$E2E_SECRETS_FILE" \
+    --exclude "tauri-driver*.log" "$SESSION_TMP" || rc=1
+  exit $rc' "$HERE"

@@ -85,6 +85,7 @@ pub(crate) fn router(demo: DemoState) -> Router<Shared> {
         .route("/counters", get(counters))
         .route("/counters/reset", post(reset_counters))
         .route("/issued", get(issued))
+        .route("/handed-out", get(handed_out))
         .route("/clock", post(set_clock))
 }
 
@@ -345,6 +346,11 @@ async fn reset_counters(State(s): State<Shared>) -> AdminResult {
 
 async fn issued(State(s): State<Shared>) -> AdminResult {
     Ok(Json(json!({ "issued": s.lock().issued })))
+}
+
+/// Every secret value handed out, of every kind (crate::handed_out).
+async fn handed_out(State(s): State<Shared>) -> AdminResult {
+    Ok(Json(json!({ "secrets": s.lock().handed_out_secrets() })))
 }
 
 #[derive(Deserialize)]

@@ -417,6 +417,12 @@ impl FakeCloudHandle {
         })
     }
 
+    /// Every secret value handed out so far, of every kind (see
+    /// [`crate::HandedOut`]): what a secret scan looks for.
+    pub fn handed_out_secrets(&self) -> Vec<crate::HandedOut> {
+        self.with(|w| w.handed_out_secrets())
+    }
+
     /// Every sign-in token handed out so far (CloudSSO access tokens, OAuth access and
     /// refresh tokens), for secret scans.
     pub fn sign_in_tokens(&self) -> Vec<String> {

@@ -35,6 +35,7 @@ mod demo;
 mod error;
 mod faults;
 mod gateway;
+mod handed_out;
 mod handle;
 mod info;
 mod issue;
@@ -63,6 +64,7 @@ pub use demo::{
 };
 pub use error::Error;
 pub use faults::{FaultInfo, FaultKind, FaultSpec, Service};
+pub use handed_out::HandedOut;
 pub use handle::FakeCloudHandle;
 pub use info::{AccessKeyInfo, AccessKeyPair, RoleInfo, SecretInfo, SecretVersionInfo, UserInfo};
 pub use oauth::{OAUTH_CLIENT_IDS, OAUTH_ROLE, OAuthSettings};

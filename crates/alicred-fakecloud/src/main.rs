@@ -1,7 +1,8 @@
 //! `alicred-fakecloud --listen 127.0.0.1:PORT [--demo] [--lifetime-seconds N]`
 //!
 //! Prints `alicred-fakecloud listening on http://127.0.0.1:PORT` once ready, serves until
-//! SIGTERM or SIGINT. Logs (no secrets) go to stderr; `RUST_LOG` sets the level.
+//! SIGTERM or SIGINT (then, with `--record-secrets FILE`, it appends every secret it
+//! handed out to FILE). Logs (no secrets) go to stderr; `RUST_LOG` sets the level.
 
 use alicred_fakecloud::{FakeCloud, FakeCloudConfig};
 use clap::Parser;
@@ -25,6 +26,11 @@ struct Args {
     /// Approve CloudSSO device sign-ins by themselves (implied by --demo).
     #[arg(long)]
     auto_approve: bool,
+    /// On SIGTERM/SIGINT, append every secret value handed out to FILE (one
+    /// `kind<TAB>value` a line, mode 0600), for a secret scan made after the
+    /// emulator is gone (tests/e2e/run.sh). Default: $ALICRED_FAKECLOUD_RECORD_SECRETS.
+    #[arg(long, value_name = "FILE")]
+    record_secrets: Option<std::path::PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -61,6 +67,12 @@ fn main() -> ExitCode {
     config.auto_approve_sign_in = args.demo || args.auto_approve;
     config.lifetime_seconds = args.lifetime_seconds;
 
+    let record = args.record_secrets.clone().or_else(|| {
+        std::env::var_os("ALICRED_FAKECLOUD_RECORD_SECRETS")
+            .filter(|v| !v.is_empty())
+            .map(Into::into)
+    });
+
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -84,9 +96,37 @@ fn main() -> ExitCode {
         let _ = out.flush();
         drop(out);
         wait_for_signal().await;
+        if let Some(path) = record {
+            if let Err(e) = record_secrets(&path, &cloud.handed_out_secrets()) {
+                eprintln!(
+                    "alicred-fakecloud: cannot record the secrets in {}: {e}",
+                    path.display()
+                );
+            }
+        }
         cloud.shutdown().await;
         ExitCode::SUCCESS
     })
+}
+
+fn record_secrets(
+    path: &std::path::Path,
+    secrets: &[alicred_fakecloud::HandedOut],
+) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    let mut buf = String::new();
+    for s in secrets {
+        buf.push_str(s.kind);
+        buf.push('\t');
+        buf.push_str(&s.value);
+        buf.push('\n');
+    }
+    f.write_all(buf.as_bytes())
 }
 
 #[cfg(unix)]

@@ -8,13 +8,20 @@ use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
 /// Which store the tests use: the real Secret Service when a D-Bus session is
-/// there (scripts/test.sh provides one with an unlocked GNOME Keyring),
-/// otherwise the passphrase-encrypted file.
+/// there (scripts/lib/with-keyring.sh provides one with an unlocked GNOME
+/// Keyring), otherwise the passphrase-encrypted file. When a Secret Service
+/// is expected (`ALICRED_TEST_KEYRING=secret-service`, set by with-keyring.sh
+/// and scripts/test.sh) a missing session bus is an error, not a quiet switch
+/// that drops the keyring assertions.
 pub fn backend() -> &'static str {
-    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() {
-        "secret-service"
-    } else {
-        "encrypted-file"
+    let expected = std::env::var("ALICRED_TEST_KEYRING").ok();
+    let bus = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some();
+    match (expected.as_deref(), bus) {
+        (Some("secret-service"), false) => panic!(
+            "ALICRED_TEST_KEYRING=secret-service but there is no D-Bus session: run through scripts/lib/with-keyring.sh"
+        ),
+        (Some("encrypted-file"), _) | (None, false) => "encrypted-file",
+        _ => "secret-service",
     }
 }
 
@@ -236,42 +243,77 @@ impl SecretScan {
             .push((label.to_string(), out.clone(), prints_secrets));
     }
 
-    /// Panics naming every place a secret was found.
+    /// Panics naming every place a secret was found: every value the
+    /// emulator handed out, by the shared scanner ([`assert_no_secret`]).
     pub fn assert_clean(&self, home: &Home, cloud: &alicred_fakecloud::FakeCloudHandle) {
-        let mut secrets: Vec<String> = Vec::new();
-        for c in cloud.issued() {
-            secrets.push(c.access_key_secret.clone());
-            secrets.extend(c.security_token.clone());
-        }
-        secrets.retain(|s| s.len() >= 8);
-        assert!(
-            !secrets.is_empty(),
-            "the emulator issued nothing to look for"
-        );
-        let mut hits = Vec::new();
+        let secrets: Vec<String> = cloud
+            .handed_out_secrets()
+            .into_iter()
+            .map(|h| h.value)
+            .collect();
         let outputs = self.outputs.lock().unwrap_or_else(|p| p.into_inner());
+        let mut texts: Vec<(String, Vec<u8>)> = Vec::new();
         for (label, out, exempt) in outputs.iter() {
-            for s in &secrets {
-                if contains(&out.stderr, s) {
-                    hits.push(format!("stderr of `{label}`"));
-                }
-                if !exempt && contains(&out.stdout, s) {
-                    hits.push(format!("stdout of `{label}`"));
-                }
+            texts.push((format!("stderr of {label}"), out.stderr.clone()));
+            if !exempt {
+                texts.push((format!("stdout of {label}"), out.stdout.clone()));
             }
         }
-        for (path, bytes) in home.all_written_bytes() {
-            if secrets.iter().any(|s| contains(&bytes, s)) {
-                hits.push(format!("file {}", path.display()));
-            }
-        }
-        assert!(
-            hits.is_empty(),
-            "secrets found ({} children, {} secrets): {}",
-            outputs.len(),
-            secrets.len(),
-            hits.join("; ")
-        );
+        assert_no_secret(&secrets, &[home.path()], &texts);
+    }
+}
+
+/// The one secret scanner of every suite (tests/python/secret_scan.py: the
+/// values as written, URL-encoded, JSON-escaped and base64-encoded) over every
+/// file under `dirs` and each of `outputs` (label, bytes). Panics naming what
+/// it found, or when it has nothing to look for or cannot run.
+pub fn assert_no_secret(secrets: &[String], dirs: &[&Path], outputs: &[(String, Vec<u8>)]) {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let scanner = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/secret_scan.py");
+    let work = tempfile::tempdir().expect("tempdir");
+    let list = work.path().join("secrets");
+    let mut body = String::new();
+    for s in secrets {
+        body.push_str(s);
+        body.push('\n');
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&list)
+        .expect("secrets list");
+    std::io::Write::write_all(&mut f, body.as_bytes()).expect("write the secrets list");
+    let outs = work.path().join("outputs");
+    std::fs::create_dir(&outs).expect("outputs dir");
+    for (i, (label, bytes)) in outputs.iter().enumerate() {
+        let name: String = label
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .take(80)
+            .collect();
+        std::fs::write(outs.join(format!("{i:03}-{name}")), bytes).expect("write an output");
+    }
+    let python = std::env::var("ALICRED_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = std::process::Command::new(&python)
+        .arg(&scanner)
+        .arg("--secrets")
+        .arg(&list)
+        .args(dirs)
+        .arg(&outs)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run the secret scanner ({python} {}): {e}",
+                scanner.display()
+            )
+        });
+    let report = String::from_utf8_lossy(&out.stdout);
+    let summary = String::from_utf8_lossy(&out.stderr);
+    match out.status.code() {
+        Some(0) => {}
+        Some(1) => panic!("secrets found ({}): {report}", summary.trim()),
+        _ => panic!("the secret scanner failed: {}", summary.trim()),
     }
 }
 
