@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import ALICRED, free_port
+from conftest import ALICRED, free_port, keyring_store
 from test_endpoint_interop import whoami
 
 ROLE = "acs:ram::1234567890123456:role/admin"
@@ -42,7 +42,7 @@ def user_env(home):
     env = {k: os.environ[k] for k in keep if k in os.environ}
     env["HOME"] = str(home)
     env["NO_PROXY"] = "127.0.0.1,localhost"
-    if "DBUS_SESSION_BUS_ADDRESS" not in env:
+    if keyring_store() == "encrypted-file":
         env["ALICRED_KEYRING"] = "encrypted-file"
         env["ALICRED_KEYRING_PASSPHRASE"] = "pytest-passphrase"
     assert not [k for k in env if k.startswith("ALIBABA_CLOUD_")]
