@@ -40,7 +40,7 @@ fn cases() -> Vec<Case> {
         c("missing --type", &["profile", "add", "x"], None, &[], 2, "--type"),
         c("unknown type", &["profile", "add", "x", "--type", "magic"], None, &[], 2, "unknown profile type"),
         c("bad profile name", &["profile", "add", "bad name", "--type", "environment"], None, &[], 2, "profile name"),
-        c("name starting with dash", &["profile", "add", "--", "-x", "--type", "environment"], None, &[], 2, ""),
+        c("name starting with dash", &["profile", "add", "--type", "environment", "--", "-x"], None, &[], 2, "profile name \"-x\" is invalid"),
         c("role arn shape", &["profile", "add", "r", "--type", "ram-role-arn", "--source", "base", "--role-arn", "arn:aws:iam::1:role/x"], None, &[], 2, "role-arn"),
         c("role arn account", &["profile", "add", "r", "--type", "ram-role-arn", "--source", "base", "--role-arn", "acs:ram::abc:role/x"], None, &[], 2, "account id"),
         c("session name charset", &["profile", "add", "r", "--type", "ram-role-arn", "--source", "base", "--role-arn", "acs:ram::1234567890123456:role/admin", "--session-name", "has space"], None, &[], 2, "session-name"),
@@ -135,6 +135,16 @@ fn every_bad_input_is_one_clear_line_and_changes_nothing() {
     assert!(
         cases.len() >= 30,
         "the table must cover at least 30 bad inputs"
+    );
+    // An empty expectation matches any output: every row names what it expects.
+    let vague: Vec<&str> = cases
+        .iter()
+        .filter(|c| c.says.is_empty())
+        .map(|c| c.what)
+        .collect();
+    assert!(
+        vague.is_empty(),
+        "rows that expect no particular message: {vague:?}"
     );
     let mut failures = Vec::new();
     for (i, case) in cases.iter().enumerate() {

@@ -194,7 +194,21 @@ fn crash_case(c: Case) {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        std::thread::sleep(Duration::from_millis(100));
+        // The journal is written before the call: wait for the emulator to
+        // have the call in hand (its hang fault applied), then kill -9.
+        let (service, action) = c.hang.expect("a hang case");
+        let key = format!("{}:{action}", service.as_str());
+        while w.cloud.counters().faults.get(&key).copied().unwrap_or(0) == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "the {key} call never reached the emulator"
+            );
+            assert!(
+                child.try_wait().ok().flatten().is_none(),
+                "rotate exited before its {key} call"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
         child.kill().expect("kill -9");
     }
     let out = child.wait_with_output().expect("wait");

@@ -170,10 +170,15 @@ async fn garbage_output_is_malformed_without_echoing_it() {
 async fn timeout_kills_the_command_and_its_children() {
     let dir = tempfile::tempdir().expect("tempdir");
     let marker = dir.path().join("still-running");
+    let pid_file = dir.path().join("child.pid");
     let s = script(
         dir.path(),
         "slow.sh",
-        &format!("(sleep 3; touch {}) &\nsleep 30", marker.display()),
+        &format!(
+            "(sleep 3; touch {}) &\necho $! > {}\nsleep 30",
+            marker.display(),
+            pid_file.display()
+        ),
     );
     let start = Instant::now();
     let e = provider(&sh(&s), 1).retrieve().await.expect_err("timeout");
@@ -187,7 +192,27 @@ async fn timeout_kills_the_command_and_its_children() {
         "{e:?}"
     );
     assert!(e.is_transient());
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // Wait for the background child itself to be gone (killed: at once;
+    // missed: after it touched the marker), not for a while.
+    let child = std::fs::read_to_string(&pid_file).expect("the script wrote its child's pid");
+    let stat = format!("/proc/{}/stat", child.trim());
+    let gone = || {
+        std::fs::read_to_string(&stat)
+            .map(|s| {
+                s.rsplit(')')
+                    .next()
+                    .is_some_and(|r| r.trim_start().starts_with('Z'))
+            })
+            .unwrap_or(true)
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !gone() {
+        assert!(
+            Instant::now() < deadline,
+            "the background child never ended"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert!(!marker.exists(), "the background child was killed too");
 }
 

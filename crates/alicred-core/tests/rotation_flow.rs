@@ -137,6 +137,8 @@ async fn the_rotation_loop_deletes_the_old_key_when_the_grace_period_ends() {
     // loop through the directory watch (the loop does not poll).
     let lp = w.rotator().spawn_due_checks(Duration::from_secs(3600));
     let mut sink = |_p| {};
+    // The grace period starts during the rotation, so not before this.
+    let started = std::time::Instant::now();
     let report = w
         .rotator()
         .rotate(
@@ -147,11 +149,10 @@ async fn the_rotation_loop_deletes_the_old_key_when_the_grace_period_ends() {
         .await
         .expect("rotation");
     assert_eq!(report.step, Step::AwaitingDelete);
-    tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(
         w.status_of(&w.first_key),
         Some(KeyStatus::Inactive),
-        "kept during the grace period"
+        "kept (inactive) as the grace period starts"
     );
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while w.status_of(&w.first_key).is_some() {
@@ -159,9 +160,24 @@ async fn the_rotation_loop_deletes_the_old_key_when_the_grace_period_ends() {
             std::time::Instant::now() < deadline,
             "the old key was not deleted after its grace period without a restart"
         );
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(w.journal_step(), Some(Step::Done));
+    // Seen gone only after it was deleted: a deletion before the grace period
+    // ended would be seen before 2 s from the start.
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "deleted {:?} after the rotation began, within its 2-s grace period",
+        started.elapsed()
+    );
+    // The journal records the deletion right after the call returns.
+    while w.journal_step() != Some(Step::Done) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the journal never recorded the deletion: {:?}",
+            w.journal_step()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     w.assert_invariants().await;
     lp.abort();
 }
@@ -370,7 +386,6 @@ async fn a_running_engine_picks_up_a_rotation_made_by_another_process() {
         alicred_core::rotation::spawn_journal_watch(w.app.paths(), Arc::new(engine.clone()));
     let before = engine.credentials(&w.name).await.expect("old creds");
     assert_eq!(before.access_key_id, w.first_key);
-    tokio::time::sleep(Duration::from_millis(120)).await;
     // "Another process": a rotator that knows nothing of the engine.
     let other = alicred_core::rotation::Rotator::with_context(
         w.app.clone(),
@@ -501,7 +516,6 @@ async fn the_agent_endpoint_serves_the_new_key_after_a_cli_rotation() {
         v["AccessKeyId"].as_str().unwrap_or_default().to_string()
     };
     assert_eq!(served().await, w.first_key);
-    tokio::time::sleep(Duration::from_millis(120)).await;
     // `alicred rotate` in another process: no engine of its own.
     let cli = alicred_core::rotation::Rotator::with_context(
         w.app.clone(),

@@ -19,18 +19,23 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const HUGE: usize = 400 * 1024 * 1024;
 
 /// Answers every request with 200 and a chunked body of `HUGE` bytes,
-/// generated as it goes; counts what it managed to send.
-async fn flood() -> (String, Arc<AtomicUsize>) {
+/// generated as it goes; counts what it managed to send, and the
+/// connections it is still writing to.
+async fn flood() -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = l.local_addr().expect("addr");
     let sent = Arc::new(AtomicUsize::new(0));
-    let total = sent.clone();
+    let open = Arc::new(AtomicUsize::new(0));
+    let (total, writing) = (sent.clone(), open.clone());
     tokio::spawn(async move {
         while let Ok((mut s, _)) = l.accept().await {
             let total = total.clone();
+            writing.fetch_add(1, Ordering::SeqCst);
+            let done = Done(writing.clone());
             tokio::spawn(async move {
+                let _done = done;
                 let mut buf = [0u8; 4096];
                 let _ = s.read(&mut buf).await;
                 let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
@@ -52,7 +57,16 @@ async fn flood() -> (String, Arc<AtomicUsize>) {
             });
         }
     });
-    (format!("http://{addr}"), sent)
+    (format!("http://{addr}"), sent, open)
+}
+
+/// Counts a connection as finished when its task ends, however it ends.
+struct Done(Arc<AtomicUsize>);
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 fn assert_capped(e: &ProviderError, service: &str) {
@@ -76,7 +90,7 @@ fn peak_rss_mib() -> Option<u64> {
 // One test (not three) so the peak-memory figure is this scenario's alone.
 #[tokio::test]
 async fn a_400_mb_reply_is_cut_at_1_mib_for_every_source() {
-    let (base, sent) = flood().await;
+    let (base, sent, open) = flood().await;
     let ctx = ctx();
 
     let e = CredentialsUriProvider::new(url(&format!("{base}/creds")), &ctx)
@@ -105,9 +119,19 @@ async fn a_400_mb_reply_is_cut_at_1_mib_for_every_source() {
         .expect_err("capped");
     assert_capped(&e, "STS");
 
-    // The readers hung up: the server could push little past the cap (kernel
-    // socket buffers), never the 400 MB, and memory stayed small.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The readers hung up: once the server noticed on every connection, it
+    // had pushed little past the cap (kernel socket buffers), never the
+    // 400 MB, and memory stayed small. (A reader that kept its connection
+    // would let the server go on to the 400 MB: the count below fails.)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while open.load(Ordering::SeqCst) > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server still writes to {} connections",
+            open.load(Ordering::SeqCst)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     let pushed = sent.load(Ordering::Relaxed);
     assert!(
         pushed < 3 * 40 * 1024 * 1024,
