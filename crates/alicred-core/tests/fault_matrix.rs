@@ -1,11 +1,15 @@
-//! The fault matrix: every emulator fault × every refreshing provider, each
+//! The fault matrix: every emulator fault × every refreshing provider
+//! (CloudSSO and OAuth sign-ins included), each
 //! through the real engine and the real endpoint over real HTTP, with
 //! 60-second sessions. For each scenario the fault stays on past the
 //! session's expiry:
-//! - while the cached session is valid, it is what the engine and the
-//!   endpoint hand out (never anything expired);
-//! - once it lapses, both refuse (the endpoint with 503) and never serve the
-//!   old credentials, and the state says what happened;
+//! - while the cached session has more than the engine's serve margin left
+//!   (`SERVE_MARGIN`, 5 s), it is what the engine and the endpoint hand out,
+//!   and nothing with less left is ever handed out;
+//! - once it is within the margin, both refuse (the endpoint with 503,
+//!   `CredentialsExpired` or `NeedsUser`, one line naming the fault) and
+//!   never serve the old credentials, and the state says what happened; a
+//!   refusal while more than the margin was left is a failure;
 //! - then the fault clears and nobody asks for a refresh: the engine's own
 //!   retries make the profile fresh again within the back-off cap.
 //!
@@ -46,14 +50,18 @@ enum Prov {
     EcsRamRole,
     CredentialsUri,
     KmsSecret,
+    CloudSso,
+    Oauth,
 }
 
-const PROVS: [Prov; 5] = [
+const PROVS: [Prov; 7] = [
     Prov::RamRoleArn,
     Prov::OidcRoleArn,
     Prov::EcsRamRole,
     Prov::CredentialsUri,
     Prov::KmsSecret,
+    Prov::CloudSso,
+    Prov::Oauth,
 ];
 
 const FAULTS: [FaultKind; 11] = [
@@ -75,8 +83,11 @@ mod fixtures;
 use fixtures::setup;
 
 /// What the error should mention for each fault (any of these words).
-fn says(kind: FaultKind) -> &'static [&'static str] {
+fn says(prov: Prov, kind: FaultKind) -> &'static [&'static str] {
     match kind {
+        // The CloudSSO and OAuth APIs have no `Code` field: a 200 reply with
+        // `"Code": "Failed"` and nothing else is a malformed reply to them.
+        FaultKind::CodeNotSuccess if matches!(prov, Prov::CloudSso | Prov::Oauth) => &["malformed"],
         FaultKind::InternalError => &["InternalError", "500"],
         FaultKind::ServiceUnavailable => &["ServiceUnavailable", "503"],
         FaultKind::Throttling => &["throttl"],
@@ -92,6 +103,7 @@ fn says(kind: FaultKind) -> &'static [&'static str] {
 }
 
 struct Run {
+    prov: Prov,
     cloud: FakeCloudHandle,
     agent: AgentHandle,
     target: ProfileName,
@@ -166,6 +178,7 @@ impl Run {
             .map_err(|e| e.to_string())?;
         Ok((
             Run {
+                prov,
                 cloud,
                 agent,
                 target,
@@ -227,26 +240,92 @@ impl Run {
     }
 }
 
-/// A refusal must not carry the old credentials.
-fn refusal_ok(status: u16, body: &str, old: &Credentials) -> Result<(), String> {
+/// The engine's promise (engine/policy.rs): a credential is handed out only
+/// with more than this left.
+const MARGIN: chrono::Duration = alicred_core::engine::policy::SERVE_MARGIN;
+
+/// A hand-out asked for at `asked`: the engine decided at or after that
+/// moment, so the credential must have had more than the serve margin left
+/// then.
+fn margin_ok(expiration: DateTime<Utc>, asked: DateTime<Utc>, who: &str) -> Result<(), String> {
+    let left = expiration - asked;
+    if left <= MARGIN {
+        return Err(format!(
+            "{who} handed out a credential with {} ms left, not more than the serve margin ({} s)",
+            left.num_milliseconds(),
+            MARGIN.num_seconds()
+        ));
+    }
+    Ok(())
+}
+
+/// A refusal answered at `answered` is right only once the cache is within
+/// the serve margin (the engine decided at or before that moment); then it
+/// is a 503 saying in one line that the credentials expired and why (the
+/// fault), and it does not carry the old credentials.
+fn refusal_ok(
+    prov: Prov,
+    kind: FaultKind,
+    status: u16,
+    body: &str,
+    old: &Credentials,
+    expires: DateTime<Utc>,
+    answered: DateTime<Utc>,
+) -> Result<(), String> {
+    if expires - answered > MARGIN {
+        return Err(format!(
+            "the endpoint refused with {} ms left on the cache: {status} {body}",
+            (expires - answered).num_milliseconds()
+        ));
+    }
     if status != 503 {
         return Err(format!("refused with {status}, not 503: {body}"));
     }
     if body.contains(&old.access_key_id) || body.contains(old.access_key_secret.expose()) {
         return Err("the refusal carries the old credentials".into());
     }
-    Ok(())
+    let v: serde_json::Value =
+        serde_json::from_str(body).map_err(|e| format!("refusal is not JSON ({e}): {body}"))?;
+    let code = v["Code"].as_str().unwrap_or_default();
+    if !matches!(code, "CredentialsExpired" | "NeedsUser") {
+        return Err(format!(
+            "refusal Code {code:?}, not CredentialsExpired or NeedsUser: {body}"
+        ));
+    }
+    error_ok(prov, kind, v["Message"].as_str().map(str::to_string))
 }
 
-fn error_ok(kind: FaultKind, error: Option<String>) -> Result<(), String> {
+/// The engine's own refusal near expiry, examined like the endpoint's.
+fn engine_refusal_ok(
+    prov: Prov,
+    kind: FaultKind,
+    e: &alicred_core::engine::EngineError,
+    expires: DateTime<Utc>,
+    answered: DateTime<Utc>,
+) -> Result<(), String> {
+    use alicred_core::engine::EngineError;
+    if expires - answered > MARGIN {
+        return Err(format!(
+            "the engine refused with {} ms left on the cache: {e}",
+            (expires - answered).num_milliseconds()
+        ));
+    }
+    match e {
+        EngineError::Expired { reason, .. } => error_ok(prov, kind, Some(reason.clone())),
+        EngineError::NeedsUser { why, .. } => error_ok(prov, kind, Some(why.clone())),
+        other => Err(format!("near expiry the engine refused with {other}")),
+    }
+}
+
+fn error_ok(prov: Prov, kind: FaultKind, error: Option<String>) -> Result<(), String> {
     let msg = error.unwrap_or_default();
-    if !says(kind)
+    if !says(prov, kind)
         .iter()
         .any(|w| msg.to_lowercase().contains(&w.to_lowercase()))
     {
         return Err(format!(
             "error {msg:?} does not say what happened (expected one of {:?})",
-            says(kind)
+            says(prov, kind)
         ));
     }
     if msg.lines().count() != 1 {
@@ -262,44 +341,35 @@ async fn across_expiry(run: &Run, kind: FaultKind, first: &Credentials) -> Resul
     let (mut served_cached, mut refused) = (0, 0);
     // Until a few seconds past expiry: ask both the engine and the endpoint.
     while Utc::now() < expires + chrono::Duration::seconds(3) {
-        // A refusal is wrong only if even the moment of the answer was
-        // before the serve margin (on a loaded machine, the check inside may
-        // happen well after the question was asked).
+        // The engine decides between `asked` and `answered`: a hand-out
+        // must have had more than the serve margin left at `asked`, and a
+        // refusal is right only if it had no more than that at `answered`
+        // (so a loaded machine cannot make either check flaky).
+        let asked = Utc::now();
         let got = engine.credentials(&run.target).await;
         let answered = Utc::now();
         match got {
             Ok(c) => {
-                if c.is_expired_at(answered) {
-                    return Err("the engine returned an expired credential".into());
-                }
+                margin_ok(c.expiration.ok_or("no Expiration")?, asked, "the engine")?;
                 if c != *first {
                     return Err("the engine returned something else than the valid cache".into());
                 }
             }
-            Err(e) if answered < expires - chrono::Duration::seconds(6) => {
-                return Err(format!("the engine refused while the cache was valid: {e}"));
-            }
-            Err(_) => {}
+            Err(e) => engine_refusal_ok(run.prov, kind, &e, expires, answered)?,
         }
+        let asked = Utc::now();
         let got = run.get().await?;
         let answered = Utc::now();
         match got {
             Served::Ok { akid, expiration } => {
-                if expiration <= answered {
-                    return Err("the endpoint served an expired credential".into());
-                }
+                margin_ok(expiration, asked, "the endpoint")?;
                 if akid != first.access_key_id || expiration > expires {
                     return Err(format!("the endpoint served {akid}, not the cache"));
                 }
                 served_cached += 1;
             }
             Served::Refused { status, body } => {
-                if answered < expires - chrono::Duration::seconds(6) {
-                    return Err(format!(
-                        "the endpoint refused a valid cache: {status} {body}"
-                    ));
-                }
-                refusal_ok(status, &body, first)?;
+                refusal_ok(run.prov, kind, status, &body, first, expires, answered)?;
                 refused += 1;
             }
         }
@@ -315,9 +385,11 @@ async fn across_expiry(run: &Run, kind: FaultKind, first: &Credentials) -> Resul
     }
     let (state, error) = run.state();
     match &state {
-        ProfileState::Expired { .. } | ProfileState::NeedsUser { .. } => error_ok(kind, error)?,
+        ProfileState::Expired { .. } | ProfileState::NeedsUser { .. } => {
+            error_ok(run.prov, kind, error)?
+        }
         // A retry is in flight: the last error still says what happened.
-        ProfileState::Refreshing { expires: None } => error_ok(kind, error)?,
+        ProfileState::Refreshing { expires: None } => error_ok(run.prov, kind, error)?,
         other => return Err(format!("past expiry under a fault, state {other:?}")),
     }
     recover(run, first).await
@@ -356,11 +428,10 @@ async fn recover(run: &Run, first: &Credentials) -> Result<(), String> {
     if run.cloud.counters().requests.values().sum::<u64>() <= before {
         return Err("fresh again without asking the cloud".into());
     }
+    let asked = Utc::now();
     match run.get().await? {
         Served::Ok { akid, expiration } => {
-            if expiration <= Utc::now() {
-                return Err("served an expired credential after recovery".into());
-            }
+            margin_ok(expiration, asked, "after recovery, the endpoint")?;
             if first.expiration.is_some() && akid == first.access_key_id {
                 return Err("after recovery the old session was served".into());
             }
@@ -369,14 +440,15 @@ async fn recover(run: &Run, first: &Credentials) -> Result<(), String> {
             return Err(format!("fresh, yet the endpoint refused: {status} {body}"));
         }
     }
+    let asked = Utc::now();
     let c = run
         .agent
         .engine()
         .credentials(&run.target)
         .await
         .map_err(|e| format!("fresh, yet the engine refused: {e}"))?;
-    if c.is_expired_at(Utc::now()) {
-        return Err("the engine returned an expired credential after recovery".into());
+    if let Some(e) = c.expiration {
+        margin_ok(e, asked, "after recovery, the engine")?;
     }
     Ok(())
 }
@@ -387,11 +459,10 @@ async fn latency(run: &Run, first: &Credentials) -> Result<(), String> {
     let expires = first.expiration.ok_or("a session without Expiration")?;
     let mut renewed = false;
     while Utc::now() < expires + chrono::Duration::seconds(3) {
+        let asked = Utc::now();
         match run.get().await? {
             Served::Ok { akid, expiration } => {
-                if expiration <= Utc::now() {
-                    return Err("served an expired credential".into());
-                }
+                margin_ok(expiration, asked, "under latency, the endpoint")?;
                 renewed |= akid != first.access_key_id;
             }
             Served::Refused { status, body } => {
@@ -431,7 +502,7 @@ async fn long_term(run: &Run, kind: FaultKind, first: &Credentials) -> Result<()
         if matches!(state, ProfileState::Degraded { .. })
             && run.cloud.counters().faults.values().sum::<u64>() >= 2
         {
-            error_ok(kind, error)?;
+            error_ok(run.prov, kind, error)?;
             break;
         }
         if tokio::time::Instant::now() > deadline {
@@ -507,8 +578,8 @@ async fn every_fault_against_every_refreshing_provider() {
         }
     }
     assert!(
-        ran >= 50,
-        "the matrix must cover at least 50 scenarios, ran {ran}"
+        ran >= 74,
+        "the matrix must cover at least 74 scenarios (7 providers), ran {ran}"
     );
     assert!(
         failures.is_empty(),

@@ -4,6 +4,7 @@
 use super::*;
 use alicred_core::profile::ProfileInput;
 use alicred_core::sensitive::Sensitive;
+use alicred_core::signin::tokens::{OauthTokens, SsoSessionToken};
 use alicred_core::store::config::ProfilesFile;
 use alicred_core::store::secrets::{SecretKey, StoredKey};
 
@@ -80,6 +81,61 @@ pub(super) fn setup(
                 ..input("target", "credentials-uri")
             });
             (Service::Uri, seed.uri_source.as_str())
+        }
+        Prov::CloudSso => {
+            // Signed in as an approved device sign-in leaves it: the session's
+            // token in the store, one profile for one access configuration.
+            let a = seed
+                .sso_assignments
+                .first()
+                .expect("a demo CloudSSO account");
+            let c = a
+                .access_configurations
+                .first()
+                .expect("an access configuration");
+            secrets
+                .set_json(
+                    &SecretKey::SsoSession("corp".parse().expect("name")),
+                    &SsoSessionToken {
+                        sign_in_url: url::Url::parse(&cloud.sso_sign_in_url()).expect("url"),
+                        access_token: Sensitive::new(cloud.sso_issue_token()),
+                        expires_at: Utc::now() + chrono::Duration::hours(8),
+                    },
+                )
+                .expect("store");
+            inputs.push(ProfileInput {
+                sso_session: Some("corp".into()),
+                sign_in_url: Some(cloud.sso_sign_in_url()),
+                account_id: Some(a.account_id.clone()),
+                account_name: Some(a.display_name.clone()),
+                access_config: Some(c.id.clone()),
+                access_config_name: Some(c.name.clone()),
+                sts_endpoint: sts,
+                ..input("target", "cloud-sso")
+            });
+            (Service::Sso, "cloud-credentials")
+        }
+        Prov::Oauth => {
+            let (access, refresh) = cloud.oauth_issue_tokens();
+            secrets
+                .set_json(
+                    &SecretKey::Profile("target".parse().expect("name")),
+                    &OauthTokens {
+                        access_token: Sensitive::new(access),
+                        access_expires_at: Utc::now() + chrono::Duration::hours(3),
+                        refresh_token: Sensitive::new(refresh),
+                        needs_sign_in: false,
+                    },
+                )
+                .expect("store");
+            inputs.push(ProfileInput {
+                oauth_sign_in_url: Some(cloud.base_url()),
+                oauth_endpoint: Some(cloud.base_url()),
+                client_id: Some(alicred_fakecloud::OAUTH_CLIENT_IDS[0].into()),
+                sts_endpoint: sts,
+                ..input("target", "oauth")
+            });
+            (Service::Oauth, "exchange")
         }
         Prov::KmsSecret => {
             inputs.push(ProfileInput {
