@@ -174,7 +174,7 @@ fn crash_case(c: Case) {
     }
     let mut child = cmd.spawn().expect("spawn rotate");
     let deadline = Instant::now() + Duration::from_secs(60);
-    if c.hang.is_some() {
+    if let Some((service, action)) = c.hang {
         // Wait until the journal shows the step (its call is now hanging), then kill -9.
         while w.step().as_deref() != Some(c.step) {
             if let Ok(Some(status)) = child.try_wait() {
@@ -196,7 +196,6 @@ fn crash_case(c: Case) {
         }
         // The journal is written before the call: wait for the emulator to
         // have the call in hand (its hang fault applied), then kill -9.
-        let (service, action) = c.hang.expect("a hang case");
         let key = format!("{}:{action}", service.as_str());
         while w.cloud.counters().faults.get(&key).copied().unwrap_or(0) == 0 {
             assert!(

@@ -96,13 +96,13 @@ fn main() -> ExitCode {
         let _ = out.flush();
         drop(out);
         wait_for_signal().await;
-        if let Some(path) = record {
-            if let Err(e) = record_secrets(&path, &cloud.handed_out_secrets()) {
-                eprintln!(
-                    "alicred-fakecloud: cannot record the secrets in {}: {e}",
-                    path.display()
-                );
-            }
+        if let Some(path) = record
+            && let Err(e) = record_secrets(&path, &cloud.handed_out_secrets())
+        {
+            eprintln!(
+                "alicred-fakecloud: cannot record the secrets in {}: {e}",
+                path.display()
+            );
         }
         cloud.shutdown().await;
         ExitCode::SUCCESS
