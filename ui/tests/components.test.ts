@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { emit } from '@tauri-apps/api/event';
 import App from '../src/App.svelte';
 import ProfileForm from '../src/components/ProfileForm.svelte';
 import type { ProfileStatus, TypeGuide } from '../src/lib/types';
@@ -105,7 +106,7 @@ function backend(calls: Calls, overrides: Record<string, (args: Record<string, u
       default:
         return null;
     }
-  });
+  }, { shouldMockEvents: true });
 }
 
 beforeEach(() => {
@@ -151,8 +152,13 @@ describe('dashboard', () => {
     await fireEvent.click(screen.getByTestId('verify-dev'));
     await vi.waitFor(() => expect(screen.getByTestId('verify-result-dev')).toHaveTextContent('assumed-role/dev/s'));
     await vi.waitFor(() => expect(screen.getByTestId('timeline-dev')).toHaveTextContent('1 refresh ·'));
-    // Later reloads ask only for the last bucket and newer ones, and replace that bucket.
-    await vi.advanceTimersByTimeAsync(30_000);
+    // Nothing is asked while nothing happens.
+    const before = calls.length;
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(calls.slice(before).map((c) => c.cmd)).toEqual([]);
+    // An event of the open profile asks only for the last bucket and newer ones, and replaces that bucket.
+    await emit('alicred://event', { id: 2, at: iso(NOW), profile: 'dev', kind: 'refreshed', message: 'refreshed again' });
+    await vi.waitFor(() => expect(calls.filter((c) => c.cmd === 'get_timeline' && c.args.name === 'dev').length).toBeGreaterThan(1));
     const asked = calls.filter((c) => c.cmd === 'get_timeline' && c.args.name === 'dev');
     expect(asked[0].args.since).toBeNull();
     expect(asked[asked.length - 1].args.since).toBe(iso(NOW - 600_000));

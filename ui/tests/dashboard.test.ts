@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Dashboard, rotateConfirm, type Api } from '../src/lib/dashboard.svelte';
+import type { Update } from '../src/lib/api';
 import type { Capabilities, ProfileStatus } from '../src/lib/types';
 
 const caps = (c: Partial<Capabilities> = {}): Capabilities => ({
@@ -99,16 +100,56 @@ describe('dashboard controller', () => {
     expect(calls.find(([k]) => k === 'rotate')?.[1]).toEqual(['v', false]);
   });
 
-  it('starts the safety-net timers and stops them all', async () => {
-    const { api, calls } = fakeApi({ listProfiles: () => [] });
-    const d = new Dashboard(api, async () => () => {}, () => {});
+  it('reads once at start, then polls nothing: pushed changes are applied as they come', async () => {
+    const { api, calls } = fakeApi({ listProfiles: () => [status('a', 'access-key', caps())] });
+    let push: (u: Update) => void = () => {};
+    let unfollowed = false;
+    const d = new Dashboard(api, async (cb) => ((push = cb), () => (unfollowed = true)), () => {});
     await d.start();
-    const before = calls.filter(([k]) => k === 'listProfiles').length;
-    await vi.advanceTimersByTimeAsync(3000);
-    expect(calls.filter(([k]) => k === 'listProfiles').length).toBe(before + 1);
+    const read = calls.length;
+    expect(calls.filter(([k]) => k === 'listProfiles')).toHaveLength(1);
+    // An hour of nothing happening asks the backend nothing.
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(calls).toHaveLength(read);
+    // What an event carries is applied, not re-read.
+    push({ type: 'profile', status: { ...status('a', 'access-key', caps({ needs_attention: true })), active: true } });
+    expect(d.profiles[0].active).toBe(true);
+    expect(d.attention).toBe(1);
+    push({ type: 'profile', status: status('b', 'sts-token', caps()) });
+    expect(d.profiles.map((p) => p.name)).toEqual(['a', 'b']);
+    push({ type: 'log', event: { id: 7, at: '2026-01-01T12:00:00Z', profile: 'a', kind: 'refreshed', message: 'refreshed' } });
+    push({ type: 'log', event: { id: 7, at: '2026-01-01T12:00:00Z', profile: 'a', kind: 'refreshed', message: 'refreshed' } });
+    expect(d.events.map((e) => e.id)).toEqual([7]);
+    push({ type: 'reload-problem', problem: 'profiles file not reloaded: bad' });
+    expect(d.reloadProblem).toContain('bad');
+    push({ type: 'endpoint', info: { url: 'http://127.0.0.1:1/t', export_line: null, listen: null, running: true } });
+    expect(d.endpoint?.url).toBe('http://127.0.0.1:1/t');
+    // A list without a profile forgets what the page held of it.
+    d.expanded.b = true;
+    push({ type: 'profiles', profiles: [status('b', 'sts-token', caps())] });
+    expect(d.profiles.map((p) => p.name)).toEqual(['b']);
+    expect(calls).toHaveLength(read);
+    // Events were lost: then, and only then, everything is read again.
+    push({ type: 'resync' });
+    await vi.waitFor(() => expect(calls.filter(([k]) => k === 'listProfiles')).toHaveLength(2));
     d.stop();
-    await vi.advanceTimersByTimeAsync(60_000);
-    expect(calls.filter(([k]) => k === 'listProfiles').length).toBe(before + 1);
+    expect(unfollowed).toBe(true);
+    // …and nothing is applied after stop.
+    push({ type: 'reload-problem', problem: 'late' });
+    expect(d.reloadProblem).toBeNull();
+  });
+
+  it('a sign-in another one is in the way of shows the core\'s answer and keeps the waiting panel', async () => {
+    const { api } = fakeApi({
+      signIn: () => {
+        throw { message: 'a sign-in to CloudSSO session corp is already waiting for you in the browser' };
+      },
+    });
+    const d = new Dashboard(api, async () => () => {}, () => {});
+    d.prompted({ profile: null, session: 'corp', user_code: 'ABCD', url: 'http://127.0.0.1:9/x', expires_in: 600 });
+    await d.startSignIn({ profile: 'me' });
+    expect(d.signIn?.target).toBe('CloudSSO session corp');
+    expect(d.toast).toEqual({ text: expect.stringContaining('already waiting'), tone: 'bad' });
   });
 
   it('a failed settings save puts the old settings back', async () => {

@@ -56,8 +56,12 @@ function backend(calls: Calls, o: { signedIn?: () => boolean; waiting?: SignInPr
           return world(o.signedIn ? o.signedIn() : true);
         case 'get_events':
         case 'type_guides':
-        case 'sso_sessions':
           return [];
+        case 'sso_sessions': {
+          // The core's session view: signed in or not, and until when.
+          const on = o.signedIn ? o.signedIn() : true;
+          return [{ name: 'demo', sign_in_url: null, signed_in: on, expires_at: on ? iso(NOW + 8 * 3_600_000) : null, profiles: [] }];
+        }
         case 'endpoint_info':
           return { url: 'http://127.0.0.1:1/t/v1/credentials', export_line: 'export X=1', listen: '127.0.0.1:1', running: true };
         case 'get_settings':
@@ -145,8 +149,6 @@ describe('CloudSSO sessions on the dashboard', () => {
     await vi.waitFor(() => expect(screen.getByTestId('sign-in-panel')).toHaveTextContent('Sign in to CloudSSO session demo'));
     expect(calls.find((c) => c.cmd === 'sign_in')?.args).toEqual({ profile: null, session: 'demo' });
     expect(screen.getByTestId('sign-in-starting')).toBeInTheDocument();
-    // Only one sign-in at a time.
-    expect(screen.getByTestId('sso-signin-demo')).toBeDisabled();
     await emit('alicred://sign-in-prompt', PROMPT);
     await vi.waitFor(() => expect(screen.getByTestId('sign-in-code')).toHaveTextContent('WDJB-MJHT'));
     expect(screen.getByTestId('sign-in-url')).toHaveTextContent(PROMPT.url);
@@ -156,6 +158,7 @@ describe('CloudSSO sessions on the dashboard', () => {
     expect(screen.getByTestId('sign-in-expires')).toHaveTextContent('9m 55s');
     signedIn = true;
     finish({ expires_at: iso(Date.now() + 8 * 3_600_000), profiles: ['a', 'b', 'c'] });
+    await emit('alicred://sign-in-done', { ok: true, message: null, expires_at: iso(Date.now() + 8 * 3_600_000), profiles: ['a', 'b', 'c'] });
     await vi.waitFor(() => expect(screen.queryByTestId('sign-in-panel')).toBeNull());
     expect(screen.getByTestId('toast')).toHaveTextContent(/Signed in to CloudSSO session demo until \d\d:\d\d:\d\d \(8 h from now\)\. 3 profiles are ready\./);
     await vi.waitFor(() => expect(screen.getByTestId('sso-status-demo')).toHaveTextContent('Signed in ·'));
@@ -224,11 +227,14 @@ describe('reload problem', () => {
       if (cmd === 'list_profiles' || cmd === 'get_events' || cmd === 'type_guides') return [];
       if (cmd === 'get_settings') return { autostart: false, theme: 'system' };
       return null;
-    });
+    }, { shouldMockEvents: true });
     render(App);
     await vi.waitFor(() => expect(screen.getByTestId('reload-problem')).toHaveTextContent('profiles.toml line 3: expected `=`'));
     problem = null;
-    await vi.advanceTimersByTimeAsync(3000);
+    // Not by itself: the banner follows the agent's events.
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(screen.getByTestId('reload-problem')).toBeInTheDocument();
+    await emit('alicred://event', { id: 1, at: iso(NOW), kind: 'config-reloaded', message: 'profiles reloaded' });
     await vi.waitFor(() => expect(screen.queryByTestId('reload-problem')).toBeNull());
   });
 });

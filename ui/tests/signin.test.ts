@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { doneText, groupSignIns, offersSignIn, promptTarget, sessionView, type SessionGroup } from '../src/lib/signin';
-import type { Capabilities, ProfileStatus, SignInView } from '../src/lib/types';
+import type { Capabilities, ProfileStatus, SignInView, SsoSessionInfo } from '../src/lib/types';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -101,7 +101,7 @@ describe('groupSignIns', () => {
   ];
   for (const t of table) {
     it(t.what, () => {
-      const g = groupSignIns(t.profiles);
+      const g = groupSignIns(t.profiles, []);
       expect(g.sessions.map((s) => s.session)).toEqual(t.sessions);
       const tree = Object.fromEntries(g.sessions.map((s) => [s.session, s.accounts.map((a) => [a.name, ...a.configs.map((c) => c.name)])]));
       expect(tree).toEqual(t.tree);
@@ -109,31 +109,39 @@ describe('groupSignIns', () => {
     });
   }
 
-  it('a session takes the latest sign-in end, and is active and needs sign-in if any of its profiles does', () => {
-    const g = groupSignIns([
+  it('a session is what the core says of it, whatever its profiles say: one refused access configuration does not sign it out', () => {
+    const core: SsoSessionInfo = { name: 's', sign_in_url: null, signed_in: true, expires_at: iso(NOW + 5000), profiles: ['a', 'b', 'c'] };
+    const profiles = [
       sso('a', 's', ['1', 'A'], ['ac-1', 'X'], { expires_at: iso(NOW + 1000) }),
-      sso('b', 's', ['1', 'A'], ['ac-2', 'Y'], { expires_at: iso(NOW + 5000) }, { active: true, capabilities: caps(true) }),
+      // Refused: the core flags this profile, not its session.
+      sso('b', 's', ['1', 'A'], ['ac-2', 'Y'], { signed_in: false }, { active: true, capabilities: caps(true) }),
       sso('c', 's', ['1', 'A'], ['ac-3', 'Z'], { expires_at: null }),
-    ]).sessions[0];
-    expect(g.expiresAt).toBe(iso(NOW + 5000));
+    ];
+    const g = groupSignIns(profiles, [core, { ...core, name: 'other' }]).sessions[0];
+    expect(g.info).toEqual(core);
     expect(g.active).toBe(true);
-    expect(g.needsSignIn).toBe(true);
+    expect(sessionView(g, NOW)).toEqual({ text: 'Signed in · 5s left', tone: 'warn', needsSignIn: false });
     expect(g.accounts[0].configs.map((c) => c.profile.name)).toEqual(['a', 'b', 'c']);
+    // A session the core has not listed (yet) is not shown as signed in.
+    expect(sessionView(groupSignIns(profiles, []).sessions[0], NOW).text).toBe('Sign in needed');
   });
 });
 
 describe('sessionView', () => {
-  const group = (g: Partial<SessionGroup>): SessionGroup => ({
-    session: 's', expiresAt: iso(NOW + 2 * 3_600_000 + 5_000), signedIn: true, needsSignIn: false, active: false, accounts: [], ...g,
+  const group = (info: Partial<SsoSessionInfo> | null): SessionGroup => ({
+    session: 's',
+    info: info && { name: 's', sign_in_url: null, signed_in: true, expires_at: iso(NOW + 2 * 3_600_000 + 5_000), profiles: [], ...info },
+    active: false,
+    accounts: [],
   });
-  const table: Array<[string, Partial<SessionGroup>, number, string, string]> = [
+  const table: Array<[string, Partial<SsoSessionInfo> | null, number, string, string]> = [
     ['signed in, time left ticks with the clock', {}, NOW, 'Signed in · 2h 00m 05s left', 'ok'],
     ['one second later', {}, NOW + 1000, 'Signed in · 2h 00m 04s left', 'ok'],
-    ['under 15 minutes is a warning', { expiresAt: iso(NOW + 14 * 60_000) }, NOW, 'Signed in · 14m 00s left', 'warn'],
+    ['under 15 minutes is a warning', { expires_at: iso(NOW + 14 * 60_000) }, NOW, 'Signed in · 14m 00s left', 'warn'],
     ['past the end', {}, NOW + 3 * 3_600_000, 'Sign in needed', 'bad'],
-    ['not signed in', { signedIn: false }, NOW, 'Sign in needed', 'bad'],
-    ['a profile needs sign-in (revoked) while time is left', { needsSignIn: true }, NOW, 'Sign in needed', 'bad'],
-    ['signed in with no known end', { expiresAt: null }, NOW, 'Signed in', 'ok'],
+    ['not signed in', { signed_in: false }, NOW, 'Sign in needed', 'bad'],
+    ['not known to the core', null, NOW, 'Sign in needed', 'bad'],
+    ['signed in with no known end', { expires_at: null }, NOW, 'Signed in', 'ok'],
   ];
   for (const [what, g, now, text, tone] of table) {
     it(what, () => {
@@ -146,11 +154,10 @@ describe('sessionView', () => {
 });
 
 describe('sign-in words', () => {
-  it('offers sign-in only for sign-in profiles that need it', () => {
+  it('offers sign-in where the core says a profile needs one', () => {
     expect(offersSignIn(prof('base', 'access-key'))).toBe(false);
     expect(offersSignIn(prof('me', 'oauth', { signed_in: true }))).toBe(false);
-    expect(offersSignIn(prof('me', 'oauth', { signed_in: false }))).toBe(true);
-    expect(offersSignIn(prof('me', 'oauth', { signed_in: true }, { capabilities: caps(true) }))).toBe(true);
+    expect(offersSignIn(prof('me', 'oauth', { signed_in: false }, { capabilities: caps(true) }))).toBe(true);
   });
   it('names the target and the end', () => {
     expect(promptTarget({ profile: null, session: 'corp' })).toBe('CloudSSO session corp');

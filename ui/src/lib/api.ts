@@ -6,6 +6,7 @@ import type {
   CallerIdentity,
   CommandError,
   EndpointInfo,
+  EventKind,
   Problem,
   ProfileInput,
   ProfileStatus,
@@ -44,6 +45,8 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 /** The event log keeps (and the backend sends) only the newest events it shows. */
 export const EVENT_LOG_SIZE = 200;
 
+export type Api = typeof api;
+
 export const api = {
   listProfiles: () => call<ProfileStatus[]>('list_profiles'),
   getEvents: (after?: number) => call<AppEvent[]>('get_events', { after: after ?? null, limit: EVENT_LOG_SIZE }),
@@ -76,15 +79,86 @@ export const api = {
   reloadProblem: () => call<string | null>('reload_problem'),
 };
 
-/** Engine events pushed by the backend (`alicred://event`). */
-export function onEngineEvent(cb: (e: AppEvent) => void): Promise<UnlistenFn> {
-  return listen<AppEvent>('alicred://event', (m) => cb(m.payload));
-}
+/**
+ * What changed, as the dashboard applies it: one union, so the controller has
+ * a single `apply` and nothing else of it depends on how the backend's
+ * events are named or shaped (that is [`follow`]'s business alone).
+ */
+export type Update =
+  /** One profile's status (upsert by name). */
+  | { type: 'profile'; status: ProfileStatus }
+  /** The whole list: after a reload, an add, a removal, a new active profile. */
+  | { type: 'profiles'; profiles: ProfileStatus[] }
+  /** The CloudSSO sessions as the core sees them. */
+  | { type: 'sessions'; sessions: SsoSessionInfo[] }
+  /** A new line of the event log. */
+  | { type: 'log'; event: AppEvent }
+  | { type: 'endpoint'; info: EndpointInfo }
+  | { type: 'reload-problem'; problem: string | null }
+  | { type: 'rotation'; profile: string; status: RotationStatus }
+  | { type: 'sign-in-prompt'; prompt: SignInPrompt }
+  | { type: 'sign-in-done'; done: SignInDoneEvent }
+  /** Events were lost (a lagging or new connection): read everything again. */
+  | { type: 'resync' };
 
-/** Sign-in events pushed by the backend. */
-export const signInEvents = {
-  onPrompt: (cb: (p: SignInPrompt) => void): Promise<UnlistenFn> =>
-    listen<SignInPrompt>('alicred://sign-in-prompt', (m) => cb(m.payload)),
-  onDone: (cb: (d: SignInDoneEvent) => void): Promise<UnlistenFn> =>
-    listen<SignInDoneEvent>('alicred://sign-in-done', (m) => cb(m.payload)),
-};
+const ENGINE_EVENT = 'alicred://event';
+const PROMPT_EVENT = 'alicred://sign-in-prompt';
+const DONE_EVENT = 'alicred://sign-in-done';
+
+/** Events of the log that may change what the profiles' list, the sessions,
+ * the endpoint or the reload banner show. */
+const CHANGES_PROFILES = new Set<EventKind>([
+  'refreshed', 'refresh-failed', 'state-changed', 'handout', 'expiring-soon', 'needs-user', 'rotation', 'invalidated', 'config-reloaded', 'agent',
+]);
+
+/**
+ * Follow the backend: every pushed event becomes `Update`s for `cb`.
+ *
+ * Today's engine events say what happened, not what the profiles now look
+ * like; so, after a burst of them, this reads what they may have changed,
+ * once. This is the one place that reads after an event: when the tray
+ * pushes the changed statuses themselves, these reads go and the events map
+ * one to one.
+ */
+export async function follow(cb: (u: Update) => void, backend: Api = api): Promise<UnlistenFn> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let rotated = new Set<string>();
+  const readBack = async () => {
+    timer = undefined;
+    const names = rotated;
+    rotated = new Set();
+    const [profiles, sessions, endpoint, problem] = await Promise.allSettled([
+      backend.listProfiles(),
+      backend.ssoSessions(),
+      backend.endpointInfo(),
+      backend.reloadProblem(),
+    ]);
+    if (profiles.status === 'fulfilled') cb({ type: 'profiles', profiles: profiles.value });
+    if (sessions.status === 'fulfilled') cb({ type: 'sessions', sessions: sessions.value });
+    if (endpoint.status === 'fulfilled') cb({ type: 'endpoint', info: endpoint.value });
+    if (problem.status === 'fulfilled') cb({ type: 'reload-problem', problem: problem.value ?? null });
+    for (const name of names) {
+      backend.rotationStatus(name).then((status) => cb({ type: 'rotation', profile: name, status }), () => {});
+    }
+  };
+  const soon = () => {
+    if (!timer) timer = setTimeout(readBack, 200);
+  };
+  const off = await Promise.all([
+    listen<AppEvent>(ENGINE_EVENT, (m) => {
+      const ev = m.payload;
+      cb({ type: 'log', event: ev });
+      if (ev.profile && (ev.kind === 'rotation' || ev.kind === 'key-due')) rotated.add(ev.profile);
+      if (CHANGES_PROFILES.has(ev.kind)) soon();
+    }),
+    listen<SignInPrompt>(PROMPT_EVENT, (m) => cb({ type: 'sign-in-prompt', prompt: m.payload })),
+    listen<SignInDoneEvent>(DONE_EVENT, (m) => {
+      cb({ type: 'sign-in-done', done: m.payload });
+      soon();
+    }),
+  ]);
+  return () => {
+    off.forEach((u) => u());
+    if (timer) clearTimeout(timer);
+  };
+}

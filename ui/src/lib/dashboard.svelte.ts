@@ -1,7 +1,9 @@
-// The dashboard's state, loaders and timers. Components only render what
-// this holds and call its methods; every rule (what can be rotated, what
-// needs attention, which variables an export line sets) comes from the core.
-import { api as realApi, EVENT_LOG_SIZE, onEngineEvent as realOnEngineEvent, signInEvents as realSignInEvents } from './api';
+// The dashboard's state. It is read once at start (and again only when the
+// backend says events were lost), then kept by applying what the backend
+// pushes (`apply`): nothing here polls. Components only render what this
+// holds and call its methods; every rule (what can be rotated, what needs
+// attention, which variables an export line sets) comes from the core.
+import { api as realApi, EVENT_LOG_SIZE, follow as realFollow, type Api, type Update } from './api';
 import { doneText, groupSignIns, promptTarget } from './signin';
 import { mergeTimeline, timelineSince } from './timeline';
 import { fromInput, type FormValues } from './form';
@@ -16,12 +18,13 @@ import type {
   Settings,
   SignInDoneEvent,
   SignInPrompt,
+  SsoSessionInfo,
   TimelineBucket,
   TypeGuide,
 } from './types';
 
-export type Api = typeof realApi;
-export type SignInEvents = typeof realSignInEvents;
+export type { Api };
+export type Follow = typeof realFollow;
 
 /** A sign-in in progress: whose, and the prompt once the backend has one. */
 export interface SignInWait {
@@ -46,9 +49,6 @@ export interface RotateConfirm {
 
 const message = (e: unknown) => (e as { message: string }).message;
 
-/** Poll intervals (ms): a safety net; engine events drive most updates. */
-export const INTERVALS = { profiles: 3000, events: 4000, endpoint: 15000, timelines: 30000, rotations: 60000 };
-
 /** The confirmation for "rotate now", in the words of what will happen. */
 export function rotateConfirm(name: string, plan: RotatePlan): RotateConfirm {
   if (plan.method === 'kms') {
@@ -68,6 +68,8 @@ export function rotateConfirm(name: string, plan: RotatePlan): RotateConfirm {
 
 export class Dashboard {
   profiles: ProfileStatus[] = $state([]);
+  /** The CloudSSO sessions, as the core sees them (signed in, until when). */
+  sessions: SsoSessionInfo[] = $state([]);
   events: AppEvent[] = $state([]);
   guides: TypeGuide[] = $state([]);
   endpoint: EndpointInfo | null = $state(null);
@@ -92,21 +94,18 @@ export class Dashboard {
   /** How many profiles need attention (the core's flag). */
   attention = $derived(this.profiles.filter((p) => p.capabilities?.needs_attention).length);
   /** CloudSSO profiles by session → account → access configuration; the rest. */
-  grouped = $derived(groupSignIns(this.shown));
+  grouped = $derived(groupSignIns(this.shown, this.sessions));
 
   private lastEventId = 0;
-  private unlisten: (() => void) | undefined;
-  private unlistenSignIn: Array<() => void> = [];
-  private timers: ReturnType<typeof setInterval>[] = [];
-  private reloadTimer: ReturnType<typeof setTimeout> | undefined;
+  private unfollow: (() => void) | undefined;
   private toastTimer: ReturnType<typeof setTimeout> | undefined;
   private settingsSeq = 0;
+  private stopped = false;
 
   constructor(
     private api: Api = realApi,
-    private onEngineEvent: typeof realOnEngineEvent = realOnEngineEvent,
+    private follow: Follow = realFollow,
     private applyTheme: (t: Settings['theme']) => void = applyThemeToDocument,
-    private signInEvents: SignInEvents = realSignInEvents,
   ) {}
 
   say(text: string, tone: 'ok' | 'bad' = 'ok') {
@@ -115,77 +114,114 @@ export class Dashboard {
     this.toastTimer = setTimeout(() => (this.toast = null), tone === 'bad' ? 9000 : 3500);
   }
 
-  /** Profiles whose key age the core reports (RAM rotation). */
-  private ramRotatable() {
-    return this.profiles.filter((p) => p.capabilities?.rotation === 'ram');
+  /** Apply one change the backend pushed. */
+  apply = (u: Update) => {
+    if (this.stopped) return;
+    switch (u.type) {
+      case 'profile': {
+        const i = this.profiles.findIndex((p) => p.name === u.status.name);
+        if (i >= 0) this.profiles[i] = u.status;
+        else this.setProfiles([...this.profiles, u.status]);
+        break;
+      }
+      case 'profiles':
+        this.setProfiles(u.profiles);
+        this.loadError = null;
+        break;
+      case 'sessions':
+        this.sessions = u.sessions;
+        break;
+      case 'log':
+        this.log([u.event]);
+        if (u.event.profile && this.expanded[u.event.profile]) this.loadTimeline(u.event.profile);
+        break;
+      case 'endpoint':
+        this.endpoint = u.info;
+        break;
+      case 'reload-problem':
+        this.reloadProblem = u.problem;
+        break;
+      case 'rotation':
+        this.rotations[u.profile] = u.status;
+        break;
+      case 'sign-in-prompt':
+        this.prompted(u.prompt);
+        break;
+      case 'sign-in-done':
+        this.signInEnded(u.done);
+        break;
+      case 'resync':
+        this.resync();
+        break;
+    }
+  };
+
+  /** A new list: forget what belonged to profiles that are gone; ask the
+   * key age of RAM-rotated profiles not seen before. */
+  private setProfiles(list: ProfileStatus[]) {
+    const names = new Set(list.map((p) => p.name));
+    for (const rec of [this.rotations, this.timelines, this.expanded, this.verified]) {
+      for (const n of Object.keys(rec)) if (!names.has(n)) delete rec[n];
+    }
+    this.profiles = list;
+    for (const p of list) {
+      if (p.capabilities?.rotation === 'ram' && !(p.name in this.rotations)) this.loadRotation(p.name);
+    }
+  }
+
+  /** Keep each event id once, the newest `EVENT_LOG_SIZE`. */
+  private log(got: AppEvent[]) {
+    const fresh = got.filter((e) => e.id > this.lastEventId);
+    if (!fresh.length) return;
+    this.lastEventId = fresh[fresh.length - 1].id;
+    this.events = [...this.events, ...fresh].slice(-EVENT_LOG_SIZE);
   }
 
   loadProfiles = async () => {
     try {
-      this.profiles = await this.api.listProfiles();
+      this.setProfiles(await this.api.listProfiles());
       this.loadError = null;
-      if (this.ramRotatable().some((p) => !(p.name in this.rotations))) this.loadRotations();
     } catch (e) {
       this.loadError = message(e);
     }
   };
-  loadReloadProblem = async () => {
+  private async loadRotation(name: string) {
+    // Placeholder so a second list does not ask again while this one runs.
+    this.rotations[name] ??= {};
     try {
-      this.reloadProblem = (await this.api.reloadProblem()) ?? null;
-    } catch {
-      /* an older backend: no banner */
-    }
-  };
-  loadEvents = async () => {
-    try {
-      const got = await this.api.getEvents(this.lastEventId || undefined);
-      // Pushed events may have arrived meanwhile: keep each id once.
-      const fresh = got.filter((e) => e.id > this.lastEventId);
-      if (fresh.length) {
-        this.lastEventId = fresh[fresh.length - 1].id;
-        this.events = [...this.events, ...fresh].slice(-EVENT_LOG_SIZE);
-      }
-    } catch {
-      /* the log is best effort */
-    }
-  };
-  loadRotations = async () => {
-    for (const p of this.ramRotatable()) {
-      try {
-        this.rotations[p.name] = await this.api.rotationStatus(p.name);
-      } catch (e) {
-        this.rotations[p.name] = { error: message(e) };
-      }
-    }
-  };
-  loadEndpoint = async () => {
-    try {
-      this.endpoint = await this.api.endpointInfo();
+      this.rotations[name] = await this.api.rotationStatus(name);
     } catch (e) {
-      this.endpoint = { url: null, export_line: null, listen: null, running: false, error: message(e) };
+      this.rotations[name] = { error: message(e) };
     }
-  };
-  loadTimelines = async () => {
-    for (const name of Object.keys(this.expanded).filter((n) => this.expanded[n])) {
-      try {
-        const delta = await this.api.getTimeline(name, timelineSince(this.timelines[name]));
-        this.timelines[name] = mergeTimeline(this.timelines[name], delta, Date.now());
-      } catch {
-        /* shown empty */
-      }
+  }
+  private async loadTimeline(name: string) {
+    try {
+      const delta = await this.api.getTimeline(name, timelineSince(this.timelines[name]));
+      this.timelines[name] = mergeTimeline(this.timelines[name], delta, Date.now());
+    } catch {
+      /* shown empty */
     }
-  };
-  scheduleReload() {
-    if (this.reloadTimer) clearTimeout(this.reloadTimer);
-    this.reloadTimer = setTimeout(() => {
-      this.loadProfiles();
-      this.loadEvents();
-      this.loadTimelines();
-      this.loadReloadProblem();
-    }, 200);
   }
 
-  /** Load everything, follow engine events, start the safety-net timers. */
+  /** Read everything once: at start, and when events were lost. */
+  resync = async () => {
+    const settled = <T>(p: Promise<T>, set: (v: T) => void, fail?: (e: unknown) => void) =>
+      p.then(set, (e) => fail?.(e));
+    await Promise.all([
+      this.loadProfiles(),
+      settled(this.api.ssoSessions(), (s) => (this.sessions = s)),
+      settled(this.api.getEvents(this.lastEventId || undefined), (got) => this.log(got)),
+      settled(this.api.endpointInfo(), (info) => (this.endpoint = info), (e) => {
+        this.endpoint = { url: null, export_line: null, listen: null, running: false, error: message(e) };
+      }),
+      // An older backend has no reload banner.
+      settled(this.api.reloadProblem(), (p) => (this.reloadProblem = p ?? null)),
+      settled(this.api.signInPrompt(), (p) => p && this.prompted(p)),
+    ]);
+    for (const name of Object.keys(this.expanded).filter((n) => this.expanded[n])) this.loadTimeline(name);
+  };
+
+  /** Follow the backend's events, then read the state once. */
   async start() {
     try {
       this.guides = await this.api.typeGuides();
@@ -201,52 +237,20 @@ export class Dashboard {
     } catch {
       /* defaults */
     }
-    await Promise.all([this.loadProfiles(), this.loadEvents(), this.loadEndpoint(), this.loadReloadProblem()]);
-    this.loadRotations();
-    await this.followSignIns();
+    // Listen first: a change between the read and the listen is not lost.
     try {
-      this.unlisten = await this.onEngineEvent((ev) => {
-        if (ev.id > this.lastEventId) {
-          this.events = [...this.events, ev].slice(-EVENT_LOG_SIZE);
-          this.lastEventId = ev.id;
-        }
-        this.scheduleReload();
-      });
+      this.unfollow = await this.follow(this.apply, this.api);
     } catch {
-      /* the timers below still work */
+      /* without events, the page shows what it read */
     }
-    this.timers.push(setInterval(this.loadProfiles, INTERVALS.profiles));
-    this.timers.push(setInterval(this.loadReloadProblem, INTERVALS.profiles));
-    this.timers.push(setInterval(this.loadEvents, INTERVALS.events));
-    this.timers.push(setInterval(this.loadEndpoint, INTERVALS.endpoint));
-    this.timers.push(setInterval(this.loadTimelines, INTERVALS.timelines));
-    this.timers.push(setInterval(this.loadRotations, INTERVALS.rotations));
+    await this.resync();
   }
 
   stop() {
-    this.unlisten?.();
-    this.unlistenSignIn.forEach((u) => u());
-    this.unlistenSignIn = [];
-    this.timers.forEach(clearInterval);
-    this.timers = [];
-    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    this.stopped = true;
+    this.unfollow?.();
+    this.unfollow = undefined;
     if (this.toastTimer) clearTimeout(this.toastTimer);
-  }
-
-  /** Show sign-ins started anywhere (the tray too), and the one waiting now. */
-  private async followSignIns() {
-    try {
-      this.unlistenSignIn.push(await this.signInEvents.onPrompt((p) => this.prompted(p)));
-      this.unlistenSignIn.push(await this.signInEvents.onDone((e) => this.signInEnded(e)));
-    } catch {
-      /* without events, this window still shows its own sign-ins */
-    }
-    try {
-      const waiting = await this.api.signInPrompt();
-      if (waiting) this.prompted(waiting);
-    } catch {
-      /* nothing waiting that we can see */
-    }
   }
 
   prompted(p: SignInPrompt) {
@@ -265,28 +269,25 @@ export class Dashboard {
     this.signIn = null;
     if (e.ok) this.say(doneText(cur.target, e, Date.now()));
     else this.say(cur.cancelling ? 'Sign-in cancelled.' : (e.message ?? `Sign-in to ${cur.target} did not complete.`), cur.cancelling ? 'ok' : 'bad');
-    this.scheduleReload();
   }
 
-  /** Sign in to a CloudSSO session or an oauth profile; the panel shows the code meanwhile. */
+  /** Sign in to a CloudSSO session or an oauth profile; the panel shows the
+   * code meanwhile. Whether another sign-in is in the way is the core's
+   * answer, shown as it comes. */
   async startSignIn(target: { profile?: string | null; session?: string | null }) {
-    if (this.signIn) {
-      this.say(`A sign-in to ${this.signIn.target} is already waiting: finish or cancel it first.`, 'bad');
-      return;
-    }
     const t = { profile: target.profile ?? null, session: target.session ?? null };
     const wait: SignInWait = { ...t, target: promptTarget(t), prompt: null, promptAt: 0, own: true, cancelling: false };
-    this.signIn = wait;
+    // A panel already up (a sign-in from the tray) stays until the core answers.
+    const mine = !this.signIn;
+    if (mine) this.signIn = wait;
     try {
       const done = await this.api.signIn(t);
       this.say(doneText(wait.target, done, Date.now()));
     } catch (e) {
-      if (this.signIn?.cancelling) this.say('Sign-in cancelled.');
+      if (mine && this.signIn?.cancelling) this.say('Sign-in cancelled.');
       else this.say(message(e), 'bad');
     } finally {
-      if (this.signIn?.own) this.signIn = null;
-      await this.loadProfiles();
-      this.scheduleReload();
+      if (mine && this.signIn?.own) this.signIn = null;
     }
   }
 
@@ -305,9 +306,9 @@ export class Dashboard {
     try {
       await this.api.setActive(name);
       this.say(`${name} is now the active profile.`);
-      await Promise.all([this.loadProfiles(), this.loadEndpoint()]);
     } catch (e) {
       this.say(message(e), 'bad');
+      // The radio button moved on click: put the list back as it is.
       await this.loadProfiles();
     }
   }
@@ -319,7 +320,6 @@ export class Dashboard {
       this.say(`Refresh of ${name} failed: ${message(e)}`, 'bad');
     } finally {
       delete this.busy[name];
-      this.scheduleReload();
     }
   }
   async refreshAll() {
@@ -331,7 +331,6 @@ export class Dashboard {
       this.say(message(e), 'bad');
     } finally {
       this.refreshingAll = false;
-      this.scheduleReload();
     }
   }
   async verify(name: string) {
@@ -344,7 +343,7 @@ export class Dashboard {
       this.verified[name] = { ok: false, error: message(e) };
     } finally {
       delete this.busy[name];
-      this.loadTimelines();
+      this.loadTimeline(name);
     }
   }
   /** Ask the core how `name` rotates, then ask the user. */
@@ -365,8 +364,7 @@ export class Dashboard {
       this.say(`Rotation of ${name} did not run: ${message(e)}`, 'bad');
     } finally {
       delete this.busy[name];
-      this.scheduleReload();
-      this.loadRotations();
+      this.loadRotation(name);
     }
   }
   async edit(name: string) {
@@ -382,15 +380,13 @@ export class Dashboard {
     try {
       await this.api.removeProfile(name);
       this.say(`Removed ${name} and its secrets.`);
-      delete this.expanded[name];
-      await Promise.all([this.loadProfiles(), this.loadEndpoint()]);
     } catch (e) {
       this.say(message(e), 'bad');
     }
   }
   toggle(name: string) {
     this.expanded[name] = !this.expanded[name];
-    if (this.expanded[name]) this.loadTimelines();
+    if (this.expanded[name]) this.loadTimeline(name);
   }
   async copy(text: string, what: string) {
     try {
@@ -432,8 +428,6 @@ export class Dashboard {
     const verb = this.form?.mode === 'edit' ? 'Saved' : 'Added';
     this.form = null;
     this.say(`${verb} ${name}.${warnings.length ? ` Note: ${warnings.map((w) => `${w.field}: ${w.message}`).join('; ')}` : ''}`);
-    this.loadProfiles();
-    this.loadEndpoint();
   }
 }
 

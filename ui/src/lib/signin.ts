@@ -1,8 +1,10 @@
 // Browser sign-ins on the dashboard: CloudSSO profiles grouped by session →
 // account → access configuration, and what each session shows. Pure: the
-// profiles (with the core's `sign_in` view) in, display groups out.
+// profiles (with the core's `sign_in` view) and the core's sessions in,
+// display groups out. Whether a session is signed in is the core's word
+// (its session list), never worked out here from the profiles.
 import { formatCountdown, formatSpan } from './format';
-import type { ProfileStatus, SignInPrompt } from './types';
+import type { ProfileStatus, SignInPrompt, SsoSessionInfo } from './types';
 
 export interface AccessConfigRow {
   id: string;
@@ -18,12 +20,8 @@ export interface AccountGroup {
 
 export interface SessionGroup {
   session: string;
-  /** When the session's sign-in ends (the latest any of its profiles knows). */
-  expiresAt: string | null;
-  /** The core says the session holds a live sign-in. */
-  signedIn: boolean;
-  /** A profile of the session needs a new sign-in (the core's flag). */
-  needsSignIn: boolean;
+  /** The core's view of the session (none yet: shown as signed out). */
+  info: SsoSessionInfo | null;
   /** One of its access configurations is the active profile. */
   active: boolean;
   accounts: AccountGroup[];
@@ -40,7 +38,7 @@ const byName = <T extends { name: string; id: string }>(a: T, b: T) =>
 
 /** Group the profiles that sign in through a CloudSSO session by session →
  *  account → access configuration. */
-export function groupSignIns(profiles: ProfileStatus[]): Grouped {
+export function groupSignIns(profiles: ProfileStatus[], known: SsoSessionInfo[]): Grouped {
   const sessions = new Map<string, SessionGroup>();
   const others: ProfileStatus[] = [];
   for (const p of profiles) {
@@ -53,13 +51,10 @@ export function groupSignIns(profiles: ProfileStatus[]): Grouped {
     }
     let s = sessions.get(v.session);
     if (!s) {
-      s = { session: v.session, expiresAt: null, signedIn: false, needsSignIn: false, active: false, accounts: [] };
+      s = { session: v.session, info: known.find((k) => k.name === v.session) ?? null, active: false, accounts: [] };
       sessions.set(v.session, s);
     }
-    s.signedIn ||= v.signed_in;
-    s.needsSignIn ||= !!p.capabilities?.needs_sign_in;
     s.active ||= p.active;
-    if (v.expires_at && (!s.expiresAt || Date.parse(v.expires_at) > Date.parse(s.expiresAt))) s.expiresAt = v.expires_at;
     const accountId = v.account_id ?? '';
     let a = s.accounts.find((x) => x.id === accountId);
     if (!a) {
@@ -87,11 +82,12 @@ export interface SessionView {
 /** Sign-ins this close to their end are shown as a warning. */
 export const SOON_MS = 15 * 60 * 1000;
 
-/** What a session's header says at `now` (the shared clock's tick). */
+/** What a session's header says at `now` (the shared clock's tick): the
+ * core's state, counted down to the end the core gave. */
 export function sessionView(s: SessionGroup, now: number): SessionView {
-  const end = s.expiresAt ? Date.parse(s.expiresAt) : NaN;
+  const end = s.info?.expires_at ? Date.parse(s.info.expires_at) : NaN;
   const left = Number.isNaN(end) ? null : end - now;
-  if (!s.signedIn || s.needsSignIn || (left !== null && left <= 0)) {
+  if (!s.info?.signed_in || (left !== null && left <= 0)) {
     return { text: 'Sign in needed', tone: 'bad', needsSignIn: true };
   }
   if (left === null) return { text: 'Signed in', tone: 'ok', needsSignIn: false };
@@ -100,7 +96,7 @@ export function sessionView(s: SessionGroup, now: number): SessionView {
 
 /** Does a profile in the plain table offer "Sign in" (an oauth profile that needs one)? */
 export function offersSignIn(p: ProfileStatus): boolean {
-  return !!p.sign_in && (p.capabilities?.needs_sign_in || !p.sign_in.signed_in);
+  return !!p.capabilities?.needs_sign_in;
 }
 
 /** Who a prompt is for, in words: "CloudSSO session corp" / "demo-oauth". */
