@@ -377,11 +377,15 @@ def test_05b_rotate_access_key(driver, cloud):
 
 def test_06_fault_shows_error_and_notifies(driver, cloud):
     d, base = driver, cloud["base"]
+    # Every profile is fresh here: no badge yet (test_07 checks it is gone again).
+    assert not texts(d, '[data-testid="attention"]'), texts(d, '[data-testid="attention"]')
     r = requests.post(f"{base}/_admin/faults", json={"service": "uri", "kind": "service_unavailable"}, timeout=5)
     assert r.ok, r.text
     click(d, "refresh-web")
     wait(d, lambda: state_of(d, "web") in ("degraded", "expired"), 30, f"web state {state_of(d, 'web')}")
-    wait(d, lambda: "web" in tid(d, "attention").text or tid(d, "attention").is_displayed(), 10)
+    # The header counts the core's attention flag: web, and only web.
+    wait(d, lambda: texts(d, '[data-testid="attention"]') == ["1 needs attention"], 10,
+         lambda: f"attention badge: {texts(d, '[data-testid=attention]')}")
     wait(d, lambda: NOTIFY_LOG.exists() and "refreshing web is failing" in NOTIFY_LOG.read_text(errors="replace"),
          20, "no desktop notification seen")
     click(d, "toggle-admin")  # collapse, so the broken row is in view
