@@ -4,7 +4,8 @@ import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import App from '../src/App.svelte';
 import ProfileForm from '../src/components/ProfileForm.svelte';
-import type { ProfileStatus, TypeGuide } from '../src/lib/types';
+import type { TypeGuide } from '../src/lib/types';
+import { table, withKms } from './fixtures/profiles';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -14,54 +15,10 @@ const guides: TypeGuide[] = [
   { type: 'ram-role-arn', title: 'RAM role ARN', use_when: 'access through a role', needs_key_up_front: 'yes', underlying: 'STS', refresh: 'automatic' },
 ];
 
-const caps = (rotation: 'ram' | 'kms' | null, needs_attention = false) => ({
-  rotatable: rotation !== null,
-  rotation,
-  refreshes_itself: true,
-  needs_attention,
-  needs_sign_in: false,
-});
-
-const profiles = (): ProfileStatus[] => [
-  {
-    name: 'base',
-    type: 'access-key',
-    active: true,
-    state: { kind: 'fresh', expires: null },
-    capabilities: caps('ram'),
-    chain: [{ name: 'base', type: 'access-key', policy: false }],
-    handouts: 2,
-    consumers: [],
-    last_refresh: iso(NOW - 60_000),
-  },
-  {
-    name: 'dev',
-    type: 'ram-role-arn',
-    active: false,
-    state: { kind: 'fresh', expires: iso(NOW + 125_000) },
-    capabilities: caps(null),
-    role_arn: 'acs:ram::1:assumed-role/dev/s',
-    issued_at: iso(NOW - 3475_000),
-    refresh_at: iso(NOW + 60_000),
-    expires_at: iso(NOW + 125_000),
-    chain: [
-      { name: 'base', type: 'access-key', policy: false },
-      { name: 'dev', type: 'ram-role-arn', role_arn: 'acs:ram::1:role/dev', session_name: 's', duration_seconds: 3600, policy: false },
-    ],
-    handouts: 0,
-    consumers: [],
-  },
-  {
-    name: 'broken',
-    type: 'credentials-uri',
-    active: false,
-    state: { kind: 'expired', error: 'HTTP 503 from http://127.0.0.1:1/uri' },
-    capabilities: caps(null, true),
-    chain: [],
-    handouts: 0,
-    consumers: [],
-  },
-];
+// The profiles as the core makes them (ui_fixtures.rs): base (access-key,
+// active), dev (a role on base, 2m 05s left), broken (expired); vault
+// (kms-secret) in `withKms`.
+const profiles = table;
 
 type Calls = Array<{ cmd: string; args: Record<string, unknown> }>;
 
@@ -154,7 +111,7 @@ describe('dashboard', () => {
     await vi.waitFor(() => expect(screen.getByTestId('timeline-dev')).toHaveTextContent('1 refresh ·'));
     // Nothing is asked while nothing happens.
     const before = calls.length;
-    await vi.advanceTimersByTimeAsync(600_000);
+    await vi.advanceTimersByTimeAsync(60_000);
     expect(calls.slice(before).map((c) => c.cmd)).toEqual([]);
     // An event of the open profile asks only for the last bucket and newer ones, and replaces that bucket.
     await emit('alicred://event', { id: 2, at: iso(NOW), profile: 'dev', kind: 'refreshed', message: 'refreshed again' });
@@ -185,21 +142,6 @@ describe('dashboard', () => {
 
   it('rotates a kms-secret profile and shows the assumed role and the next KMS rotation', async () => {
     const calls: Calls = [];
-    const next = iso(NOW + 5 * 86400_000);
-    const withKms = () => [
-      ...profiles(),
-      {
-        name: 'vault',
-        type: 'kms-secret',
-        active: false,
-        state: { kind: 'fresh', expires: null },
-        capabilities: caps('kms'),
-        next_rotation: next,
-        chain: [],
-        handouts: 0,
-        consumers: [],
-      } as ProfileStatus,
-    ];
     backend(calls, {
       list_profiles: withKms,
       rotate_plan: () => ({ method: 'kms' }),
@@ -218,6 +160,25 @@ describe('dashboard', () => {
     await vi.waitFor(() => expect(screen.getByTestId('role-arn-dev')).toHaveTextContent('acs:ram::1:assumed-role/dev/s'));
     await fireEvent.click(screen.getByTestId('toggle-vault'));
     await vi.waitFor(() => expect(screen.getByTestId('next-rotation-vault')).toBeInTheDocument());
+  });
+
+  it('offers "Console" exactly where the core says a profile can open it, and says how it went', async () => {
+    const calls: Calls = [];
+    // The core's flag, set on dev only (a role: STS); base and broken lack it.
+    const withConsole = () => table().map((p) => (p.name === 'dev' ? { ...p, capabilities: { ...p.capabilities, console: true } } : p));
+    backend(calls, {
+      list_profiles: withConsole,
+      open_console: () => {
+        throw { message: 'the federation server answered garbage' };
+      },
+    });
+    render(App);
+    await vi.waitFor(() => expect(screen.getByTestId('console-dev')).toBeEnabled());
+    expect(screen.queryByTestId('console-base')).toBeNull();
+    expect(screen.queryByTestId('console-broken')).toBeNull();
+    await fireEvent.click(screen.getByTestId('console-dev'));
+    await vi.waitFor(() => expect(screen.getByTestId('toast')).toHaveTextContent('answered garbage'));
+    expect(calls.filter((c) => c.cmd === 'open_console').map((c) => c.args.name)).toEqual(['dev']);
   });
 
   it('asks before removing', async () => {

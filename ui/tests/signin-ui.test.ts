@@ -7,42 +7,15 @@ import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import App from '../src/App.svelte';
 import ProfileForm from '../src/components/ProfileForm.svelte';
-import type { ProfileStatus, SignInPrompt } from '../src/lib/types';
+import type { SignInPrompt } from '../src/lib/types';
+import { ssoSignedIn, ssoSignedOut } from './fixtures/profiles';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
-const caps = (needs_sign_in = false) => ({
-  rotatable: false, rotation: null, refreshes_itself: true, needs_attention: needs_sign_in, needs_sign_in,
-});
-
-function sso(name: string, account: [string, string], config: [string, string], signedIn: boolean, active = false): ProfileStatus {
-  return {
-    name, type: 'cloud-sso', active,
-    state: signedIn ? { kind: 'fresh', expires: iso(NOW + 3_000_000) } : { kind: 'needs-user', why: 'sign in: alicred sso login demo' },
-    capabilities: caps(!signedIn),
-    expires_at: signedIn ? iso(NOW + 3_000_000) : null,
-    chain: [], handouts: 0, consumers: [],
-    sign_in: {
-      kind: 'cloud-sso', session: 'demo', account_id: account[0], account_name: account[1],
-      access_config_id: config[0], access_config_name: config[1],
-      expires_at: signedIn ? iso(NOW + 8 * 3_600_000) : null, signed_in: signedIn,
-    },
-  };
-}
-
-function world(signedIn: boolean): ProfileStatus[] {
-  return [
-    sso('demo-Production-Administrator', ['1234567890123456', 'Production'], ['ac-demo-admin', 'Administrator'], signedIn, true),
-    sso('demo-Production-ReadOnly', ['1234567890123456', 'Production'], ['ac-demo-readonly', 'ReadOnly'], signedIn),
-    sso('demo-Sandbox-Developer', ['2345678901234567', 'Sandbox'], ['ac-demo-dev', 'Developer'], signedIn),
-    {
-      name: 'demo-oauth', type: 'oauth', active: false, state: { kind: 'needs-user', why: 'sign in again' }, capabilities: caps(true),
-      chain: [], handouts: 0, consumers: [],
-      sign_in: { kind: 'oauth', session: null, expires_at: null, signed_in: false },
-    },
-    { name: 'base', type: 'access-key', active: false, state: { kind: 'fresh', expires: null }, capabilities: caps(), chain: [], handouts: 0, consumers: [] },
-  ];
-}
+// The demo's CloudSSO session with three access configurations, an oauth
+// profile that needs a sign-in and an access key, as the core makes them
+// (ui_fixtures.rs).
+const world = (signedIn: boolean) => (signedIn ? ssoSignedIn() : ssoSignedOut());
 
 type Calls = Array<{ cmd: string; args: Record<string, unknown> }>;
 const PROMPT: SignInPrompt = { profile: null, session: 'demo', user_code: 'WDJB-MJHT', url: 'http://127.0.0.1:9/device?user_code=WDJB-MJHT', expires_in: 600 };

@@ -13,6 +13,8 @@ pub mod startup;
 pub mod state;
 pub mod status;
 mod tokio_clock;
+#[cfg(test)]
+mod ui_fixtures;
 mod worker;
 
 pub use cached::{CacheMeta, CachedProvider, Rng};
