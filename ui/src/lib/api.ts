@@ -75,6 +75,8 @@ export const api = {
   signInPrompt: () => call<SignInPrompt | null>('sign_in_prompt'),
   cancelSignIn: () => call<void>('cancel_sign_in'),
   ssoSessions: () => call<SsoSessionInfo[]>('sso_sessions'),
+  /** Open the web console as this profile (in the browser the profile names). */
+  openConsole: (name: string) => call<void>('open_console', { name }),
   /** Why the agent is not following the profiles file, if it is not. */
   reloadProblem: () => call<string | null>('reload_problem'),
 };

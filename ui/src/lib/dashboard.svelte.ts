@@ -322,6 +322,18 @@ export class Dashboard {
       delete this.busy[name];
     }
   }
+  /** Open the console as `name`; the core says which profiles can, and why not. */
+  async openConsole(name: string) {
+    this.busy[name] = 'console';
+    try {
+      await this.api.openConsole(name);
+      this.say(`Opened the console for ${name}.`);
+    } catch (e) {
+      this.say(message(e), 'bad');
+    } finally {
+      delete this.busy[name];
+    }
+  }
   async refreshAll() {
     this.refreshingAll = true;
     try {
@@ -428,6 +440,9 @@ export class Dashboard {
     const verb = this.form?.mode === 'edit' ? 'Saved' : 'Added';
     this.form = null;
     this.say(`${verb} ${name}.${warnings.length ? ` Note: ${warnings.map((w) => `${w.field}: ${w.message}`).join('; ')}` : ''}`);
+    // The engine announces no reload for its very first profile; until the
+    // tray pushes the new list itself, read it once after our own save.
+    this.loadProfiles();
   }
 }
 

@@ -51,6 +51,8 @@ export interface Capabilities {
   refreshes_itself: boolean;
   needs_attention: boolean;
   needs_sign_in: boolean;
+  /** Can open the web console (it hands out STS credentials). */
+  console?: boolean;
   /** What only the user can do, when only the user can bring it back. */
   remedy?: 'sign-in' | 'new-secret' | 'edit-profile' | null;
 }
