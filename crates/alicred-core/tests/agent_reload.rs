@@ -81,9 +81,21 @@ async fn edits_are_followed_and_a_bad_file_is_reported_not_fatal() {
     }
     assert!(told, "the failure is on the event bus");
 
-    // Fixed again: the reloader is still alive and clears the problem.
+    // Fixed again: the reloader is still alive and clears the problem, and
+    // says so on the bus although the file is the one the engine runs (the
+    // dashboard drops its banner on that event; it does not poll).
     std::fs::write(&file, good).expect("restore");
     until("the problem clears", || agent.reload_problem().is_none()).await;
+    let cleared = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Ok(ev) = events.recv().await {
+            if ev.kind == EventKind::ConfigReloaded && ev.message.contains("readable again") {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(cleared, Ok(true), "the fix is on the event bus");
     add(&app, "three");
     until("the third profile is loaded", || names(&agent) == 3).await;
     agent.shutdown().await;

@@ -73,9 +73,18 @@ impl Reloader {
         let loaded = tokio::task::spawn_blocking(move || store.load()).await;
         match loaded {
             Ok(Ok(file)) => {
-                self.set_health(None);
+                let was_broken = self.set_health(None).is_some();
                 if file != self.engine.profiles() {
                     self.engine.reload(file);
+                } else if was_broken {
+                    // Fixed back to what the engine runs: nothing reloads, but
+                    // whoever shows the problem (the dashboard) must hear it is gone.
+                    self.engine.bus().emit(
+                        chrono::Utc::now(),
+                        None,
+                        EventKind::ConfigReloaded,
+                        "profiles file readable again; nothing changed".to_string(),
+                    );
                 }
             }
             Ok(Err(e)) => self.problem(format!("profiles file not reloaded: {e}")),
@@ -109,9 +118,11 @@ impl Reloader {
         self.set_health(Some(message));
     }
 
-    fn set_health(&self, v: Option<String>) {
-        if let Ok(mut h) = self.health.lock() {
-            *h = v;
+    /// Returns the problem it replaces.
+    fn set_health(&self, v: Option<String>) -> Option<String> {
+        match self.health.lock() {
+            Ok(mut h) => std::mem::replace(&mut *h, v),
+            Err(_) => None,
         }
     }
 }
