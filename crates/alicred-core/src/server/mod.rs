@@ -8,6 +8,8 @@ pub mod handler;
 pub mod http;
 #[cfg(unix)]
 pub mod local;
+pub mod oneshot;
+pub mod owner;
 pub mod peer;
 pub mod probe;
 pub mod reload;
