@@ -1,7 +1,7 @@
-//! The native dialog that asks before an `external` profile is saved (the
-//! rule and its wording: [`alicred_tray::confirm`]).
+//! The native dialog that asks before a request the core says needs a yes
+//! (the rule and its wording: [`alicred_core::api::confirm`]).
 
-use alicred_tray::confirm::Confirmer;
+use alicred_core::api::confirm::Confirmer;
 
 /// The real dialog (GTK on Linux). Blocks: call it off the main thread.
 pub struct NativeDialog(pub tauri::AppHandle);

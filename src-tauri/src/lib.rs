@@ -1,38 +1,23 @@
 //! alicred's dashboard: a Tauri window, in a process of its own that starts
 //! when the dashboard is opened and ends when it is closed. Everything it
-//! shows and does goes through the tray agent (`alicred-tray`: the engine,
-//! the endpoint, the tray), which it starts if none runs and which keeps
-//! running after the window is closed. So WebKit's memory is only spent
-//! while the dashboard is on screen.
+//! shows and does goes through the core's API in the tray agent
+//! (`alicred-tray`: the engine, the endpoint, the tray), which it starts if
+//! none runs and which keeps running after the window is closed. So
+//! WebKit's memory is only spent while the dashboard is on screen.
 
 pub mod commands;
 pub mod confirm;
 pub mod lifecycle;
 pub mod memory;
 
-use alicred_tray::control_client::{self, Client};
-use std::sync::Arc;
+use alicred_core::api::client::{self as control_client, Client};
 use tauri::{AppHandle, Emitter, WindowEvent};
 
-/// The events the tray agent may push to the webview.
-const EVENTS: [&str; 3] = [
-    alicred_tray::app::EVENT_NAME,
-    alicred_tray::signin::PROMPT_EVENT,
-    alicred_tray::signin::DONE_EVENT,
-];
+/// The webview's one event channel: every `alicred_core::api::Event`.
+pub const EVENT_CHANNEL: &str = "alicred://api";
 
-/// The tray agent, as the commands reach it.
-pub struct Backend(Arc<Client>);
-
-impl Backend {
-    pub async fn call(
-        &self,
-        cmd: &str,
-        args: serde_json::Value,
-    ) -> Result<serde_json::Value, serde_json::Value> {
-        self.0.call(cmd, args).await
-    }
-}
+/// The tray agent, as `call` reaches it.
+pub struct Backend(Client);
 
 pub fn run() {
     alicred_tray::app::init_logging();
@@ -45,7 +30,7 @@ pub fn run() {
     // one it was given: the agent (and every dashboard it opens) inherits it,
     // not the settings below that only suit this window.
     let socket = match alicred_core::paths::Paths::from_env()
-        .map(|p| alicred_tray::control::socket_path(&p))
+        .map(|p| alicred_core::api::wire::socket_path(&p))
         .and_then(|s| control_client::ensure_running(&s).map(|()| s))
     {
         Ok(s) => s,
@@ -63,31 +48,7 @@ pub fn run() {
         }))
         // Rust-side only (no JS permission): the external-command confirmation.
         .plugin(tauri_plugin_dialog::init())
-        .invoke_handler(tauri::generate_handler![
-            commands::list_profiles,
-            commands::get_events,
-            commands::get_timeline,
-            commands::type_guides,
-            commands::check_profile,
-            commands::add_profile,
-            commands::get_profile_input,
-            commands::remove_profile,
-            commands::set_active,
-            commands::refresh,
-            commands::verify,
-            commands::endpoint_info,
-            commands::get_settings,
-            commands::set_settings,
-            commands::copy_text,
-            commands::rotate,
-            commands::rotation_status,
-            commands::rotate_plan,
-            commands::reload_problem,
-            commands::sign_in,
-            commands::sign_in_prompt,
-            commands::cancel_sign_in,
-            commands::sso_sessions,
-        ])
+        .invoke_handler(tauri::generate_handler![commands::call])
         .setup(move |app| {
             use tauri::Manager as _;
             let client = tauri::async_runtime::block_on(connect(&socket, app.handle().clone()))
@@ -95,7 +56,7 @@ pub fn run() {
                     eprintln!("alicred: {e}");
                     e.into()
                 })?;
-            app.manage(Backend(Arc::new(client)));
+            app.manage(Backend(client));
             commands::show_dashboard(app.handle());
             Ok(())
         })
@@ -123,10 +84,8 @@ pub fn run() {
 /// quits (the tray's Quit) the dashboard closes too.
 async fn connect(socket: &std::path::Path, app: AppHandle) -> Result<Client, String> {
     let events = app.clone();
-    let on_event = move |name: String, payload: serde_json::Value| {
-        if EVENTS.contains(&name.as_str()) {
-            let _ = events.emit(&name, payload);
-        }
+    let on_event = move |event: serde_json::Value| {
+        let _ = events.emit(EVENT_CHANNEL, event);
     };
     let on_close = move || app.exit(0);
     Client::connect(socket, on_event, on_close)

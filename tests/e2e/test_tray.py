@@ -160,9 +160,10 @@ def control(home, cmd, args=None):
     import json
     import socket as s
     with s.socket(s.AF_UNIX) as c:
-        c.connect(str(home / "desktop.sock"))
+        c.connect(str(home / "tray.sock"))
         f = c.makefile("rwb")
-        f.write((json.dumps({"id": 1, "cmd": cmd, "args": args}) + "\n").encode())
+        request = {"cmd": cmd} if args is None else {"cmd": cmd, "args": args}
+        f.write((json.dumps({"kind": "call", "id": 1, "request": request}) + "\n").encode())
         f.flush()
         return json.loads(f.readline())["result"]
 
@@ -170,13 +171,13 @@ def control(home, cmd, args=None):
 def test_21b_start_at_login_writes_an_entry_that_starts_the_tray_agent(tray):
     p, _, home, _ = tray
     entry = Path(os.environ["HOME"]) / ".config" / "autostart" / "alicred.desktop"
-    settings = control(home, "get_settings")["Ok"]
+    settings = control(home, "get_settings")["Ok"]["value"]
     assert settings["autostart"] is False and not entry.exists()
     assert "Ok" in control(home, "set_settings", {"settings": dict(settings, autostart=True)})
     text = entry.read_text()
     exec_line = next(line for line in text.splitlines() if line.startswith("Exec="))
     assert Path(exec_line[len("Exec="):].split()[0]).name == "alicred-tray", text
-    assert control(home, "get_settings")["Ok"]["autostart"] is True
+    assert control(home, "get_settings")["Ok"]["value"]["autostart"] is True
     assert "Ok" in control(home, "set_settings", {"settings": dict(settings, autostart=False)})
     assert not entry.exists()
 

@@ -1,9 +1,11 @@
 //! alicred-core: the engine behind the `alicred` CLI, agent and desktop app.
 //!
-//! Everything a user can do is a function here; the CLI and the Tauri
-//! commands only translate between people and these types.
+//! Everything a user can do is a function here; the shells (the CLI, the
+//! tray agent, the dashboard) only translate between people and the
+//! application API, [`api`]: its one front door.
 
 pub mod aliyun;
+pub mod api;
 pub mod clock;
 pub mod credentials;
 pub mod engine;

@@ -1,14 +1,39 @@
-//! The tray agent's life: start (one per user), serve, quit cleanly.
+//! The tray agent's life: start (one per user), serve, quit cleanly. The
+//! host side of the API ([`TrayHost`]): the clipboard, the dashboard, the
+//! login item and Quit.
 
-use crate::agent::DesktopAgent;
-use crate::state::AppState;
+use alicred_core::api::{Api, Event, Host, wire};
 use alicred_core::paths::Paths;
 use alicred_core::service::Alicred;
 use alicred_core::store::lock::FileLock;
 use std::sync::Arc;
 
-/// Dashboard events carrying engine events.
-pub const EVENT_NAME: &str = "alicred://event";
+/// What the API asks of this process.
+#[derive(Default)]
+pub struct TrayHost {
+    /// What "Copy" put on the clipboard stays there while this process runs.
+    clipboard: crate::clipboard::Clipboard,
+    /// Set by Quit (tray menu, the dashboard): the app shuts down cleanly.
+    quit: tokio::sync::Notify,
+}
+
+impl Host for TrayHost {
+    fn copy(&self, text: &str) -> Result<(), String> {
+        self.clipboard.copy(text)
+    }
+    fn open_dashboard(&self) {
+        crate::dashboard::open();
+    }
+    fn quit(&self) {
+        self.quit.notify_one();
+    }
+    fn autostart(&self) -> Option<bool> {
+        crate::autostart::enabled()
+    }
+    fn set_autostart(&self, on: bool) -> Result<(), String> {
+        crate::autostart::set(on)
+    }
+}
 
 /// Run until Quit or a signal, then exit the process.
 pub fn run() -> ! {
@@ -25,22 +50,23 @@ pub fn run() -> ! {
     };
     let code = rt.block_on(async {
         match start().await {
-            Ok(Some(state)) => {
-                serve_until_quit(state).await;
+            Ok(Some((api, host, demo))) => {
+                serve_until_quit(api, host).await;
+                if let Some(cloud) = demo {
+                    cloud.shutdown().await;
+                }
                 0
             }
             Ok(None) => 0,
             Err(e) => {
                 eprintln!("alicred: {e}");
-                let note = crate::notify::Note {
-                    summary: "alicred cannot start".into(),
-                    body: e,
-                    critical: true,
-                    action: None,
-                    sign_in: None,
-                };
-                let _ =
-                    tokio::task::spawn_blocking(move || crate::notify::show(&note, |_| {})).await;
+                let mut note = alicred_core::api::notify::Note::error(&e);
+                note.summary = "alicred cannot start".into();
+                note.critical = true;
+                let _ = tokio::task::spawn_blocking(move || {
+                    crate::notify::show_blocking(&note, |_| {})
+                })
+                .await;
                 1
             }
         }
@@ -51,12 +77,14 @@ pub fn run() -> ! {
 }
 
 /// Take the one-per-user lock, open the profiles (seeding the demo when
-/// wanted), start the agent and the control socket. `None`: another tray
+/// wanted), start the API and the control socket. `None`: another tray
 /// agent of this user runs already.
-async fn start() -> Result<Option<Arc<AppState>>, String> {
+async fn start() -> Result<Option<Started>, String> {
     let paths = Paths::from_env()?;
     Paths::ensure_private_dir(paths.base())
         .map_err(|e| format!("cannot create {}: {e}", paths.base().display()))?;
+    // The lock keeps its name from before the tray agent was its own
+    // process, so an older agent still running keeps a newer one out.
     let lock = FileLock::try_exclusive(&paths.lock_dir(), "desktop").map_err(|e| {
         format!(
             "cannot take the lock in {}: {e}",
@@ -67,7 +95,7 @@ async fn start() -> Result<Option<Arc<AppState>>, String> {
         eprintln!("alicred: already running (its tray and endpoint are up)");
         return Ok(None);
     };
-    let socket = crate::control::socket_path(&paths);
+    let socket = wire::socket_path(&paths);
     let alicred = Alicred::open(paths).map_err(|e| e.to_string())?;
     let mut demo = None;
     if wants_demo(&alicred) {
@@ -76,34 +104,42 @@ async fn start() -> Result<Option<Arc<AppState>>, String> {
             Err(e) => tracing::warn!("demo not started: {e}"),
         }
     }
-    let agent = DesktopAgent::start(&alicred).await?;
-    let state = Arc::new(AppState::new(alicred, agent));
-    if let Ok(mut d) = state.demo.lock() {
-        *d = demo;
-    }
-    let listener = crate::control::bind(&socket)
-        .map_err(|e| format!("cannot listen on {}: {e}", socket.display()))?;
-    tokio::spawn(crate::control::serve(listener, state.clone()));
+    let host = Arc::new(TrayHost::default());
+    let api = Api::start(alicred, host.clone()).await?;
+    let listener =
+        wire::bind(&socket).map_err(|e| format!("cannot listen on {}: {e}", socket.display()))?;
+    tokio::spawn(wire::serve(listener, api.clone()));
     // Held for the process's life: it is what makes this the only one.
     std::mem::forget(lock);
     hand_back_heap();
-    Ok(Some(state))
+    Ok(Some((api, host, demo)))
 }
 
-async fn serve_until_quit(state: Arc<AppState>) {
-    spawn_event_loop(state.clone());
-    crate::reminders::spawn(state.clone());
-    tokio::spawn(crate::tray::run(state.clone()));
-    let quit = state.quit.notified();
+type Started = (Api, Arc<TrayHost>, Option<alicred_demo::DemoCloud>);
+
+async fn serve_until_quit(api: Api, host: Arc<TrayHost>) {
+    spawn_notifications(api.clone());
+    tokio::spawn(crate::tray::run(api.clone()));
+    let quit = host.quit.notified();
     tokio::select! {
         () = quit => {}
         () = signal() => {}
     }
-    state.agent.shutdown().await;
-    let demo = state.demo.lock().ok().and_then(|mut d| d.take());
-    if let Some(cloud) = demo {
-        cloud.shutdown().await;
-    }
+    api.shutdown().await;
+}
+
+/// The notes the core decides on, shown.
+fn spawn_notifications(api: Api) {
+    let mut rx = api.subscribe();
+    tokio::spawn(async move {
+        loop {
+            match rx.recv().await {
+                Ok(Event::Notification { note }) => crate::notify::show(&api, note),
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
 }
 
 /// SIGTERM / SIGINT (logout, `kill`, Ctrl-C) quit as cleanly as the menu's Quit.
@@ -147,52 +183,6 @@ async fn start_demo(alicred: &Alicred) -> Result<alicred_demo::DemoCloud, String
         names.len()
     );
     Ok(cloud)
-}
-
-/// Engine events → the dashboards, the notifier and the tray.
-pub fn spawn_event_loop(state: Arc<AppState>) {
-    let mut rx = state.agent.engine().subscribe();
-    tokio::spawn(async move {
-        let mut notifier = crate::notify::Notifier::default();
-        loop {
-            let ev = match rx.recv().await {
-                Ok(ev) => ev,
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-            };
-            state.hub.push(EVENT_NAME, &ev);
-            crate::tray::request_update(&state);
-            // A reload or a refresh may carry a new sign-in end.
-            state.reminders_wanted.notify_one();
-            // Only a profile that needs the user may get a "Sign in" action.
-            let wanted = match ev.data {
-                alicred_core::engine::EventData::NeedsUser { .. } => true,
-                alicred_core::engine::EventData::Refreshed { .. } => notifier.waits_on_user(),
-                _ => false,
-            };
-            let sign_in = wanted
-                .then(|| state.agent.engine().snapshot())
-                .and_then(|all| {
-                    all.into_iter()
-                        .find(|p| ev.profile.as_deref() == Some(p.name.as_str()))
-                        .and_then(|p| p.sign_in)
-                });
-            if let Some(note) = notifier.decide_with(&ev, sign_in.as_ref()) {
-                let st = state.clone();
-                let rt = tokio::runtime::Handle::current();
-                std::thread::spawn(move || {
-                    let target = note.sign_in.clone();
-                    crate::notify::show(&note, move |action| match target {
-                        Some(t) if action == crate::notify::ACTION_SIGN_IN => {
-                            let _in_rt = rt.enter();
-                            crate::signin::start_from_menu(&st, t)
-                        }
-                        _ => crate::dashboard::open(),
-                    })
-                });
-            }
-        }
-    });
 }
 
 /// Start-up (the demo's seeding, TLS and keyring set-up) leaves freed heap

@@ -251,6 +251,7 @@ fn scrub_token(e: ProviderError, token: &Sensitive) -> ProviderError {
 
 /// Who a set of credentials belongs to (GetCallerIdentity).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CallerIdentity {
     /// `Account`, `RAMUser` or `AssumedRoleUser`.
     pub identity_type: String,

@@ -15,6 +15,7 @@ pub const TIMELINE_SPAN: Duration = Duration::hours(24);
 
 /// Counts for one 10-minute slice of one profile's day.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct TimelineBucket {
     pub start: DateTime<Utc>,
     pub refreshes: u32,

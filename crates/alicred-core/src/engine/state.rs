@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// Where a profile's credentials stand. Serialized as
 /// `{"kind":"fresh","expires":"…"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum ProfileState {
     /// Nothing fetched yet.
@@ -67,6 +68,7 @@ impl ProfileState {
 
 /// What happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum EventKind {
     Refreshed,
@@ -86,6 +88,7 @@ pub enum EventKind {
 /// on (the notifier, the tray); `message` is for people and never matched.
 /// Nothing here contains a secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "EngineEvent"))]
 pub struct Event {
     pub id: u64,
     pub at: DateTime<Utc>,
@@ -99,6 +102,7 @@ pub struct Event {
 
 /// The facts of an event, by kind. Serialized as `{"type":"…", …}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum EventData {
     /// The kind and the message say it all.
@@ -155,6 +159,7 @@ impl EventData {
 
 /// How a rotation ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum RotationOutcome {
     /// The profile uses the new key (the old one may still await deletion).

@@ -14,6 +14,7 @@ use serde::Serialize;
 pub const MAX_CONSUMERS: usize = 32;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ProfileStatus {
     pub name: String,
     #[serde(rename = "type")]
@@ -52,6 +53,7 @@ pub struct ProfileStatus {
 
 /// The product rules about one profile, decided here once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Capabilities {
     /// "Rotate now" applies (`rotation` says how).
     pub rotatable: bool,
@@ -118,6 +120,7 @@ pub fn sign_in_refused(
 /// and the profile's state: no keyring read per status. Every field is sent
 /// (null when unknown).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SignInView {
     /// `cloud-sso` or `oauth`.
     pub kind: ProfileType,
@@ -174,6 +177,7 @@ pub fn from_info(info: Option<&ProviderInfo>) -> (Option<String>, Option<DateTim
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ChainLink {
     pub name: String,
     #[serde(rename = "type")]
@@ -196,6 +200,7 @@ pub struct ConsumerId {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Consumer {
     pub pid: u32,
     pub exe: String,

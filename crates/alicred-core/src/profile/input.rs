@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use url::Url;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(default)]
 pub struct ProfileInput {
     pub name: String,

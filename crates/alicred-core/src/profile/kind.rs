@@ -14,6 +14,7 @@ pub const DEFAULT_EXTERNAL_TIMEOUT_SECONDS: u32 = 60;
 pub const DEFAULT_MAX_KEY_AGE_DAYS: u32 = 90;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum ProfileType {
     AccessKey,
@@ -33,6 +34,7 @@ pub enum ProfileType {
 /// store a new secret, or fix the profile's settings. Decided here once; each
 /// shell words it (the CLI names a command, the dashboard a button).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum Remedy {
     SignIn,
@@ -43,6 +45,7 @@ pub enum Remedy {
 /// How a rotatable profile rotates: a new RAM AccessKey (access-key) or
 /// KMS `RotateSecret` (kms-secret).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum RotationMethod {
     Ram,
@@ -50,7 +53,8 @@ pub enum RotationMethod {
 }
 
 /// When to pick a type: the OSS SDK guide's selection table, in our words.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct TypeGuide {
     pub r#type: ProfileType,
     pub title: &'static str,

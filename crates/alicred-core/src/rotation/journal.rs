@@ -20,6 +20,7 @@ pub const JOURNAL_VERSION: u32 = 1;
 
 /// The step a rotation is at (recorded before the step runs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum Step {
     /// `ListAccessKeys` (read only).

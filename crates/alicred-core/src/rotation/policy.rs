@@ -17,6 +17,7 @@ use std::time::Duration;
 
 /// What the dashboard shows about a profile's key and its rotations.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct RotationStatus {
     pub profile: String,
     /// `LTAI…abcd` of the key the profile holds now.

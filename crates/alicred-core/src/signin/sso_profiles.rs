@@ -289,12 +289,15 @@ async fn signed_in(
 }
 
 /// One session as `alicred sso list` shows it.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SsoSessionInfo {
+    #[cfg_attr(test, ts(as = "String"))]
     pub name: ProfileName,
     pub sign_in_url: Option<String>,
     pub signed_in: bool,
     pub expires_at: Option<DateTime<Utc>>,
+    #[cfg_attr(test, ts(as = "Vec<String>"))]
     pub profiles: Vec<ProfileName>,
 }
 

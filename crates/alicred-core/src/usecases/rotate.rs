@@ -46,6 +46,7 @@ pub struct RotateRequest {
 
 /// What "rotate now" will do for a profile, for the confirmation question.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct RotatePlan {
     pub method: RotationMethod,
     /// RAM: seconds the old key stays (inactive) before it is deleted.

@@ -32,6 +32,7 @@ impl std::fmt::Display for SignInTarget {
 /// for CloudSSO, the code to confirm there. Holds no secret (the URL carries
 /// the user code or the OAuth `state` and PKCE challenge, never a token).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SignInPrompt {
     pub profile: Option<String>,
     pub session: Option<String>,
@@ -43,6 +44,7 @@ pub struct SignInPrompt {
 
 /// A finished sign-in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SignInDone {
     /// When the CloudSSO sign-in ends (`None` for OAuth: it renews itself).
     pub expires_at: Option<DateTime<Utc>>,

@@ -1,20 +1,22 @@
-//! What a failed command sends to the dashboard: a sentence a person can act
-//! on, plus field problems for the forms. Never a secret.
+//! What a failed request answers: a sentence a person can act on, plus
+//! field problems for the forms. Never a secret.
 
-use alicred_core::profile::Remedy;
-use alicred_core::profile::validate::Problem;
-use alicred_core::service::{SecretProblem, ServiceError};
-use alicred_core::usecases::UseCaseError;
+use crate::profile::Remedy;
+use crate::profile::validate::Problem;
+use crate::service::{SecretProblem, ServiceError};
+use crate::usecases::UseCaseError;
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
-pub struct CommandError {
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct ApiError {
     pub message: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, ts(as = "Option<Vec<Problem>>", optional))]
     pub problems: Vec<Problem>,
 }
 
-impl CommandError {
+impl ApiError {
     pub fn msg(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
@@ -23,7 +25,7 @@ impl CommandError {
     }
 }
 
-impl From<ServiceError> for CommandError {
+impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         let message = service_message(&e);
         match e {
@@ -60,7 +62,7 @@ fn service_message(e: &ServiceError) -> String {
     }
 }
 
-impl From<UseCaseError> for CommandError {
+impl From<UseCaseError> for ApiError {
     fn from(e: UseCaseError) -> Self {
         // The core says the user must act; the dashboard says where, in its controls.
         if let Some((_, _, r)) = e.remedy() {
@@ -73,7 +75,7 @@ impl From<UseCaseError> for CommandError {
         }
         match e {
             UseCaseError::Service(s)
-            | UseCaseError::SignIn(alicred_core::signin::SignInError::Service(s)) => s.into(),
+            | UseCaseError::SignIn(crate::signin::SignInError::Service(s)) => s.into(),
             UseCaseError::BadUrl { value, reason } => {
                 Self::msg(format!("The STS endpoint {value:?} is not a URL: {reason}"))
             }
@@ -82,22 +84,30 @@ impl From<UseCaseError> for CommandError {
     }
 }
 
-impl From<alicred_core::engine::EngineError> for CommandError {
-    fn from(e: alicred_core::engine::EngineError) -> Self {
+impl From<crate::engine::EngineError> for ApiError {
+    fn from(e: crate::engine::EngineError) -> Self {
         Self::msg(e.to_string())
     }
 }
 
-impl From<alicred_core::providers::ProviderError> for CommandError {
-    fn from(e: alicred_core::providers::ProviderError) -> Self {
+impl From<crate::providers::ProviderError> for ApiError {
+    fn from(e: crate::providers::ProviderError) -> Self {
         Self::msg(e.to_string())
     }
 }
 
-/// A profile name from the UI, or a clear error.
-pub fn parse_name(name: &str) -> Result<alicred_core::profile::ProfileName, CommandError> {
+/// A profile name from a shell, or a clear error.
+pub fn parse_name(name: &str) -> Result<crate::profile::ProfileName, ApiError> {
     name.parse()
-        .map_err(|e: String| CommandError::msg(format!("{name:?} is not a profile name: {e}")))
+        .map_err(|e: String| ApiError::msg(format!("{name:?} is not a profile name: {e}")))
 }
 
-pub type CmdResult<T> = Result<T, CommandError>;
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}

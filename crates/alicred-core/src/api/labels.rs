@@ -1,6 +1,7 @@
-//! The tray's words for a state and a time left, menu-sized.
+//! Words for a profile's state and a time left, short enough for a menu
+//! line: the one formatter the tray, the CLI and the notifications use.
 
-use alicred_core::engine::ProfileState;
+use crate::engine::ProfileState;
 use chrono::{DateTime, Utc};
 
 /// "fresh, 42 min left" — the state and time left, in menu-sized words.
@@ -43,5 +44,28 @@ pub fn time_left(d: chrono::Duration) -> String {
         format!("{h} h")
     } else {
         format!("{h} h {m} min")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    #[test]
+    fn time_left_in_menu_sized_words() {
+        assert_eq!(time_left(Duration::seconds(30)), "30 s");
+        assert_eq!(time_left(Duration::minutes(42)), "42 min");
+        assert_eq!(time_left(Duration::minutes(125)), "2 h 5 min");
+        assert_eq!(time_left(Duration::hours(3)), "3 h");
+        assert_eq!(time_left(Duration::hours(72)), "3 days");
+        assert_eq!(time_left(Duration::seconds(-1)), "expired");
+        let t = Utc::now();
+        let d = ProfileState::Degraded {
+            error: "e".into(),
+            retry_at: t,
+            expires: Some(t + Duration::minutes(5)),
+        };
+        assert_eq!(state_label(&d, t), "refresh failing, 5 min left");
     }
 }

@@ -1,30 +1,33 @@
-//! The control socket: how the dashboard (another process) reaches the tray
-//! agent. A Unix socket beside the profiles (`desktop.sock`, in the private
-//! 0700 directory, itself 0600), that only answers processes of our own user.
+//! The tray agent's control socket: the API, serialised. How the dashboard
+//! (another process) reaches the tray agent. A Unix socket beside the
+//! profiles (`tray.sock`, in the private 0700 directory, itself 0600), that
+//! only answers processes of our own user (docs/protocols.md, "Tray control
+//! socket").
 //!
 //! One JSON object a line, both ways:
-//! - request: `{"id": 7, "cmd": "list_profiles", "args": {…}}`
-//!   (the dashboard's command names and arguments, [`crate::backend`]);
-//! - reply: `{"kind": "reply", "id": 7, "result": {"Ok": …}}` or
+//! - a call: `{"kind": "call", "id": 7, "request": {"cmd": "verify", "args": {…}}}`,
+//!   with `"confirmed": {…}` when the dashboard's process asked the person
+//!   ([`super::confirm`]);
+//! - `{"kind": "subscribe"}`: from then on, every [`Event`];
+//! - a reply: `{"kind": "reply", "id": 7, "result": {"Ok": <Response>}}` or
 //!   `{"kind": "reply", "id": 7, "result": {"Err": {"message": …}}}`;
-//! - after a `subscribe` request, pushed events:
-//!   `{"kind": "event", "name": "alicred://event", "payload": …}`.
+//! - an event: `{"kind": "event", "event": <Event>}`.
 //!
 //! Requests run concurrently (a sign-in waits minutes; a list must not wait
 //! behind it); replies carry the request's id.
 
-use crate::state::AppState;
+use super::{Api, ApiError, Confirmed, Event, Request, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{Semaphore, broadcast, mpsc};
 
 /// The socket's file name, in the profiles' directory.
-pub const SOCKET_NAME: &str = "desktop.sock";
+pub const SOCKET_NAME: &str = "tray.sock";
+/// Its name before the tray agent was its own process (removed when found).
+const OLD_SOCKET_NAME: &str = "desktop.sock";
 /// A request line longer than this ends the connection (a form with a
 /// secret is a few KiB).
 pub const MAX_REQUEST: usize = 1 << 20;
@@ -33,67 +36,47 @@ pub const MAX_MESSAGE: usize = 16 << 20;
 /// Requests of one connection running at once; more wait their turn.
 const IN_FLIGHT: usize = 32;
 
-pub fn socket_path(paths: &alicred_core::paths::Paths) -> PathBuf {
+pub fn socket_path(paths: &crate::paths::Paths) -> PathBuf {
     paths.base().join(SOCKET_NAME)
 }
 
+/// What a client sends.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Request {
-    pub id: u64,
-    pub cmd: String,
-    #[serde(default)]
-    pub args: Value,
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ClientMessage {
+    Call {
+        id: u64,
+        request: Request,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        confirmed: Option<Confirmed>,
+    },
+    Subscribe,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// What the server sends.
+#[derive(Debug, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
-pub enum Message {
+pub enum ServerMessage {
     Reply {
         id: u64,
-        result: Result<Value, Value>,
+        result: Result<Response, ApiError>,
     },
     Event {
-        name: String,
-        payload: Value,
+        event: Event,
     },
-}
-
-/// Events for every subscribed dashboard. Sending with none listening is
-/// not an error: the dashboard is usually closed.
-pub struct Hub(broadcast::Sender<(String, Value)>);
-
-impl Default for Hub {
-    fn default() -> Self {
-        Self(broadcast::channel(256).0)
-    }
-}
-
-impl Hub {
-    pub fn push(&self, name: &str, payload: &impl Serialize) {
-        if self.0.receiver_count() == 0 {
-            return;
-        }
-        match serde_json::to_value(payload) {
-            Ok(v) => {
-                let _ = self.0.send((name.to_string(), v));
-            }
-            Err(e) => tracing::warn!("event {name} not sent: {e}"),
-        }
-    }
-
-    fn subscribe(&self) -> broadcast::Receiver<(String, Value)> {
-        self.0.subscribe()
-    }
 }
 
 /// Bind the socket: the core's rules for every local socket of alicred's
 /// (0700 directory, 0600 socket, a stale file from a crash replaced).
 pub fn bind(path: &Path) -> io::Result<UnixListener> {
-    alicred_core::server::local::bind(path)
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::remove_file(dir.join(OLD_SOCKET_NAME));
+    }
+    crate::server::local::bind(path)
 }
 
 /// Accept dashboards until the listener is dropped with the task.
-pub async fn serve(listener: UnixListener, state: Arc<AppState>) {
+pub async fn serve(listener: UnixListener, api: Api) {
     loop {
         let stream = match listener.accept().await {
             Ok((s, _)) => s,
@@ -103,17 +86,17 @@ pub async fn serve(listener: UnixListener, state: Arc<AppState>) {
                 continue;
             }
         };
-        if !alicred_core::server::local::from_own_user(&stream) {
+        if !crate::server::local::from_own_user(&stream) {
             tracing::warn!("control socket: refused a process of another user");
             continue;
         }
-        tokio::spawn(connection(stream, state.clone()));
+        tokio::spawn(connection(stream, api.clone()));
     }
 }
 
-async fn connection(stream: UnixStream, state: Arc<AppState>) {
+async fn connection(stream: UnixStream, api: Api) {
     let (read, mut write) = stream.into_split();
-    let (tx, mut rx) = mpsc::channel::<Message>(64);
+    let (tx, mut rx) = mpsc::channel::<ServerMessage>(64);
     let writer = tokio::spawn(async move {
         while let Some(m) = rx.recv().await {
             let Ok(mut line) = serde_json::to_vec(&m) else {
@@ -125,7 +108,7 @@ async fn connection(stream: UnixStream, state: Arc<AppState>) {
             }
         }
     });
-    let turns = Arc::new(Semaphore::new(IN_FLIGHT));
+    let turns = std::sync::Arc::new(Semaphore::new(IN_FLIGHT));
     let mut reader = BufReader::new(read);
     let mut line = Vec::new();
     let mut forwarder: Option<tokio::task::JoinHandle<()>> = None;
@@ -138,12 +121,22 @@ async fn connection(stream: UnixStream, state: Arc<AppState>) {
             }
             break;
         }
-        let req: Request = match serde_json::from_slice(&line) {
-            Ok(r) => r,
+        let (id, request, confirmed) = match serde_json::from_slice(&line) {
+            Ok(ClientMessage::Call {
+                id,
+                request,
+                confirmed,
+            }) => (id, request, confirmed),
+            Ok(ClientMessage::Subscribe) => {
+                if forwarder.is_none() {
+                    forwarder = Some(tokio::spawn(forward_events(api.subscribe(), tx.clone())));
+                }
+                continue;
+            }
             Err(e) => {
-                let err = Message::Reply {
+                let err = ServerMessage::Reply {
                     id: 0,
-                    result: Err(error_value(&format!("not a request: {e}"))),
+                    result: Err(ApiError::msg(format!("not a request: {e}"))),
                 };
                 if tx.send(err).await.is_err() {
                     break;
@@ -151,30 +144,13 @@ async fn connection(stream: UnixStream, state: Arc<AppState>) {
                 continue;
             }
         };
-        if req.cmd == "subscribe" {
-            if forwarder.is_none() {
-                forwarder = Some(tokio::spawn(forward_events(
-                    state.hub.subscribe(),
-                    tx.clone(),
-                )));
-            }
-            let _ = tx
-                .send(Message::Reply {
-                    id: req.id,
-                    result: Ok(Value::Null),
-                })
-                .await;
-            continue;
-        }
         let Ok(turn) = turns.clone().acquire_owned().await else {
             break;
         };
-        let (st, tx) = (state.clone(), tx.clone());
+        let (api, tx) = (api.clone(), tx.clone());
         tokio::spawn(async move {
-            let result = crate::backend::handle(&st, &req.cmd, req.args)
-                .await
-                .map_err(|e| serde_json::to_value(&e).unwrap_or_else(|_| error_value(&e.message)));
-            let _ = tx.send(Message::Reply { id: req.id, result }).await;
+            let result = api.call_confirmed(request, confirmed.as_ref()).await;
+            let _ = tx.send(ServerMessage::Reply { id, result }).await;
             drop(turn);
         });
     }
@@ -186,20 +162,16 @@ async fn connection(stream: UnixStream, state: Arc<AppState>) {
     let _ = writer.await;
 }
 
-async fn forward_events(
-    mut events: broadcast::Receiver<(String, Value)>,
-    tx: mpsc::Sender<Message>,
-) {
+async fn forward_events(mut events: broadcast::Receiver<Event>, tx: mpsc::Sender<ServerMessage>) {
     loop {
-        match events.recv().await {
-            Ok((name, payload)) => {
-                if tx.send(Message::Event { name, payload }).await.is_err() {
-                    break;
-                }
-            }
-            // A slow dashboard misses events; it re-reads the state on the next one.
-            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+        let event = match events.recv().await {
+            Ok(event) => event,
+            // A slow dashboard missed events: it reads everything again.
+            Err(broadcast::error::RecvError::Lagged(_)) => Event::Resync,
             Err(broadcast::error::RecvError::Closed) => break,
+        };
+        if tx.send(ServerMessage::Event { event }).await.is_err() {
+            break;
         }
     }
 }
@@ -216,8 +188,4 @@ where
         Ok(n) => n > 0 && line.last() == Some(&b'\n'),
         Err(_) => false,
     }
-}
-
-fn error_value(message: &str) -> Value {
-    serde_json::json!({ "message": message })
 }

@@ -1,23 +1,16 @@
 //! CloudSSO sign-in reminders as notifications: 15 minutes before a sign-in
-//! ends and when it has ended, with a "Sign in" action that runs the same
-//! sign-in as the dashboard. The core decides what is due
-//! (`signin::reminders::due_reminders`); here one timer sleeps until the next
-//! reminder time and is woken early only when the profiles may have changed.
-//! Nothing is due: no timer at all.
+//! ends and when it has ended, with a "Sign in" action. The sign-in code
+//! decides what is due (`signin::reminders::due_reminders`); here one timer
+//! sleeps until the next reminder time and is woken early only when the
+//! profiles may have changed. Nothing is due: no timer at all.
 
-use crate::notify::Note;
-use crate::state::AppState;
-use alicred_core::profile::ProfileName;
-use alicred_core::signin::reminders::{
-    ReminderKind, SignInReminder, due_reminders, next_reminder_at,
-};
-use alicred_core::store::config::ProfilesFile;
-use alicred_core::usecases::SignInTarget;
+use super::notify::{Note, sign_in_action};
+use super::{Api, Event};
+use crate::profile::ProfileName;
+use crate::signin::reminders::{ReminderKind, SignInReminder, due_reminders, next_reminder_at};
+use crate::store::config::ProfilesFile;
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
-use std::sync::Arc;
-
-pub use crate::notify::ACTION_SIGN_IN;
 
 /// What was already told: `(session, kind, sign-in end)`.
 pub type Told = HashSet<(ProfileName, ReminderKind, DateTime<Utc>)>;
@@ -32,8 +25,7 @@ pub fn note_for(r: &SignInReminder) -> Note {
         },
         body: r.message.clone(),
         critical: r.kind == ReminderKind::Expired,
-        action: Some((ACTION_SIGN_IN, "Sign in")),
-        sign_in: Some(SignInTarget::Session(session.clone())),
+        action: Some(sign_in_action(None, Some(session.to_string()))),
     }
 }
 
@@ -52,24 +44,15 @@ pub fn step(
 }
 
 /// The reminder loop: reads the engine's copy of the profiles (no file read),
-/// shows what is due, sleeps until the next reminder or a recheck.
-pub fn spawn(state: Arc<AppState>) {
+/// announces what is due, sleeps until the next reminder or a recheck.
+pub(crate) fn spawn(api: Api) {
     tokio::spawn(async move {
         let mut told = Told::new();
         loop {
-            let profiles = state.agent.engine().profiles();
+            let profiles = api.engine().profiles();
             let (notes, next) = step(&profiles, Utc::now(), &mut told);
-            for (session, note) in notes {
-                let st = state.clone();
-                let rt = tokio::runtime::Handle::current();
-                std::thread::spawn(move || {
-                    crate::notify::show(&note, move |action| {
-                        if action == ACTION_SIGN_IN {
-                            let _in_rt = rt.enter();
-                            crate::signin::start_from_menu(&st, SignInTarget::Session(session));
-                        }
-                    })
-                });
+            for (_, note) in notes {
+                api.emit(Event::Notification { note });
             }
             let due = async {
                 match next.and_then(|t| (t - Utc::now()).to_std().ok()) {
@@ -78,7 +61,7 @@ pub fn spawn(state: Arc<AppState>) {
                 }
             };
             tokio::select! {
-                () = state.reminders_wanted.notified() => {}
+                () = api.inner.reminders_wanted.notified() => {}
                 () = due => {}
             }
         }
@@ -88,9 +71,10 @@ pub fn spawn(state: Arc<AppState>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alicred_core::profile::ProfileKind;
-    use alicred_core::profile::{CloudSsoProfile, Profile};
-    use alicred_core::signin::reminders::REMIND_BEFORE;
+    use crate::api::notify::ACTION_SIGN_IN;
+    use crate::profile::ProfileKind;
+    use crate::profile::{CloudSsoProfile, Profile};
+    use crate::signin::reminders::REMIND_BEFORE;
     use chrono::Duration;
 
     fn t0() -> DateTime<Utc> {
@@ -127,17 +111,14 @@ mod tests {
     }
 
     /// (summary, critical, action) of what one step says, and the next wake-up.
-    type Said = (
-        Vec<(String, bool, Option<&'static str>)>,
-        Option<DateTime<Utc>>,
-    );
+    type Said = (Vec<(String, bool, Option<String>)>, Option<DateTime<Utc>>);
 
     fn said(f: &ProfilesFile, now: DateTime<Utc>, told: &mut Told) -> Said {
         let (notes, next) = step(f, now, told);
         (
             notes
                 .into_iter()
-                .map(|(_, n)| (n.summary, n.critical, n.action.map(|a| a.0)))
+                .map(|(_, n)| (n.summary, n.critical, n.action.map(|a| a.id)))
                 .collect(),
             next,
         )
@@ -150,14 +131,14 @@ mod tests {
             (
                 format!("alicred: sign-in of {s} ends soon"),
                 false,
-                Some(ACTION_SIGN_IN),
+                Some(ACTION_SIGN_IN.to_string()),
             )
         };
         let gone = |s: &str| {
             (
                 format!("alicred: sign-in of {s} has ended"),
                 true,
-                Some(ACTION_SIGN_IN),
+                Some(ACTION_SIGN_IN.to_string()),
             )
         };
         let f = file(Some(end), Some(end + Duration::hours(1)));

@@ -1,26 +1,26 @@
-//! Adapter between the desktop app and the core's agent
-//! (`alicred_core::server::Agent`: engine + endpoint + agent file).
+//! What the API runs on in a long-lived process (the tray agent): the
+//! core's agent (`crate::server::Agent`: engine + endpoint + agent file).
 //!
-//! The app needs four things from it: the engine (status, events, refresh),
+//! The API needs four things from it: the engine (status, events, refresh),
 //! the endpoint URL of a profile, a reload after profile edits and a clean
 //! shutdown. If the endpoint cannot start (the port is taken, say by a CLI
-//! agent), the app still runs the engine so the dashboard works, and shows
-//! the agent's error where the URL would be.
+//! agent), the engine still runs so the dashboard works, and the agent's
+//! error is shown where the URL would be.
 
-use alicred_core::engine::Engine;
-use alicred_core::profile::ProfileName;
-use alicred_core::providers::ProviderContext;
-use alicred_core::server::{Agent, AgentHandle};
-use alicred_core::service::Alicred;
-use alicred_core::usecases::UseCases;
+use crate::engine::Engine;
+use crate::profile::ProfileName;
+use crate::providers::ProviderContext;
+use crate::server::{Agent, AgentHandle};
+use crate::service::Alicred;
+use crate::usecases::UseCases;
 use std::net::SocketAddr;
 use std::sync::Mutex;
 
 /// Overrides the endpoint's listen address (tests, benchmarks, a second user).
 pub const LISTEN_ENV: &str = "ALICRED_LISTEN";
 
-/// The app's agent: the engine, and the endpoint when it could start.
-pub struct DesktopAgent {
+/// The engine, and the endpoint when it could start.
+pub struct Runtime {
     engine: Engine,
     ctx: ProviderContext,
     handle: Mutex<Option<AgentHandle>>,
@@ -28,7 +28,7 @@ pub struct DesktopAgent {
     endpoint_error: Option<String>,
 }
 
-impl DesktopAgent {
+impl Runtime {
     /// Start the engine and the endpoint. Must run inside the Tokio runtime.
     /// The listen address comes from `ALICRED_LISTEN`, else the profiles file.
     pub async fn start(alicred: &Alicred) -> Result<Self, String> {

@@ -1,29 +1,22 @@
-//! The control socket end to end: a real tray-agent state (engine and
-//! endpoint on loopback), the real server on a Unix socket, and the client
-//! the dashboard uses, or a raw socket for what a hostile client can send.
+//! The API's control socket end to end: a real API (engine and endpoint on
+//! loopback), the real server on a Unix socket, and the client the dashboard
+//! uses, or a raw socket for what a hostile client can send.
 
+use alicred_core::api::client::Client;
+use alicred_core::api::wire::{self, MAX_REQUEST};
+use alicred_core::api::{Api, Confirmed, NoHost, Request, Runtime};
 use alicred_core::paths::Paths;
 use alicred_core::profile::ProfileInput;
 use alicred_core::sensitive::Sensitive;
 use alicred_core::service::Alicred;
 use alicred_core::store::secrets::{MemoryStore, StoredKey};
-use alicred_tray::agent::DesktopAgent;
-use alicred_tray::control::{self, MAX_REQUEST};
-use alicred_tray::control_client::Client;
-use alicred_tray::state::AppState;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 
-async fn serving(
-    dir: &std::path::Path,
-) -> (
-    Arc<AppState>,
-    std::path::PathBuf,
-    tokio::task::JoinHandle<()>,
-) {
+async fn serving(dir: &std::path::Path) -> (Api, std::path::PathBuf, tokio::task::JoinHandle<()>) {
     let alicred = Alicred::with_store(Paths::new(dir), Arc::new(MemoryStore::default()));
     for name in ["one", "two"] {
         let input = ProfileInput {
@@ -38,18 +31,21 @@ async fn serving(
         };
         alicred.add_profile(&input, Some(key), false).expect("add");
     }
-    let agent = DesktopAgent::start_on(&alicred, Some(([127, 0, 0, 1], 0).into()))
+    let runtime = Runtime::start_on(&alicred, Some(([127, 0, 0, 1], 0).into()))
         .await
         .expect("agent");
-    let state = Arc::new(AppState::new(alicred, agent));
-    alicred_tray::app::spawn_event_loop(state.clone());
-    let path = control::socket_path(&Paths::new(dir));
-    let listener = control::bind(&path).expect("bind");
-    let server = tokio::spawn(control::serve(listener, state.clone()));
-    (state, path, server)
+    let api = Api::with_runtime(alicred, runtime, Arc::new(NoHost));
+    let path = wire::socket_path(&Paths::new(dir));
+    let listener = wire::bind(&path).expect("bind");
+    let server = tokio::spawn(wire::serve(listener, api.clone()));
+    (api, path, server)
 }
 
-type Events = Arc<Mutex<Vec<(String, Value)>>>;
+type Events = Arc<Mutex<Vec<Value>>>;
+
+fn name(n: &str) -> String {
+    n.to_string()
+}
 
 async fn client(path: &std::path::Path) -> (Client, Events, Arc<tokio::sync::Notify>) {
     let events: Events = Arc::default();
@@ -57,7 +53,7 @@ async fn client(path: &std::path::Path) -> (Client, Events, Arc<tokio::sync::Not
     let (e, c) = (events.clone(), closed.clone());
     let client = Client::connect(
         path,
-        move |name, payload| e.lock().expect("events").push((name, payload)),
+        move |event| e.lock().expect("events").push(event),
         move || c.notify_one(),
     )
     .await
@@ -68,7 +64,7 @@ async fn client(path: &std::path::Path) -> (Client, Events, Arc<tokio::sync::Not
 #[tokio::test]
 async fn the_dashboard_reads_and_changes_the_agent_through_the_socket() {
     let dir = tempfile::tempdir().expect("tmp");
-    let (state, path, _server) = serving(dir.path()).await;
+    let (api, path, _server) = serving(dir.path()).await;
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&path)
         .expect("socket")
@@ -77,8 +73,9 @@ async fn the_dashboard_reads_and_changes_the_agent_through_the_socket() {
     assert_eq!(mode & 0o777, 0o600, "only its owner may connect");
 
     let (c, events, _closed) = client(&path).await;
-    let list = c.call("list_profiles", Value::Null).await.expect("list");
-    let names: Vec<&str> = list
+    let list = c.call(Request::ListProfiles, None).await.expect("list");
+    assert_eq!(list["kind"], "list_profiles");
+    let names: Vec<&str> = list["value"]
         .as_array()
         .expect("array")
         .iter()
@@ -86,12 +83,11 @@ async fn the_dashboard_reads_and_changes_the_agent_through_the_socket() {
         .collect();
     assert_eq!(names, ["one", "two"]);
 
-    c.call("set_active", json!({ "name": "two" }))
+    c.call(Request::SetActive { name: name("two") }, None)
         .await
         .expect("set active");
     assert_eq!(
-        state
-            .alicred
+        api.app()
             .profiles()
             .expect("file")
             .active
@@ -100,72 +96,107 @@ async fn the_dashboard_reads_and_changes_the_agent_through_the_socket() {
         "the agent's profiles changed, not a copy"
     );
 
-    // Engine events reach the subscribed dashboard.
-    c.call("refresh", json!({ "name": "one" }))
-        .await
-        .expect("refresh");
+    // Events reach the subscribed dashboard, carrying what changed.
+    c.call(
+        Request::Refresh {
+            name: Some(name("one")),
+        },
+        None,
+    )
+    .await
+    .expect("refresh");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while !events
         .lock()
         .expect("events")
         .iter()
-        .any(|(n, p)| n == "alicred://event" && p["profile"] == "one")
+        .any(|e| e["type"] == "profile" && e["status"]["name"] == "one")
     {
         assert!(
             tokio::time::Instant::now() < deadline,
-            "no engine event for one"
+            "no status of one pushed"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
     // Errors come back as the dashboard shows them: a message, field problems.
+    let add = |n: &str, ty: &str| Request::AddProfile {
+        input: Box::new(ProfileInput {
+            name: n.into(),
+            r#type: ty.into(),
+            command: Some("/bin/echo".into()),
+            ..Default::default()
+        }),
+        secret: None,
+        replace: false,
+    };
     let err = c
-        .call(
-            "add_profile",
-            json!({ "input": { "name": "bad name!", "type": "access-key" } }),
-        )
+        .call(add("bad name!", "access-key"), None)
         .await
         .expect_err("invalid");
     assert!(
         err["message"].as_str().is_some_and(|m| !m.is_empty()),
         "{err}"
     );
-    let err = c.call("verify", json!({})).await.expect_err("no name");
+
+    // An external profile is saved only with the yes of the dashboard's
+    // process for that command, checked by the agent: a webview that skips
+    // its dialog, or a yes for another command, saves nothing.
+    for confirmed in [
+        None,
+        Some(Confirmed {
+            command: "/bin/true".into(),
+        }),
+    ] {
+        let err = c
+            .call(add("ext", "external"), confirmed)
+            .await
+            .expect_err("not confirmed");
+        assert!(
+            err["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("not confirmed"),
+            "{err}"
+        );
+    }
     assert!(
-        err["message"]
-            .as_str()
-            .unwrap_or("")
-            .contains("bad arguments"),
-        "{err}"
+        api.app()
+            .profiles()
+            .expect("file")
+            .get(&"ext".parse().expect("name"))
+            .is_err()
     );
-    let err = c
-        .call("format_disk", Value::Null)
+    let yes = Confirmed {
+        command: "/bin/echo".into(),
+    };
+    c.call(add("ext", "external"), Some(yes))
         .await
-        .expect_err("unknown");
+        .expect("saved with its yes");
     assert!(
-        err["message"]
-            .as_str()
-            .unwrap_or("")
-            .contains("unknown command"),
-        "{err}"
+        api.app()
+            .profiles()
+            .expect("file")
+            .get(&"ext".parse().expect("name"))
+            .is_ok()
     );
 
     // The endpoint URL carries the endpoint token; the reply carries it to
     // its owner only, and no secret of a profile is ever in a reply.
-    let info = c.call("endpoint_info", Value::Null).await.expect("info");
-    assert_eq!(info["running"], true);
+    let info = c.call(Request::EndpointInfo, None).await.expect("info");
+    assert_eq!(info["value"]["running"], true);
     let all = format!("{list}{info}");
     assert!(
         !all.contains("s3cret-of-the-test"),
         "a secret crossed the socket"
     );
-    state.agent.shutdown().await;
+    api.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_hostile_client_gets_an_error_or_the_door_and_breaks_nothing() {
     let dir = tempfile::tempdir().expect("tmp");
-    let (state, path, _server) = serving(dir.path()).await;
+    let (api, path, _server) = serving(dir.path()).await;
 
     // Garbage: one error reply, and the connection keeps working.
     let mut raw = BufReader::new(UnixStream::connect(&path).await.expect("connect"));
@@ -176,8 +207,24 @@ async fn a_hostile_client_gets_an_error_or_the_door_and_breaks_nothing() {
     let mut line = String::new();
     raw.read_line(&mut line).await.expect("reply");
     assert!(line.contains("not a request"), "{line}");
+    // An unknown command, a call without its arguments: refused, by the types.
+    for bad in [
+        r#"{"kind":"call","id":3,"request":{"cmd":"format_disk"}}"#,
+        r#"{"kind":"call","id":4,"request":{"cmd":"verify","args":{}}}"#,
+    ] {
+        raw.get_mut()
+            .write_all(format!("{bad}\n").as_bytes())
+            .await
+            .expect("write");
+        line.clear();
+        raw.read_line(&mut line).await.expect("reply");
+        assert!(
+            line.contains("not a request") && line.contains("Err"),
+            "{line}"
+        );
+    }
     raw.get_mut()
-        .write_all(b"{\"id\":5,\"cmd\":\"type_guides\"}\n")
+        .write_all(b"{\"kind\":\"call\",\"id\":5,\"request\":{\"cmd\":\"type_guides\"}}\n")
         .await
         .expect("write");
     line.clear();
@@ -197,10 +244,10 @@ async fn a_hostile_client_gets_an_error_or_the_door_and_breaks_nothing() {
 
     // The agent still serves everyone else.
     let (c, _e, _closed) = client(&path).await;
-    c.call("list_profiles", Value::Null)
+    c.call(Request::ListProfiles, None)
         .await
         .expect("still serving");
-    state.agent.shutdown().await;
+    api.shutdown().await;
 }
 
 #[tokio::test]
@@ -214,10 +261,10 @@ async fn when_the_agent_goes_the_dashboard_is_told_and_calls_end() {
     let agent = std::thread::spawn(move || {
         let rt = tokio::runtime::Runtime::new().expect("runtime");
         rt.block_on(async move {
-            let (state, path, _server) = serving(&d).await;
+            let (api, path, _server) = serving(&d).await;
             ready_tx.send(path).expect("ready");
             let _ = stop_rx.await;
-            state.agent.shutdown().await;
+            api.shutdown().await;
         });
         drop(rt);
     });
@@ -225,7 +272,7 @@ async fn when_the_agent_goes_the_dashboard_is_told_and_calls_end() {
         .recv_timeout(Duration::from_secs(30))
         .expect("agent started");
     let (c, _events, closed) = client(&path).await;
-    c.call("list_profiles", Value::Null).await.expect("serving");
+    c.call(Request::ListProfiles, None).await.expect("serving");
     stop_tx.send(()).expect("stop");
     tokio::task::spawn_blocking(move || agent.join().expect("agent thread"))
         .await
@@ -233,13 +280,10 @@ async fn when_the_agent_goes_the_dashboard_is_told_and_calls_end() {
     tokio::time::timeout(Duration::from_secs(10), closed.notified())
         .await
         .expect("the dashboard was told the agent went");
-    let err = tokio::time::timeout(
-        Duration::from_secs(10),
-        c.call("list_profiles", Value::Null),
-    )
-    .await
-    .expect("a call after the agent went does not hang")
-    .expect_err("no agent to answer");
+    let err = tokio::time::timeout(Duration::from_secs(10), c.call(Request::ListProfiles, None))
+        .await
+        .expect("a call after the agent went does not hang")
+        .expect_err("no agent to answer");
     assert!(
         err["message"].as_str().unwrap_or("").contains("stopped"),
         "{err}"

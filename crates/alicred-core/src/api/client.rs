@@ -1,8 +1,12 @@
-//! The dashboard's end of the control socket ([`crate::control`]): calls by
-//! name with JSON arguments, replies matched by id, pushed events handed to a
-//! callback. Starting the tray agent when none runs is [`ensure_running`].
+//! The dashboard's end of the control socket ([`super::wire`]): typed
+//! requests out, replies matched by id, pushed events handed to a callback.
+//! The replies and events stay JSON here: the dashboard's process only
+//! passes them on to its webview. Starting the tray agent when none runs is
+//! [`ensure_running`].
 
-use crate::control::{MAX_MESSAGE, Message, Request};
+use super::wire::{ClientMessage, MAX_MESSAGE};
+use super::{Confirmed, Request};
+use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -14,6 +18,19 @@ use tokio::net::UnixStream;
 use tokio::sync::{mpsc, oneshot};
 
 type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<Value, Value>>>>>;
+
+/// What the server sends, as far as the client reads it.
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum Incoming {
+    Reply {
+        id: u64,
+        result: Result<Value, Value>,
+    },
+    Event {
+        event: Value,
+    },
+}
 
 /// Overrides where the tray agent's binary is (tests; default: beside us).
 pub const TRAY_BIN_ENV: &str = "ALICRED_TRAY_BIN";
@@ -27,11 +44,11 @@ pub struct Client {
 }
 
 impl Client {
-    /// Connect and subscribe to events. `on_event(name, payload)` runs for
-    /// every pushed event; `on_close` once when the agent goes away.
+    /// Connect and subscribe to events. `on_event` runs for every pushed
+    /// [`super::Event`] (as JSON); `on_close` once when the agent goes away.
     pub async fn connect(
         path: &Path,
-        on_event: impl Fn(String, Value) + Send + 'static,
+        on_event: impl Fn(Value) + Send + 'static,
         on_close: impl FnOnce() + Send + 'static,
     ) -> std::io::Result<Self> {
         let stream = UnixStream::connect(path).await?;
@@ -52,17 +69,17 @@ impl Client {
             let mut reader = BufReader::new(read);
             let mut line = Vec::new();
             loop {
-                if !crate::control::read_line(&mut reader, &mut line, MAX_MESSAGE).await {
+                if !super::wire::read_line(&mut reader, &mut line, MAX_MESSAGE).await {
                     break;
                 }
-                match serde_json::from_slice::<Message>(&line) {
-                    Ok(Message::Reply { id, result }) => {
+                match serde_json::from_slice::<Incoming>(&line) {
+                    Ok(Incoming::Reply { id, result }) => {
                         let tx = lock(&waiting).remove(&id);
                         if let Some(tx) = tx {
                             let _ = tx.send(result);
                         }
                     }
-                    Ok(Message::Event { name, payload }) => on_event(name, payload),
+                    Ok(Incoming::Event { event }) => on_event(event),
                     Err(e) => tracing::warn!("control socket: unreadable message: {e}"),
                 }
             }
@@ -78,22 +95,34 @@ impl Client {
             closed,
             out,
         };
-        client.call("subscribe", Value::Null).await.map_err(|e| {
-            std::io::Error::other(format!("the tray agent refused to send events: {e}"))
-        })?;
+        client
+            .send(&ClientMessage::Subscribe)
+            .await
+            .map_err(|_| std::io::Error::other(STOPPED))?;
         Ok(client)
     }
 
-    /// One call; the error is the agent's `CommandError` as JSON
-    /// (`{"message", "problems"}`), or one made here when the agent is gone.
-    pub async fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+    async fn send(&self, m: &ClientMessage) -> Result<(), Value> {
+        let mut line = serde_json::to_vec(m).map_err(|e| gone(&format!("cannot send: {e}")))?;
+        line.push(b'\n');
+        self.out.send(line).await.map_err(|_| gone(STOPPED))
+    }
+
+    /// One call; the answer is the agent's [`super::Response`] as JSON, the
+    /// error its [`super::ApiError`] (`{"message", "problems"}`), or one
+    /// made here when the agent is gone.
+    pub async fn call(
+        &self,
+        request: Request,
+        confirmed: Option<Confirmed>,
+    ) -> Result<Value, Value> {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        let mut line = serde_json::to_vec(&Request {
+        let mut line = serde_json::to_vec(&ClientMessage::Call {
             id,
-            cmd: cmd.to_string(),
-            args,
+            request,
+            confirmed,
         })
-        .map_err(|e| gone(&format!("cannot send {cmd}: {e}")))?;
+        .map_err(|e| gone(&format!("cannot send: {e}")))?;
         line.push(b'\n');
         let (tx, rx) = oneshot::channel();
         lock(&self.pending).insert(id, tx);
@@ -118,7 +147,27 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Where the tray agent's binary is: `ALICRED_TRAY_BIN`, else `alicred-tray`
 /// beside the running executable.
 pub fn tray_binary() -> Result<PathBuf, String> {
-    crate::dashboard::beside_us("alicred-tray", TRAY_BIN_ENV)
+    beside_us("alicred-tray", TRAY_BIN_ENV)
+}
+
+/// The binary `name` installed beside the running one (the two desktop
+/// binaries and the CLI ship together), or the path in `env` when set.
+pub fn beside_us(name: &str, env: &str) -> Result<PathBuf, String> {
+    if let Some(p) = std::env::var_os(env).filter(|v| !v.is_empty()) {
+        return Ok(p.into());
+    }
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find {name}: {e}"))?;
+    let bin = exe.with_file_name(name);
+    if bin.is_file() {
+        Ok(bin)
+    } else {
+        Err(format!(
+            "{} is missing: {name} is installed beside {}",
+            bin.display(),
+            exe.file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        ))
+    }
 }
 
 /// Make sure a tray agent answers on `path`, starting one when none does.
@@ -134,7 +183,7 @@ pub fn ensure_running(path: &Path) -> Result<(), String> {
     let mut cmd = std::process::Command::new(&bin);
     // The keyring passphrase this process took out of its environment goes
     // to the agent alone, not to WebKit's processes.
-    alicred_core::store::secrets::passphrase::pass_to(&mut cmd);
+    crate::store::secrets::passphrase::pass_to(&mut cmd);
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
