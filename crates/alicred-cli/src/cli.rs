@@ -112,6 +112,25 @@ pub enum Command {
     /// CloudSSO: sign in to a session (device flow) and get one profile per assignment.
     #[command(subcommand)]
     Sso(SsoCmd),
+    /// Open the Alibaba Cloud console in a browser, signed in as the profile (STS profiles only).
+    Console {
+        name: Option<ProfileName>,
+        /// The console page to open (an Alibaba Cloud console address); default: the console home.
+        #[arg(long)]
+        destination: Option<String>,
+        /// Print the sign-in URL instead of opening a browser. It is a secret for 30 s: anyone who
+        /// has it is signed in as the profile.
+        #[arg(long)]
+        print: bool,
+        /// Browser command to open it with (the URL is its last argument); default: the profile's
+        /// console_browser, then $BROWSER, then xdg-open.
+        #[arg(long, value_name = "CMD")]
+        browser: Option<String>,
+        /// Federation endpoint to ask for the sign-in token (tests); default: the profiles file's
+        /// federation_endpoint setting, then the profile's site.
+        #[arg(long, value_name = "URL")]
+        federation_endpoint: Option<String>,
+    },
     /// Sign in whatever a cloud-sso or oauth profile needs (opens the browser).
     Login {
         name: ProfileName,
@@ -258,6 +277,12 @@ pub struct AddArgs {
     pub region: Option<String>,
     #[arg(long)]
     pub description: Option<String>,
+    /// bearer-token: the header a tool sends the token in (default x-acs-bearer-token).
+    #[arg(long)]
+    pub bearer_token_header_key: Option<String>,
+    /// Browser command `alicred console` opens this profile with (e.g. "firefox -P work").
+    #[arg(long)]
+    pub console_browser: Option<String>,
     #[arg(long)]
     pub role_arn: Option<String>,
     #[arg(long)]

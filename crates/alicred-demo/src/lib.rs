@@ -262,6 +262,13 @@ pub fn seed(
             needs_sign_in: false,
         },
     )?;
+    // `alicred console demo-admin` signs in to the emulator's own console page.
+    let federation = url::Url::parse(&cloud.federation_url())
+        .map_err(|e| DemoError::Emulator(format!("demo federation URL: {e}")))?;
+    app.config().update(|f| -> Result<(), ServiceError> {
+        f.settings.federation_endpoint = Some(federation);
+        Ok(())
+    })?;
     if app.profiles()?.active.is_none()
         && let Ok(n) = "demo-admin".parse()
     {

@@ -433,6 +433,21 @@ impl FakeCloudHandle {
         })
     }
 
+    /// Console sign-in tokens handed out by `GetSigninToken`, for secret scans.
+    pub fn federation_tokens(&self) -> Vec<String> {
+        self.with(|w| w.federation.issued_tokens.clone())
+    }
+
+    /// Successful console `Login`s so far.
+    pub fn federation_logins(&self) -> u64 {
+        self.with(|w| w.federation.logins)
+    }
+
+    /// `http://127.0.0.1:<port>/federation`.
+    pub fn federation_url(&self) -> String {
+        format!("{}/federation", self.base_url())
+    }
+
     /// Stops the server and waits for it (bounded: hung requests are dropped).
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);

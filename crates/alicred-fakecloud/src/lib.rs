@@ -13,6 +13,8 @@
 //! - `/device-authorization`, `/token`, `/access-assignments/...`, `/cloud-credentials` — the
 //!   CloudSSO portal API (the sign-in URL's host is the emulator);
 //! - `/oauth2/v1/auth`, `/v1/token`, `/v1/exchange` — OAuth sign-in site and token API;
+//! - `/federation` — console federation (`GetSigninToken`, `Login`), and `/console/...`, a
+//!   console page that says who is signed in;
 //! - `/_admin/...` — the JSON admin API (see README.md).
 //!
 //! Every RPC request is verified exactly like the real gateway does (RPC signature v1,
@@ -34,6 +36,7 @@ mod admin;
 mod demo;
 mod error;
 mod faults;
+mod federation;
 mod gateway;
 mod handed_out;
 mod handle;

@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::gateway::{ConnAction, Gateway};
 use crate::rpc::{self, RpcCall};
 use crate::state::Shared;
-use crate::{metadata, oauth, signin_admin, sso, sso_portal, uri};
+use crate::{federation, metadata, oauth, signin_admin, sso, sso_portal, uri};
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -64,6 +64,8 @@ pub(crate) fn router(shared: Shared, demo: DemoState) -> Router {
         .route("/oauth2/v1/auth", get(oauth::authorize))
         .route("/v1/token", post(oauth::token))
         .route("/v1/exchange", post(oauth::exchange))
+        .route("/federation", any(federation::federation))
+        .route("/console/{*page}", get(federation::console_page))
         .nest("/_admin", admin::router(demo).merge(signin_admin::router()))
         .fallback(|| async {
             (

@@ -174,6 +174,7 @@ pub(crate) struct World {
     pub issued: Vec<IssuedCredential>,
     pub sso: crate::sso::SsoState,
     pub oauth: crate::oauth::OAuthState,
+    pub federation: crate::federation::FederationState,
 }
 
 pub(crate) fn is_valid_account_id(id: &str) -> bool {
@@ -200,6 +201,7 @@ impl World {
             issued: Vec::new(),
             sso: crate::sso::SsoState::default(),
             oauth: crate::oauth::OAuthState::default(),
+            federation: crate::federation::FederationState::default(),
         };
         w.ensure_account(default_account);
         w

@@ -13,7 +13,10 @@ pub fn exec(
     uri_only: bool,
     command: Vec<String>,
 ) -> CliResult<ExitCode> {
-    app.profiles()?.get(&name)?;
+    let profile = app.profiles()?.get(&name)?.clone();
+    if let Some(vars) = bearer_token_env(app, &profile, uri_only)? {
+        return run(&name, &command, &vars);
+    }
     let uri = endpoint::running_url(app, Some(&name))?;
     if uri_only && uri.is_none() {
         return Err(CliError::failed(
@@ -25,6 +28,38 @@ pub fn exec(
     } else {
         Some(resolve::credentials(app, &name)?)
     };
+    run(
+        &name,
+        &command,
+        &env_vars::for_tool(creds.as_ref(), uri.as_deref()),
+    )
+}
+
+/// A `bearer-token` profile's variables (its token, not credentials), or
+/// `None` for every other type.
+pub fn bearer_token_env(
+    app: &Alicred,
+    profile: &alicred_core::profile::Profile,
+    uri_only: bool,
+) -> CliResult<Option<Vec<(&'static str, String)>>> {
+    if profile.profile_type() != alicred_core::profile::ProfileType::BearerToken {
+        return Ok(None);
+    }
+    let ctx = resolve::context(app);
+    match super::runtime()?.block_on(alicred_core::providers::bearer_token::tool_env_of(
+        &ctx, profile,
+    )) {
+        None => Ok(None),
+        Some(_) if uri_only => Err(CliError::usage(format!(
+            "--uri-only does not apply: {}",
+            alicred_core::providers::bearer_token::not_credentials(&profile.name)
+        ))),
+        Some(Ok(vars)) => Ok(Some(vars)),
+        Some(Err(e)) => Err(CliError::failed(e.to_string())),
+    }
+}
+
+fn run(name: &ProfileName, command: &[String], vars: &[(&str, String)]) -> CliResult<ExitCode> {
     let Some((program, args)) = command.split_first() else {
         return Err(CliError::usage("give a command after --"));
     };
@@ -35,7 +70,7 @@ pub fn exec(
     for k in env_vars::INHERITED {
         cmd.env_remove(k);
     }
-    for (k, v) in env_vars::for_tool(creds.as_ref(), uri.as_deref()) {
+    for (k, v) in vars {
         cmd.env(k, v);
     }
     // `alicred prompt` in a subshell shows the profile it was started with.

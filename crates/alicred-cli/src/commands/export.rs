@@ -2,7 +2,7 @@ use super::env::render;
 use super::profile::print_json;
 use super::resolve;
 use crate::cli::{ExportFormat, Shell};
-use crate::error::{CliError, CliResult};
+use crate::error::CliResult;
 use alicred_core::Credentials;
 use alicred_core::credentials::format_expiration;
 use alicred_core::env_vars;
@@ -39,17 +39,10 @@ pub fn export(app: &Alicred, name: ProfileName, format: ExportFormat) -> CliResu
     }
 }
 
-/// A running agent answers first: an `external` command that is alicred
-/// itself has no keyring passphrase (it is never passed to children), and
-/// the agent's cache saves a fetch. With no agent, resolve here.
+/// A running agent answers first; with no agent, resolve here (and sign a
+/// signed-out profile in once for every caller).
 fn from_agent_or_here(app: &Alicred, name: &ProfileName) -> CliResult<Credentials> {
     // An unknown name is a usage error here, agent or not.
     app.profiles()?.get(name)?;
-    #[cfg(unix)]
-    match alicred_core::server::local::fetch(app.paths(), name) {
-        Ok(c) => return Ok(c),
-        Err(alicred_core::server::local::LocalError::NoAgent) => {}
-        Err(e) => return Err(CliError::failed(format!("profile {name}: {e}"))),
-    }
-    resolve::credentials(app, name)
+    resolve::from_agent_or_here(app, name)
 }

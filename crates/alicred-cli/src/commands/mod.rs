@@ -2,6 +2,7 @@
 
 mod agent;
 mod completions;
+mod console;
 mod creds;
 mod demo;
 mod endpoint;
@@ -66,6 +67,22 @@ pub fn run(cli: Cli) -> CliResult<ExitCode> {
             done(endpoint::endpoint(&open()?, name, rotate_token))
         }
         Command::Sso(cmd) => done(sso::run(&open()?, cmd)),
+        Command::Console {
+            name,
+            destination,
+            print,
+            browser,
+            federation_endpoint,
+        } => done(console::console(
+            &open()?,
+            alicred_core::usecases::ConsoleRequest {
+                profile: name,
+                destination,
+                federation_endpoint,
+                browser,
+            },
+            print,
+        )),
         Command::Login { name, no_browser } => done(login::login(&open()?, &name, no_browser)),
         Command::Demo { emulator, agent } => done(demo::demo(&open()?, emulator, agent)),
         Command::Rotate {

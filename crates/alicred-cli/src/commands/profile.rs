@@ -36,6 +36,7 @@ fn add(app: &Alicred, a: AddArgs) -> CliResult {
         r#type: a.profile_type,
         region: a.region,
         description: a.description,
+        console_browser: a.console_browser,
         role_arn: a.role_arn,
         session_name: a.session_name,
         policy: a.policy,
@@ -67,11 +68,15 @@ fn add(app: &Alicred, a: AddArgs) -> CliResult {
         oauth_sign_in_url: a.oauth_sign_in_url,
         oauth_endpoint: a.oauth_endpoint,
         client_id: a.client_id,
+        bearer_token_header_key: a.bearer_token_header_key,
         ..Default::default()
     };
     let uc = UseCases::standalone(app.clone());
     // Checked before a secret is asked for, so a typo costs no typing.
     let (name, ty) = uc.check_before_secret(&input)?;
+    if ty == ProfileType::BearerToken {
+        return add_bearer_token(app, &uc, input, a.from_env, a.replace);
+    }
     let secret = read_secret(ty, a.from_env, a.replace)?;
     let warnings = super::runtime()?.block_on(uc.add(input, secret, a.replace))?;
     for w in warnings {
@@ -80,6 +85,52 @@ fn add(app: &Alicred, a: AddArgs) -> CliResult {
     println!(
         "{} profile {name} ({ty})",
         if a.replace { "saved" } else { "added" },
+    );
+    Ok(())
+}
+
+/// A `bearer-token` profile: the token from `ALIBABA_CLOUD_BEARER_TOKEN`
+/// (`--from-env`), stdin, or a hidden prompt; kept in the keyring.
+fn add_bearer_token(
+    app: &Alicred,
+    uc: &UseCases,
+    input: alicred_core::profile::ProfileInput,
+    from_env: bool,
+    replace: bool,
+) -> CliResult {
+    use alicred_core::providers::bearer_token::{self, BEARER_TOKEN_ENV};
+    let raw = if from_env {
+        std::env::var(BEARER_TOKEN_ENV)
+            .map_err(|_| CliError::usage(format!("--from-env needs {BEARER_TOKEN_ENV} set")))?
+    } else if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Bearer token (hidden): ")
+            .map_err(|e| CliError::failed(format!("cannot read from the terminal: {e}")))?
+    } else {
+        let mut text = String::new();
+        std::io::stdin()
+            .lock()
+            .read_to_string(&mut text)
+            .map_err(|e| CliError::failed(format!("cannot read stdin: {e}")))?;
+        text
+    };
+    let token = bearer_token::sanitize(&raw);
+    if token.is_empty() && !replace {
+        return Err(CliError::usage(format!(
+            "a bearer-token profile needs its token: pass --from-env with {BEARER_TOKEN_ENV} set, or the token on stdin"
+        )));
+    }
+    let name: alicred_core::profile::ProfileName =
+        input.name.trim().parse().map_err(CliError::usage)?;
+    let warnings = super::runtime()?.block_on(uc.add(input, None, replace))?;
+    if !token.is_empty() {
+        bearer_token::store(app.secrets(), &name, &token)?;
+    }
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    println!(
+        "{} profile {name} (bearer-token)",
+        if replace { "saved" } else { "added" }
     );
     Ok(())
 }
@@ -195,6 +246,12 @@ pub fn summary(p: &Profile) -> String {
             c.access_config_name.as_deref().unwrap_or(&c.access_config)
         ),
         ProfileKind::Oauth(o) => format!("OAuth sign-in at {}", o.sign_in_url()),
+        ProfileKind::BearerToken(b) => format!(
+            "bearer token (header {})",
+            b.header_key
+                .as_deref()
+                .unwrap_or(alicred_core::providers::bearer_token::DEFAULT_HEADER_KEY)
+        ),
     }
 }
 

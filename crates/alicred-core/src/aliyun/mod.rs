@@ -5,6 +5,7 @@
 //! [`ProviderError`]s whose text never holds a secret.
 
 pub mod endpoints;
+pub mod federation;
 pub mod http;
 pub mod kms;
 pub mod metadata;

@@ -68,6 +68,8 @@ pub struct Capabilities {
     /// What the user must do, when only the user can bring it back.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remedy: Option<Remedy>,
+    /// "Open console" applies (`alicred console`, `UseCases::console_*`).
+    pub console: bool,
 }
 
 impl Capabilities {
@@ -79,6 +81,7 @@ impl Capabilities {
             needs_attention: state.needs_attention(),
             needs_sign_in: ty.signs_in() && matches!(state, ProfileState::NeedsUser { .. }),
             remedy: matches!(state, ProfileState::NeedsUser { .. }).then(|| ty.remedy()),
+            console: ty.opens_console(),
         }
     }
 
@@ -381,7 +384,19 @@ mod tests {
                 matches!(ty, ProfileType::AccessKey | ProfileType::KmsSecret),
                 "{ty}"
             );
-            assert_eq!(c.refreshes_itself, ty != ProfileType::StsToken, "{ty}");
+            assert_eq!(
+                c.refreshes_itself,
+                !matches!(ty, ProfileType::StsToken | ProfileType::BearerToken),
+                "{ty}"
+            );
+            assert_eq!(
+                c.console,
+                !matches!(
+                    ty,
+                    ProfileType::AccessKey | ProfileType::KmsSecret | ProfileType::BearerToken
+                ),
+                "{ty}"
+            );
             assert!(!c.needs_attention && !c.needs_sign_in && c.remedy.is_none());
         }
         let stuck = ProfileState::NeedsUser { why: "x".into() };

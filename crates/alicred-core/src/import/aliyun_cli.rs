@@ -1,4 +1,24 @@
-//! `~/.aliyun/config.json` (protocols §8): every mode that maps onto our types.
+//! `~/.aliyun/config.json`: every mode of the aliyun CLI (`config/profile.go`'s
+//! `knownModes`, checked against its source of July 2026), each mapped onto our
+//! types or skipped by name with the reason:
+//!
+//! | CLI mode | alicred |
+//! |---|---|
+//! | AK | access-key |
+//! | StsToken | sts-token |
+//! | RamRoleArn | access-key `NAME-source` + ram-role-arn on it |
+//! | ChainableRamRoleArn | ram-role-arn on `source_profile` |
+//! | EcsRamRole | ecs-ram-role |
+//! | OIDC | oidc-role-arn |
+//! | External | external |
+//! | CredentialsURI | credentials-uri |
+//! | CloudSSO | cloud-sso (token moved to the keyring) |
+//! | OAuth | oauth (tokens moved to the keyring) |
+//! | BearerToken | bearer-token (token moved to the keyring) |
+//! | Anonymous | skipped: it has no credentials to import |
+//! | RsaKeyPair, RamRoleArnWithRoleName | skipped: deprecated by the CLI |
+//!
+//! Mode names are case-insensitive, as in the CLI.
 
 use super::{ImportError, ImportPlan, Planned, Skipped, clean_name, read};
 use crate::profile::ProfileInput;
@@ -45,6 +65,8 @@ pub(super) struct CliProfile {
     pub(super) oauth_access_token: Option<Sensitive>,
     pub(super) oauth_refresh_token: Option<Sensitive>,
     pub(super) oauth_access_token_expire: Option<i64>,
+    pub(super) bearer_token: Option<Sensitive>,
+    pub(super) bearer_token_header_key: String,
 }
 
 /// The default location: `~/.aliyun/config.json`.
@@ -220,9 +242,34 @@ fn map_profile(p: CliProfile, plan: &mut ImportPlan) {
             Ok((input, sign_in)) => return push_sign_in(plan, input, sign_in, &origin),
             Err(e) => return skip(e),
         },
+        "bearertoken" => {
+            let token = p
+                .bearer_token
+                .as_ref()
+                .map(|t| crate::providers::bearer_token::sanitize(t.expose()))
+                .filter(|t| !t.is_empty());
+            let Some(token) = token else {
+                return skip("bearer_token is empty".into());
+            };
+            plan.profiles.push(Planned {
+                input: ProfileInput {
+                    r#type: "bearer-token".into(),
+                    bearer_token_header_key: opt(&p.bearer_token_header_key),
+                    sts_endpoint: None,
+                    ..base.clone()
+                },
+                secret: None,
+                origin,
+                sign_in: None,
+                bearer_token: Some(token),
+            });
+            return;
+        }
+        "anonymous" => return skip("Anonymous mode has no credentials to import (it calls anonymous APIs only)".into()),
         "ramrolearnwithrolename" => return skip("RamRoleArnWithRoleName is deprecated by the aliyun CLI; re-create it as RamRoleArn".into()),
+        "rsakeypair" => return skip("RsaKeyPair is deprecated by the aliyun CLI and Alibaba Cloud; use an AccessKey (AK) or a role instead".into()),
         // Not the value itself: it may be a secret put in the wrong field.
-        _ => return skip("field mode: unknown mode; expected AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, External, CredentialsURI, CloudSSO or OAuth".into()),
+        _ => return skip("field mode: unknown mode; expected AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, External, CredentialsURI, CloudSSO, OAuth, BearerToken or Anonymous".into()),
     };
     for (input, secret) in planned {
         plan.profiles.push(Planned {
@@ -230,6 +277,7 @@ fn map_profile(p: CliProfile, plan: &mut ImportPlan) {
             secret,
             origin: origin.clone(),
             sign_in: None,
+            bearer_token: None,
         });
     }
 }
@@ -245,6 +293,7 @@ fn push_sign_in(
         secret: None,
         origin: origin.to_string(),
         sign_in,
+        bearer_token: None,
     });
 }
 
@@ -280,5 +329,89 @@ mod tests {
             !reason.contains(SECRET) && reason.contains("mode"),
             "{reason}"
         );
+    }
+
+    /// Every mode of the aliyun CLI: imported or skipped by name, never
+    /// silently dropped, and no secret in what the plan says.
+    #[test]
+    fn every_cli_mode_is_covered() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/aliyun-cli/all-modes.json");
+        let plan = plan(&path).expect("plan");
+        let imported: Vec<(String, String)> = plan
+            .profiles
+            .iter()
+            .map(|p| (p.input.name.clone(), p.input.r#type.clone()))
+            .collect();
+        let has = |name: &str, ty: &str| imported.iter().any(|(n, t)| n == name && t == ty);
+        for (name, ty) in [
+            ("ak", "access-key"),
+            ("sts", "sts-token"),
+            ("role-source", "access-key"),
+            ("role", "ram-role-arn"),
+            ("chained", "ram-role-arn"),
+            ("ecs", "ecs-ram-role"),
+            ("oidc", "oidc-role-arn"),
+            ("external", "external"),
+            ("uri", "credentials-uri"),
+            ("sso", "cloud-sso"),
+            ("oauth", "oauth"),
+            ("bearer", "bearer-token"),
+            ("bearer-header", "bearer-token"),
+            ("mixed-case", "access-key"),
+        ] {
+            assert!(has(name, ty), "{name} as {ty}: {imported:?}");
+        }
+        let skipped = |name: &str| {
+            plan.skipped
+                .iter()
+                .find(|s| s.name == name)
+                .map(|s| s.reason.clone())
+                .unwrap_or_default()
+        };
+        assert!(skipped("anon").contains("Anonymous mode has no credentials"));
+        assert!(skipped("old").contains("RamRoleArnWithRoleName is deprecated"));
+        assert!(skipped("rsa").contains("RsaKeyPair is deprecated"));
+        assert!(skipped("empty-bearer").contains("bearer_token is empty"));
+        assert_eq!(plan.profiles.len() + plan.skipped.len(), 18);
+        let b = plan
+            .profiles
+            .iter()
+            .find(|p| p.input.name == "bearer")
+            .expect("bearer");
+        assert_eq!(
+            b.bearer_token.as_ref().map(Sensitive::expose),
+            Some("FixtureBearerToken0001")
+        );
+        assert!(!format!("{b:?}").contains("FixtureBearerToken0001"));
+        let h = plan
+            .profiles
+            .iter()
+            .find(|p| p.input.name == "bearer-header")
+            .expect("bearer-header");
+        assert_eq!(
+            h.input.bearer_token_header_key.as_deref(),
+            Some("x-acs-custom-token")
+        );
+        // Every mode the CLI knows appears in the fixture.
+        let text = std::fs::read_to_string(&path).expect("fixture");
+        for mode in [
+            "AK",
+            "StsToken",
+            "RamRoleArn",
+            "EcsRamRole",
+            "RsaKeyPair",
+            "RamRoleArnWithRoleName",
+            "ChainableRamRoleArn",
+            "External",
+            "CredentialsURI",
+            "OIDC",
+            "CloudSSO",
+            "OAuth",
+            "BearerToken",
+            "Anonymous",
+        ] {
+            assert!(text.contains(&format!("\"mode\": \"{mode}\"")), "{mode}");
+        }
     }
 }

@@ -109,6 +109,7 @@ fn map_section(raw_name: &str, s: &Section, plan: &mut ImportPlan) {
             secret,
             origin: origin.clone(),
             sign_in: None,
+            bearer_token: None,
         })
     };
     let planned: Result<(), String> = match ty.as_str() {

@@ -36,6 +36,8 @@ pub struct Planned {
     pub origin: String,
     /// Sign-in tokens (CloudSSO, OAuth) bound for the keyring with the profile.
     pub sign_in: Option<crate::signin::tokens::ImportedSignIn>,
+    /// A `bearer-token` profile's token, bound for the keyring with it.
+    pub bearer_token: Option<crate::sensitive::Sensitive>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -147,6 +149,13 @@ pub fn apply(
                     None => Ok(()),
                 })
                 .and_then(|()| note_sso_end(app, p.sign_in.as_ref()))
+                .and_then(|()| match (&p.bearer_token, p.input.name.parse()) {
+                    (Some(t), Ok(name)) => {
+                        crate::providers::bearer_token::store(app.secrets(), &name, t)
+                            .map_err(ServiceError::from)
+                    }
+                    _ => Ok(()),
+                })
             {
                 result.action = Action::Failed;
                 result.message = Some(e.to_string());

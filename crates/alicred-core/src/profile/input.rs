@@ -18,6 +18,8 @@ pub struct ProfileInput {
     pub r#type: String,
     pub region: Option<String>,
     pub description: Option<String>,
+    /// The browser command `alicred console` uses for this profile.
+    pub console_browser: Option<String>,
     pub role_arn: Option<String>,
     pub session_name: Option<String>,
     pub policy: Option<String>,
@@ -53,6 +55,8 @@ pub struct ProfileInput {
     pub oauth_sign_in_url: Option<String>,
     pub oauth_endpoint: Option<String>,
     pub client_id: Option<String>,
+    /// A bearer-token profile's header (default `x-acs-bearer-token`).
+    pub bearer_token_header_key: Option<String>,
 }
 
 fn nonempty(v: &Option<String>) -> Option<String> {
@@ -97,6 +101,7 @@ impl ProfileInput {
                 let mut p = Profile::new(name, kind);
                 p.region = nonempty(&self.region);
                 p.description = nonempty(&self.description);
+                p.console_browser = nonempty(&self.console_browser);
                 Ok(p)
             }
             _ => Err(problems),
@@ -354,6 +359,19 @@ impl ProfileInput {
                     endpoints,
                 })
             }
+            ProfileType::BearerToken => {
+                let header_key = match nonempty(&self.bearer_token_header_key) {
+                    None => None,
+                    Some(k) => match crate::providers::bearer_token::check_header_key(&k) {
+                        Ok(k) => Some(k),
+                        Err(e) => {
+                            problems.push(Problem::error("bearer-token-header-key", e));
+                            None
+                        }
+                    },
+                };
+                ProfileKind::BearerToken(BearerTokenProfile { header_key })
+            }
             ProfileType::External => ProfileKind::External(ExternalProfile {
                 command: self.required(
                     "command",
@@ -372,7 +390,12 @@ impl ProfileInput {
     fn stray_fields(&self, t: ProfileType) -> Vec<&'static str> {
         use ProfileType::*;
         let set = |v: &Option<String>| nonempty(v).is_some();
-        let fields: [(&'static str, bool, &[ProfileType]); 27] = [
+        let fields: [(&'static str, bool, &[ProfileType]); 28] = [
+            (
+                "bearer-token-header-key",
+                set(&self.bearer_token_header_key),
+                &[BearerToken],
+            ),
             ("sso-session", set(&self.sso_session), &[CloudSso]),
             ("sign-in-url", set(&self.sign_in_url), &[CloudSso]),
             ("account-id", set(&self.account_id), &[CloudSso]),
@@ -438,7 +461,7 @@ impl ProfileInput {
             .filter(|(_, on, ok)| *on && !ok.contains(&t))
             .map(|(f, ..)| *f)
             .collect();
-        let no_endpoints = matches!(t, Environment | CredentialsUri | External);
+        let no_endpoints = matches!(t, Environment | CredentialsUri | External | BearerToken);
         if no_endpoints {
             for (f, v) in [
                 ("sts-endpoint", &self.sts_endpoint),
@@ -460,6 +483,7 @@ impl ProfileInput {
             r#type: p.profile_type().to_string(),
             region: p.region.clone(),
             description: p.description.clone(),
+            console_browser: p.console_browser.clone(),
             ..Default::default()
         };
         if let Some(e) = p.kind.endpoints() {
@@ -524,6 +548,7 @@ impl ProfileInput {
                 i.oauth_endpoint = o.oauth_endpoint.as_ref().map(Url::to_string);
                 i.client_id = o.client_id.clone();
             }
+            ProfileKind::BearerToken(b) => i.bearer_token_header_key = b.header_key.clone(),
         }
         i
     }

@@ -1,4 +1,4 @@
-//! The eleven profile types (design §1), one struct each.
+//! The twelve profile types, one struct each.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -28,6 +28,7 @@ pub enum ProfileType {
     External,
     CloudSso,
     Oauth,
+    BearerToken,
 }
 
 /// What only the user can do when a profile of this type needs them: sign in,
@@ -68,7 +69,7 @@ pub struct TypeGuide {
 }
 
 impl ProfileType {
-    pub const ALL: [ProfileType; 11] = [
+    pub const ALL: [ProfileType; 12] = [
         ProfileType::AccessKey,
         ProfileType::KmsSecret,
         ProfileType::StsToken,
@@ -80,6 +81,7 @@ impl ProfileType {
         ProfileType::External,
         ProfileType::CloudSso,
         ProfileType::Oauth,
+        ProfileType::BearerToken,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -95,6 +97,7 @@ impl ProfileType {
             ProfileType::External => "external",
             ProfileType::CloudSso => "cloud-sso",
             ProfileType::Oauth => "oauth",
+            ProfileType::BearerToken => "bearer-token",
         }
     }
 
@@ -128,11 +131,31 @@ impl ProfileType {
         }
     }
 
+    /// Can open the console (federation needs STS credentials): every type
+    /// that hands out STS; credentials-uri, external and environment only
+    /// when what they return carries a token (checked when it is used).
+    /// Long-term keys cannot sign in to the console.
+    pub fn opens_console(self) -> bool {
+        !matches!(
+            self,
+            ProfileType::AccessKey | ProfileType::KmsSecret | ProfileType::BearerToken
+        )
+    }
+
+    /// Hands out an AccessKey (with or without an STS token): every type but
+    /// `bearer-token`, whose token is only ever given to a tool's environment
+    /// (`ALIBABA_CLOUD_BEARER_TOKEN`), never served or exported as credentials.
+    pub fn serves_credentials(self) -> bool {
+        !matches!(self, ProfileType::BearerToken)
+    }
+
     /// What brings a profile of this type back when only the user can.
     pub fn remedy(self) -> Remedy {
         match self {
             ProfileType::CloudSso | ProfileType::Oauth => Remedy::SignIn,
-            ProfileType::AccessKey | ProfileType::StsToken => Remedy::NewSecret,
+            ProfileType::AccessKey | ProfileType::StsToken | ProfileType::BearerToken => {
+                Remedy::NewSecret
+            }
             _ => Remedy::EditProfile,
         }
     }
@@ -140,7 +163,7 @@ impl ProfileType {
     /// Renews its credentials by itself before they expire. A pasted STS
     /// token cannot: only the user can bring a new one.
     pub fn refreshes_itself(self) -> bool {
-        !matches!(self, ProfileType::StsToken)
+        !matches!(self, ProfileType::StsToken | ProfileType::BearerToken)
     }
 
     pub fn guide(self) -> TypeGuide {
@@ -222,6 +245,13 @@ impl ProfileType {
                 "STS",
                 "automatic (rotating refresh token) until the sign-in is revoked",
             ),
+            ProfileType::BearerToken => (
+                "Bearer token",
+                "A product that accepts an OpenAPI bearer token (the aliyun CLI's BearerToken mode, sent as the x-acs-bearer-token header) instead of an AccessKey. `alicred exec`/`env` put it in ALIBABA_CLOUD_BEARER_TOKEN; it is not served as credentials.",
+                "yes (token)",
+                "bearer token",
+                "manual: store a new token before it expires",
+            ),
         };
         TypeGuide {
             r#type: self,
@@ -272,6 +302,7 @@ pub enum ProfileKind {
     External(ExternalProfile),
     CloudSso(CloudSsoProfile),
     Oauth(OauthProfile),
+    BearerToken(BearerTokenProfile),
 }
 
 impl ProfileKind {
@@ -288,6 +319,7 @@ impl ProfileKind {
             ProfileKind::External(_) => ProfileType::External,
             ProfileKind::CloudSso(_) => ProfileType::CloudSso,
             ProfileKind::Oauth(_) => ProfileType::Oauth,
+            ProfileKind::BearerToken(_) => ProfileType::BearerToken,
         }
     }
 }
@@ -541,6 +573,15 @@ impl OauthProfile {
     }
 }
 
+/// An OpenAPI bearer token (the aliyun CLI's `BearerToken` mode). The token is
+/// in the keyring under the profile; only the header it travels in is here.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BearerTokenProfile {
+    /// The header a tool sends the token in; `None` = `x-acs-bearer-token`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_key: Option<String>,
+}
+
 fn default_duration() -> u32 {
     DEFAULT_DURATION_SECONDS
 }
@@ -564,6 +605,7 @@ impl ProfileKind {
             ProfileKind::External(p) => Some(&p.endpoints),
             ProfileKind::CloudSso(p) => Some(&p.endpoints),
             ProfileKind::Oauth(p) => Some(&p.endpoints),
+            ProfileKind::BearerToken(_) => None,
         }
     }
 }

@@ -27,6 +27,10 @@ pub struct Profile {
     pub region: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The browser command `alicred console` opens this profile's console
+    /// with (e.g. `firefox -P work`), so several accounts stay side by side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub console_browser: Option<String>,
     #[serde(default = "Utc::now")]
     pub created_at: DateTime<Utc>,
 }
@@ -38,6 +42,7 @@ impl Profile {
             kind,
             region: None,
             description: None,
+            console_browser: None,
             created_at: Utc::now(),
         }
     }

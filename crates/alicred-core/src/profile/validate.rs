@@ -176,6 +176,8 @@ pub fn validate(p: &Profile, others: &BTreeMap<ProfileName, Profile>) -> Vec<Pro
                 ));
             }
         }
+        // The header name was checked when the input was read.
+        ProfileKind::BearerToken(_) => {}
     }
     out
 }

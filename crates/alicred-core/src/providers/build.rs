@@ -118,6 +118,7 @@ pub fn build_one(
         ProfileKind::External(p) => Arc::new(ExternalProvider::new(name, p, ctx)?),
         ProfileKind::CloudSso(p) => Arc::new(CloudSsoProvider::new(name, p, ctx)),
         ProfileKind::Oauth(p) => Arc::new(OauthProvider::new(name, p, ctx)),
+        ProfileKind::BearerToken(_) => Arc::new(super::BearerTokenProvider::new(name)),
         ProfileKind::KmsSecret(p) => {
             let kms = endpoints::kms(p.endpoints.kms.as_ref(), region, ctx)?;
             Arc::new(KmsSecretProvider::new(name, p, kms, ctx))

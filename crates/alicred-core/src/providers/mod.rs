@@ -5,6 +5,7 @@
 //! holds its source provider (built recursively by [`build`]).
 
 mod access_key;
+pub mod bearer_token;
 mod build;
 mod cloud_sso;
 mod credentials_uri;
@@ -18,6 +19,7 @@ mod ram_role_arn;
 mod sts_token;
 
 pub use access_key::AccessKeyProvider;
+pub use bearer_token::BearerTokenProvider;
 pub use build::{MAX_CHAIN_DEPTH, SourceResolver, build, build_one, build_with};
 pub use cloud_sso::CloudSsoProvider;
 // The pure reply parsers, public so fuzz/ can reach them.

@@ -9,6 +9,7 @@ mod browser;
 mod loopback;
 mod oauth_login;
 pub mod reminders;
+pub mod shared;
 mod sso_login;
 mod sso_profiles;
 pub mod tokens;

@@ -77,6 +77,10 @@ pub struct Settings {
     /// Start the desktop app at login.
     #[serde(default)]
     pub autostart: bool,
+    /// Where `alicred console` asks for sign-in tokens (tests, the demo's
+    /// emulator); default: the site's `…/federation`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub federation_endpoint: Option<url::Url>,
 }
 
 impl Settings {

@@ -51,6 +51,39 @@ pub enum UseCaseError {
     /// Another sign-in is waiting for the user.
     #[error("a sign-in is already waiting for you; finish or cancel it first")]
     SignInRunning,
+    /// A long-term key cannot sign in to the console.
+    #[error(
+        "profile {profile} is a {ty} profile: a long-term key cannot open the console, only STS credentials can; add a ram-role-arn profile with {profile} as its source and open that one"
+    )]
+    NoConsole {
+        profile: ProfileName,
+        ty: ProfileType,
+    },
+    /// What the profile returned has no security token.
+    #[error(
+        "profile {profile} returned a long-term AccessKey, not STS credentials: the console needs STS credentials; add a ram-role-arn profile with {profile} as its source and open that one"
+    )]
+    NotSts {
+        profile: ProfileName,
+        ty: ProfileType,
+    },
+    /// A console destination outside the Alibaba Cloud console.
+    #[error(
+        "{value:?} is not an Alibaba Cloud console address (https://….console.aliyun.com/… or https://….console.alibabacloud.com/…); nothing was opened"
+    )]
+    NotConsoleAddress { value: String },
+    /// A browser command that does not split into words.
+    #[error("the browser command ({}) does not parse as a command line", match from {
+        crate::usecases::console::BrowserSource::Asked => "asked for",
+        crate::usecases::console::BrowserSource::Profile => "the profile's console_browser",
+        crate::usecases::console::BrowserSource::Environment => "$BROWSER",
+    })]
+    BadBrowser {
+        from: crate::usecases::console::BrowserSource,
+    },
+    /// The running agent could not hand out the credentials (its reason).
+    #[error("{0}")]
+    Agent(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -84,7 +117,9 @@ impl UseCaseError {
             UseCaseError::SignIn(e) => matches!(e, crate::signin::SignInError::Usage(_)),
             UseCaseError::BadUrl { .. }
             | UseCaseError::NotRotatable { .. }
-            | UseCaseError::OldKeyChoiceForKms { .. } => true,
+            | UseCaseError::OldKeyChoiceForKms { .. }
+            | UseCaseError::NotConsoleAddress { .. }
+            | UseCaseError::BadBrowser { .. } => true,
             _ => false,
         }
     }

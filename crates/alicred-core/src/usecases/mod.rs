@@ -8,11 +8,14 @@
 //! - [`verify`]: GetCallerIdentity with a profile's credentials;
 //! - [`rotate`]: "rotate now" (RAM for access-key, KMS for kms-secret);
 //! - [`export`]: environment lines for a tool, built by [`crate::env_vars`];
-//! - [`signin`]: sign in a cloud-sso/oauth profile or a CloudSSO session.
+//! - [`signin`]: sign in a cloud-sso/oauth profile or a CloudSSO session;
+//! - [`console`]: open the Alibaba Cloud console as a profile (federation).
 //!
 //! Errors are [`UseCaseError`] kinds with their facts; each shell words the
 //! fix itself (the CLI names flags, the dashboard names form fields).
 
+pub mod console;
+pub mod console_redirect;
 mod error;
 pub mod export;
 pub mod profiles;
@@ -20,6 +23,8 @@ pub mod rotate;
 pub mod signin;
 pub mod verify;
 
+pub use console::{ConsoleBrowser, ConsolePlan, ConsoleRequest};
+pub use console_redirect::{ConsoleOutcome, ConsoleSession};
 pub use error::UseCaseError;
 pub use rotate::{OldKey, RotatePlan, RotateRequest, Rotated};
 pub use signin::{SignInDone, SignInPrompt, SignInTarget};
