@@ -320,6 +320,46 @@ mod tests {
         assert!(msg.contains("profiles[0].expired_seconds"), "{msg}");
     }
 
+    /// Issue 18 item 9: an imported role ARN was quoted by the profile
+    /// checks, and `apply` passed their message on unscrubbed.
+    #[test]
+    fn an_imported_role_arn_is_not_echoed() {
+        let text = format!(
+            r#"{{"profiles": [{{"name": "r", "mode": "RamRoleArn", "access_key_id": "LTAIkey", "access_key_secret": "sec", "ram_role_arn": "{SECRET}", "ram_session_name": "s"}}]}}"#
+        );
+        let plan = plan_of(&text).expect("plan");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let secrets: std::sync::Arc<dyn crate::store::secrets::SecretStore> =
+            std::sync::Arc::new(crate::store::secrets::MemoryStore::default());
+        let app = crate::service::Alicred::with_store(
+            crate::paths::Paths::new(dir.path().join("home")),
+            secrets,
+        );
+        let mut seen = format!("{:?}", plan.skipped);
+        for dry_run in [true, false] {
+            let out = super::super::apply(&app, &plan, false, dry_run).expect("apply");
+            seen.push_str(&format!("{out:?}"));
+            assert!(
+                out.iter()
+                    .any(|o| o.message.as_deref().is_some_and(|m| m.contains("role"))),
+                "{out:?}"
+            );
+        }
+        assert!(!seen.contains(SECRET), "{seen}");
+    }
+
+    /// Issue 18 item 9: `oauth_site_type` was quoted.
+    #[test]
+    fn an_unknown_oauth_site_type_is_not_echoed() {
+        let text = format!(
+            r#"{{"profiles": [{{"name": "o", "mode": "OAuth", "oauth_site_type": "{SECRET}"}}]}}"#
+        );
+        let plan = plan_of(&text).expect("plan");
+        let shown = format!("{:?} {:?}", plan.skipped, plan.profiles);
+        assert!(!shown.contains(SECRET), "{shown}");
+        assert!(shown.contains("oauth_site_type"), "{shown}");
+    }
+
     #[test]
     fn an_unknown_mode_is_not_echoed() {
         let text = format!(r#"{{"profiles": [{{"name": "p", "mode": "{SECRET}"}}]}}"#);

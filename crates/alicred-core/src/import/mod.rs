@@ -167,6 +167,15 @@ pub fn apply(
         }
         pending = rest;
     }
+    // The messages come from checks that may quote a value of the imported
+    // file (a role ARN, a URL, a region): drop every quoted value, as every
+    // other error of a file does (store/redact.rs).
+    for o in &mut out {
+        o.message = o
+            .message
+            .take()
+            .map(|m| crate::store::redact::value_free(&m));
+    }
     Ok(out)
 }
 

@@ -219,32 +219,28 @@ fn check_user_name(u: &str, out: &mut Vec<Problem>) {
     }
 }
 
-/// `acs:ram::<account id>:role/<name>`.
+/// `acs:ram::<account id>:role/<name>`. The messages name the field, never
+/// the value: it may come from an imported file (a secret pasted into the
+/// wrong field would be echoed).
 pub fn check_role_arn(field: &'static str, arn: &str, out: &mut Vec<Problem>) {
     let hint = "expected acs:ram::<account-id>:role/<role-name>";
     let Some(rest) = arn.strip_prefix("acs:ram::") else {
-        out.push(Problem::error(
-            field,
-            format!("{arn:?} is not a role ARN; {hint}"),
-        ));
+        out.push(Problem::error(field, format!("not a role ARN; {hint}")));
         return;
     };
     let Some((account, role)) = rest.split_once(":role/") else {
-        out.push(Problem::error(
-            field,
-            format!("{arn:?} is not a role ARN; {hint}"),
-        ));
+        out.push(Problem::error(field, format!("not a role ARN; {hint}")));
         return;
     };
     if account.is_empty() || !account.chars().all(|c| c.is_ascii_digit()) {
         out.push(Problem::error(
             field,
-            format!("the account id in {arn:?} must be digits; {hint}"),
+            format!("the account id of the role ARN must be digits; {hint}"),
         ));
     } else if !valid_role_name(role) {
         out.push(Problem::error(
             field,
-            format!("the role name in {arn:?} must be 1-64 letters, digits, '.' or '-'"),
+            "the role name of the role ARN must be 1-64 letters, digits, '.' or '-'".to_string(),
         ));
     }
 }
@@ -262,7 +258,8 @@ fn check_oidc_provider_arn(arn: &str, out: &mut Vec<Problem>) {
     if !ok {
         out.push(Problem::error(
             "oidc-provider-arn",
-            format!("{arn:?} is not an OIDC provider ARN; expected acs:ram::<account-id>:oidc-provider/<name>"),
+            "not an OIDC provider ARN; expected acs:ram::<account-id>:oidc-provider/<name>"
+                .to_string(),
         ));
     }
 }
@@ -457,5 +454,32 @@ fn check_source(p: &Profile, others: &BTreeMap<ProfileName, Profile>, out: &mut 
             }
             None => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod quoting_tests {
+    use super::*;
+
+    /// Issue 18 item 9: the role ARN (from a file, perhaps a secret pasted
+    /// into the wrong field) was quoted in the problem.
+    #[test]
+    fn a_bad_role_arn_is_named_not_echoed() {
+        for arn in [
+            "LTAI5tSecretValue0123",
+            "acs:ram::LTAI5tSecretValue0123:role/x",
+            "acs:ram::1234:role/LTAI5tSecretValue0123!",
+            "acs:ram::1234/LTAI5tSecretValue0123",
+        ] {
+            let mut out = Vec::new();
+            check_role_arn("role-arn", arn, &mut out);
+            assert_eq!(out.len(), 1, "{arn}");
+            let shown = format!("{} {:?}", out[0], out[0]);
+            assert!(!shown.contains("LTAI5t"), "{shown}");
+            assert!(shown.contains("role"), "{shown}");
+        }
+        let mut out = Vec::new();
+        check_oidc_provider_arn("LTAI5tSecretValue0123", &mut out);
+        assert!(!format!("{}", out[0]).contains("LTAI5t"));
     }
 }

@@ -200,7 +200,13 @@ fn locate_profile_error(text: &str) -> Option<(usize, usize, String)> {
             .match_indices("[[profile]]")
             .nth(index)
             .map_or(0, |(o, _)| o);
-        let name = t.get("name").and_then(|v| v.as_str()).unwrap_or("?");
+        // The name only when it is a valid one: an invalid name is a value of
+        // the file like any other, and is not echoed (store/redact.rs).
+        let name = t
+            .get("name")
+            .and_then(|v| v.as_str())
+            .filter(|n| n.parse::<crate::profile::ProfileName>().is_ok())
+            .map_or_else(|| format!("#{}", index + 1), str::to_string);
         // The culprit is the key whose removal changes the error.
         let culprit = t
             .keys()
@@ -466,6 +472,24 @@ mod tests {
                 .to_string();
             assert!(!msg.contains(SECRET), "{msg}");
             assert!(msg.contains(field) || msg.contains("line 3"), "{msg}");
+        }
+    }
+
+    /// Issue 18 item 9: an invalid profile name was quoted in the error
+    /// (`profile <name>: …`), and a secret pasted there was echoed.
+    #[test]
+    fn an_invalid_profile_name_is_not_echoed() {
+        const SECRET: &str = "LTAI5tSecret/Looking+Value0123";
+        for rest in [
+            "type = \"access-key\"\n",
+            "type = \"external\"\ncommand = 7\n",
+        ] {
+            let text = format!("version = 1\n[[profile]]\nname = \"{SECRET}\"\n{rest}");
+            let msg = ProfilesFile::parse(Path::new("p.toml"), &text)
+                .expect_err("invalid name")
+                .to_string();
+            assert!(!msg.contains("LTAI5t"), "{msg}");
+            assert!(msg.contains("line"), "{msg}");
         }
     }
 
