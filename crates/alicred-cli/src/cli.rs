@@ -246,6 +246,12 @@ pub enum SsoCmd {
         /// Remove this session's profiles you are no longer assigned.
         #[arg(long)]
         prune: bool,
+        /// Only this account (id or display name); repeatable.
+        #[arg(long = "account", value_name = "ACCOUNT")]
+        accounts: Vec<String>,
+        /// Only this access configuration (id or name); repeatable.
+        #[arg(long = "access-config", value_name = "CONFIG")]
+        access_configs: Vec<String>,
         #[arg(long)]
         json: bool,
     },

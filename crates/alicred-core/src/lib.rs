@@ -6,6 +6,7 @@
 
 pub mod aliyun;
 pub mod api;
+pub mod clamp;
 pub mod clock;
 pub mod credentials;
 pub mod engine;
@@ -14,6 +15,7 @@ pub mod fswatch;
 pub mod import;
 pub mod link;
 pub mod paths;
+pub mod printable;
 pub mod profile;
 pub mod providers;
 pub mod rotation;

@@ -112,8 +112,7 @@ impl OAuthState {
         self.access.insert(
             access.clone(),
             Access {
-                expires_at: now
-                    + Duration::seconds(i64::try_from(self.access_lifetime).unwrap_or(3600)),
+                expires_at: crate::sso::after_secs(now, self.access_lifetime),
                 revoked: false,
             },
         );

@@ -127,7 +127,7 @@ impl SsoState {
         self.tokens.insert(
             token.clone(),
             SsoToken {
-                expires_at: now + secs(self.token_lifetime),
+                expires_at: after_secs(now, self.token_lifetime),
                 revoked: false,
             },
         );
@@ -270,7 +270,7 @@ pub(crate) async fn device_authorization(
             user_code: code.clone(),
             challenge: r.code_challenge,
             client_id: r.client_id,
-            expires_at: now + secs(sso.device_lifetime),
+            expires_at: after_secs(now, sso.device_lifetime),
             status,
         },
     );
@@ -288,8 +288,15 @@ pub(crate) async fn device_authorization(
     )
 }
 
-pub(crate) fn secs(n: u64) -> Duration {
-    Duration::seconds(i64::try_from(n).unwrap_or(i64::MAX / 4))
+/// `now + n` seconds, saturating: a test may set an absurd lifetime (up to
+/// `u64::MAX`) to see what a client makes of it on the wire; the emulator
+/// itself must not overflow on it.
+pub(crate) fn after_secs(now: DateTime<Utc>, n: u64) -> DateTime<Utc> {
+    i64::try_from(n)
+        .ok()
+        .and_then(Duration::try_seconds)
+        .and_then(|d| now.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 #[derive(Deserialize)]

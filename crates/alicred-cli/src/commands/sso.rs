@@ -19,14 +19,21 @@ pub fn run(app: &Alicred, cmd: SsoCmd) -> CliResult {
             sign_in_url,
             no_browser,
             prune,
+            accounts,
+            access_configs,
             json,
         } => {
-            let out = rt.block_on(signin::sso_login(
+            let filter = signin::SsoFilter {
+                accounts,
+                access_configs,
+            };
+            let out = rt.block_on(signin::sso_login_filtered(
                 app,
                 &ctx,
                 &session,
                 sign_in_url.as_deref(),
                 prune,
+                &filter,
                 |p| show_device_prompt(p, no_browser),
             ))?;
             if json {

@@ -31,8 +31,14 @@ pub struct Running {
 }
 
 pub fn spawn(home: &Home, args: &[&str]) -> Running {
-    let mut child = std_cmd(home)
-        .args(args)
+    let mut c = std_cmd(home);
+    c.args(args);
+    spawn_cmd(c)
+}
+
+/// [`spawn`] of a command made with [`std_cmd`] (e.g. with its own PATH).
+pub fn spawn_cmd(mut c: Command) -> Running {
+    let mut child = c
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -111,7 +111,8 @@ pub(crate) fn join_path(base: &Url, suffix: &str) -> Url {
 /// Replace every occurrence of the given secrets (raw or percent-encoded as
 /// they travel) in upstream text, then cap its length.
 pub(crate) fn scrub(text: &str, secrets: &[String]) -> String {
-    let mut out = text.to_string();
+    // A server's text is shown on terminals and kept in logs: no escapes.
+    let mut out = crate::printable::printable(text);
     for s in secrets.iter().filter(|s| s.len() >= 4) {
         let enc = signer::percent_encode(s);
         let enc2 = signer::percent_encode(&enc);

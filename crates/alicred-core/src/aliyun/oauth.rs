@@ -19,7 +19,9 @@ const SERVICE: &str = "OAuth";
 pub struct OAuthTokens {
     pub access_token: Sensitive,
     pub refresh_token: Sensitive,
-    pub expires_in: u64,
+    /// `expires_in` after the reply, clamped (crate::clamp): a server's
+    /// absurd lifetime is not a panic.
+    pub expires_at: DateTime<Utc>,
 }
 
 #[derive(Deserialize)]
@@ -114,7 +116,7 @@ impl OAuthClient {
             .post(super::join_path(&self.endpoint, "v1/token"))
             .form(form);
         let (status, bytes) = self.send(req).await?;
-        parse_token_reply(status, &bytes, secrets)
+        parse_token_reply(status, &bytes, secrets, self.ctx.clock.now())
     }
 
     /// `grant_type=authorization_code`.
@@ -160,12 +162,14 @@ impl OAuthClient {
     }
 }
 
-/// A `/v1/token` reply as the tokens; `secrets` (the code or refresh token
-/// sent) are scrubbed from upstream text. Pure so it can be fuzzed.
+/// A `/v1/token` reply received at `now` as the tokens; `secrets` (the code
+/// or refresh token sent) are scrubbed from upstream text. Pure so it can be
+/// fuzzed.
 pub fn parse_token_reply(
     status: u16,
     bytes: &[u8],
     secrets: &[String],
+    now: DateTime<Utc>,
 ) -> Result<OAuthTokens, ProviderError> {
     if !(200..300).contains(&status) {
         let (code, message) = OAuthClient::error_of(status, bytes, secrets);
@@ -194,7 +198,7 @@ pub fn parse_token_reply(
     Ok(OAuthTokens {
         access_token: w.access_token,
         refresh_token: w.refresh_token,
-        expires_in: w.expires_in,
+        expires_at: crate::clamp::expires_at(now, w.expires_in),
     })
 }
 
@@ -242,8 +246,23 @@ mod tests {
         let shown = format!("{e} {e:?}");
         assert!(!shown.contains("8N5ZqbhSecretValue9x"), "{shown}");
         assert!(shown.contains("HTTP 429"), "{shown}");
-        let e = parse_token_reply(500, body, &[]).expect_err("500");
+        let e = parse_token_reply(500, body, &[], chrono::Utc::now()).expect_err("500");
         assert!(!format!("{e} {e:?}").contains("8N5ZqbhSecretValue9x"));
+    }
+
+    /// Issue 18 item 5: `expires_in: i64::MAX` panicked in
+    /// `TimeDelta::seconds` where the expiry was computed.
+    #[test]
+    fn an_absurd_expires_in_is_clamped() {
+        let now = chrono::Utc::now();
+        for n in ["9223372036854775807", "18446744073709551615"] {
+            let body = format!(r#"{{"access_token":"a","refresh_token":"r","expires_in":{n}}}"#);
+            let t = parse_token_reply(200, body.as_bytes(), &[], now).expect("tokens");
+            assert_eq!(t.expires_at, now + crate::clamp::MAX_LIFETIME);
+        }
+        let body = br#"{"access_token":"a","refresh_token":"r","expires_in":3600}"#;
+        let t = parse_token_reply(200, body, &[], now).expect("tokens");
+        assert_eq!(t.expires_at, now + chrono::Duration::hours(1));
     }
 
     #[test]

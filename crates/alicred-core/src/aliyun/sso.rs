@@ -70,9 +70,13 @@ pub fn portal_base(sign_in_url: &Url) -> Result<Url, String> {
 #[serde(rename_all = "PascalCase")]
 pub struct DeviceAuthorization {
     pub device_code: Sensitive,
+    // What the portal says is shown to the user: no terminal escapes
+    // (crate::printable), here and in the lists below.
+    #[serde(deserialize_with = "crate::printable::de")]
     pub user_code: String,
+    #[serde(deserialize_with = "crate::printable::de")]
     pub verification_uri: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::printable::de_opt")]
     pub verification_uri_complete: Option<String>,
     #[serde(default = "default_interval")]
     pub interval: u64,
@@ -83,6 +87,24 @@ fn default_interval() -> u64 {
     5
 }
 
+/// The device flow's timers, clamped: the portal's `Interval` and `ExpiresIn`
+/// drive sleeps, and `tokio`'s `Instant + Duration` panics on overflow.
+pub const MAX_POLL_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+pub const MAX_DEVICE_WAIT: std::time::Duration = std::time::Duration::from_secs(3600);
+const ONE_SECOND: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl DeviceAuthorization {
+    /// Time between two polls, 1 s to [`MAX_POLL_INTERVAL`].
+    pub fn poll_interval(&self) -> std::time::Duration {
+        crate::clamp::std_seconds(self.interval, ONE_SECOND, MAX_POLL_INTERVAL)
+    }
+
+    /// How long the user has to approve, 1 s to [`MAX_DEVICE_WAIT`].
+    pub fn wait(&self) -> std::time::Duration {
+        crate::clamp::std_seconds(self.expires_in, ONE_SECOND, MAX_DEVICE_WAIT)
+    }
+}
+
 /// One poll's outcome.
 #[derive(Debug)]
 pub enum Poll {
@@ -90,25 +112,28 @@ pub enum Poll {
     SlowDown,
     Done {
         access_token: Sensitive,
-        expires_in: u64,
+        /// `ExpiresIn` after the reply, clamped (crate::clamp).
+        expires_at: DateTime<Utc>,
     },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Account {
+    #[serde(deserialize_with = "crate::printable::de")]
     pub account_id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::printable::de")]
     pub display_name: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AccessConfiguration {
+    #[serde(deserialize_with = "crate::printable::de")]
     pub access_configuration_id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::printable::de")]
     pub access_configuration_name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::printable::de")]
     pub access_configuration_description: String,
 }
 
@@ -207,10 +232,7 @@ impl SsoClient {
             .post(self.url("/device-authorization"))
             .json(&body);
         let (status, bytes) = self.send(req).await?;
-        if !(200..300).contains(&status) {
-            return Err(Self::upstream(status, &bytes, &[]));
-        }
-        parse(&bytes)
+        parse_device_reply(status, &bytes)
     }
 
     /// One `POST /token` poll.
@@ -228,7 +250,7 @@ impl SsoClient {
         let req = self.ctx.http.post(self.url("/token")).json(&body);
         let (status, bytes) = self.send(req).await?;
         let secrets = vec![device.device_code.expose().to_string()];
-        parse_poll_reply(status, &bytes, &secrets)
+        parse_poll_reply(status, &bytes, &secrets, self.ctx.clock.now())
     }
 
     async fn get_json<T: DeserializeOwned>(
@@ -333,12 +355,21 @@ impl SsoClient {
     }
 }
 
-/// One `/token` poll's reply; `secrets` (the device code) are scrubbed from
-/// upstream text. Pure so it can be fuzzed.
+/// A `/device-authorization` reply. Pure so it can be fuzzed.
+pub fn parse_device_reply(status: u16, bytes: &[u8]) -> Result<DeviceAuthorization, ProviderError> {
+    if !(200..300).contains(&status) {
+        return Err(SsoClient::upstream(status, bytes, &[]));
+    }
+    parse(bytes)
+}
+
+/// One `/token` poll's reply, received at `now`; `secrets` (the device code)
+/// are scrubbed from upstream text. Pure so it can be fuzzed.
 pub fn parse_poll_reply(
     status: u16,
     bytes: &[u8],
     secrets: &[String],
+    now: DateTime<Utc>,
 ) -> Result<Poll, ProviderError> {
     #[derive(Deserialize)]
     #[serde(rename_all = "PascalCase")]
@@ -356,7 +387,7 @@ pub fn parse_poll_reply(
         }
         return Ok(Poll::Done {
             access_token: t.access_token,
-            expires_in: t.expires_in,
+            expires_at: crate::clamp::expires_at(now, t.expires_in),
         });
     }
     let (code, message) = SsoClient::error_of(status, bytes, secrets);
@@ -466,7 +497,7 @@ mod tests {
     fn error_code_is_scrubbed() {
         let sent = vec!["SentSecretValue42".to_string()];
         let body = br#"{"ErrorCode":"ExpiredToken SentSecretValue42","ErrorMessage":"code SentSecretValue42 expired"}"#;
-        let e = parse_poll_reply(400, body, &sent).expect_err("an error reply");
+        let e = parse_poll_reply(400, body, &sent, chrono::Utc::now()).expect_err("an error reply");
         let shown = format!("{e} {e:?}");
         assert!(!shown.contains("SentSecretValue42"), "{shown}");
         assert!(shown.contains("[redacted]"), "{shown}");

@@ -71,7 +71,9 @@ pub(crate) fn temporary(
         access_key_id,
         access_key_secret: secret,
         security_token: token.filter(|t| !t.is_empty()),
-        expiration: Some(exp),
+        // An `Expiration` years ahead is believed only up to a year
+        // (crate::clamp): times computed from it stay far from chrono's limits.
+        expiration: Some(crate::clamp::not_after_max(now, exp)),
         issued_at: now,
     })
 }

@@ -272,7 +272,17 @@ impl CachedProvider {
             owner: self,
             armed: true,
         };
-        let result = self.inner.retrieve().await;
+        // A provider that panics (a bug, or a server's value no check foresaw)
+        // is an error like any other: recorded, retried with back-off, and
+        // the worker and a caller waiting on this fetch carry on.
+        let result = super::worker::catch_panic(self.inner.retrieve())
+            .await
+            .unwrap_or_else(|()| {
+                Err(ProviderError::Internal(format!(
+                    "refreshing from {} stopped on an internal error (a bug in alicred); retrying",
+                    self.inner.describe()
+                )))
+            });
         in_flight.armed = false;
         let now = self.clock.now();
         let result = result.and_then(|cr| {

@@ -44,7 +44,44 @@ pub struct Worker {
 }
 
 impl Worker {
+    /// Serves the profile until the engine drops it. A panic in the loop
+    /// (a bug) does not end the profile's refreshes, as it did when a
+    /// server's `expires_in` overflowed (issue 18): the worker reports it
+    /// and starts again after a back-off.
     pub async fn run(mut self) {
+        let mut panics: u32 = 0;
+        loop {
+            if catch_panic(self.serve()).await.is_ok() {
+                return;
+            }
+            panics = panics.saturating_add(1);
+            let delay = policy::backoff(panics, rand::random(), None, policy::BACKOFF_CAP);
+            let now = self.clock.now();
+            let error = format!(
+                "the refresh loop stopped on an internal error (a bug in alicred); restarting it in {} s",
+                delay.num_seconds().max(1)
+            );
+            self.bus.emit(
+                now,
+                Some(&self.name),
+                EventKind::RefreshFailed,
+                error.clone(),
+            );
+            let serving = self.cached.serving_expiry();
+            let state = match serving {
+                Some(expires) => ProfileState::Degraded {
+                    error,
+                    retry_at: crate::clamp::after(now, delay),
+                    expires,
+                },
+                None => ProfileState::Expired { error },
+            };
+            self.publish(state, now);
+            tokio::time::sleep(delay.to_std().unwrap_or_default()).await;
+        }
+    }
+
+    async fn serve(&mut self) {
         let mut changed = self.cached.subscribe();
         // Boxed, as the fetches below: the task keeps only a small future
         // while it sleeps, which is nearly always (10,000 profiles, 10,000 tasks).
@@ -179,5 +216,30 @@ impl Worker {
             );
         }
         self.state.send_replace(new);
+    }
+}
+
+/// `f`, with a panic while it is polled turned into `Err(())` (the panic
+/// hook has already printed it). The future is boxed: callers keep only a
+/// pointer while it sleeps.
+pub(crate) fn catch_panic<F: std::future::Future>(f: F) -> CatchPanic<F> {
+    CatchPanic(Box::pin(f))
+}
+
+pub(crate) struct CatchPanic<F>(std::pin::Pin<Box<F>>);
+
+impl<F: std::future::Future> std::future::Future for CatchPanic<F> {
+    type Output = Result<F::Output, ()>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(std::task::Poll::Ready(v)) => std::task::Poll::Ready(Ok(v)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(_) => std::task::Poll::Ready(Err(())),
+        }
     }
 }

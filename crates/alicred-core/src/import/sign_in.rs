@@ -12,8 +12,10 @@ fn opt(s: &str) -> Option<String> {
     Some(s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
+/// An expiry from the file; one that is no time at all counts as long past,
+/// one absurdly far ahead is clamped (crate::clamp).
 fn at(unix: Option<i64>) -> DateTime<Utc> {
-    unix.and_then(|t| DateTime::from_timestamp(t, 0))
+    unix.and_then(|t| crate::clamp::unix(Utc::now(), t))
         .unwrap_or(DateTime::UNIX_EPOCH)
 }
 
@@ -81,7 +83,8 @@ pub(super) fn oauth(
     let site = match p.oauth_site_type.trim().to_ascii_uppercase().as_str() {
         "" | "CN" => OauthSite::Cn,
         "INTL" => OauthSite::Intl,
-        other => return Err(format!("unknown oauth_site_type {other:?}")),
+        // The value is not quoted: it comes from a file (docs/security.md).
+        _ => return Err("oauth_site_type is neither CN nor INTL".into()),
     };
     let input = ProfileInput {
         r#type: "oauth".into(),

@@ -105,6 +105,10 @@ pub enum ProviderError {
     /// The keyring failed.
     #[error("{0}")]
     Secret(String),
+    /// alicred itself failed (a panic caught while refreshing: a bug). Retried
+    /// with back-off like an outage.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl ProviderError {
@@ -114,7 +118,8 @@ impl ProviderError {
             ProviderError::Network { .. }
             | ProviderError::Throttled { .. }
             | ProviderError::Malformed { .. }
-            | ProviderError::AlreadyExpired { .. } => true,
+            | ProviderError::AlreadyExpired { .. }
+            | ProviderError::Internal(_) => true,
             ProviderError::Upstream { status, code, .. } => {
                 // 0: an external command failed; it may well work next time.
                 *status == 0

@@ -67,10 +67,13 @@ impl OauthProvider {
                 ProviderError::NeedsUser(why) => self.sign_in_again(&why),
                 other => other,
             })?;
-        let secs = i64::try_from(fresh.expires_in).unwrap_or(3600);
+        // Stored before anything else is done with the reply: the old refresh
+        // token is spent, so losing the new one would end the sign-in. The
+        // expiry was clamped while parsing (crate::clamp), so nothing here
+        // can panic first.
         let tokens = OauthTokens {
             access_token: fresh.access_token,
-            access_expires_at: self.ctx.clock.now() + Duration::seconds(secs),
+            access_expires_at: fresh.expires_at,
             refresh_token: fresh.refresh_token,
             needs_sign_in: false,
         };

@@ -17,7 +17,9 @@ pub mod tokens;
 pub use browser::{Browser, NO_BROWSER_ENV, open_browser};
 pub use loopback::{CALLBACK_PATH, CALLBACK_PORTS};
 pub use oauth_login::{BROWSER_WAIT, oauth_login};
-pub use sso_login::{DevicePrompt, SsoLoginOutcome, sso_login};
+pub use sso_login::{
+    DevicePrompt, MAX_SIGN_IN_PROFILES, SsoFilter, SsoLoginOutcome, sso_login, sso_login_filtered,
+};
 pub use sso_profiles::{
     ProfileChange, SsoSessionInfo, add_sso_profile, note_sign_in_end, safe_profile_name,
     sso_logout, sso_sessions,

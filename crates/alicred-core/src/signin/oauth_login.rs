@@ -11,7 +11,7 @@ use crate::providers::ProviderContext;
 use crate::service::Alicred;
 use crate::store::secrets::SecretKey;
 use base64::Engine as _;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use url::Url;
 
 /// How long the browser step may take.
@@ -57,8 +57,7 @@ pub async fn oauth_login(
             )),
             other => other.into(),
         })?;
-    let expires_at =
-        ctx.clock.now() + Duration::seconds(i64::try_from(t.expires_in).unwrap_or(3600));
+    let expires_at = t.expires_at;
     store(
         &ctx.secrets,
         SecretKey::Profile(name.clone()),
