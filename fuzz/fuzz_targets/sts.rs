@@ -27,9 +27,7 @@ fuzz_target!(|data: &[u8]| {
                 check_throttle(&e);
             }
         },
-        2 => {
-            let _ = parse_caller_identity(code, retry, body);
-        }
+        2 => caller_identity(code, retry, body),
         _ => {
             // Upstream error text has the caller's signing secrets scrubbed.
             let signing = vec!["SigningSecretValue42".to_string()];
@@ -42,6 +40,46 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
+
+/// GetCallerIdentity: an identity only from a success status, made of the
+/// body's own fields; written back as an STS reply it decodes to itself
+/// (nothing lost or invented); an error is one line and its retry hint capped.
+fn caller_identity(code: u16, retry: Option<&str>, body: &[u8]) {
+    match parse_caller_identity(code, retry, body) {
+        Ok(id) => {
+            assert!((200..300).contains(&code), "an identity from status {code}");
+            // Unknown fields are skipped unread, so the body may not parse as
+            // a Value (e.g. invalid UTF-8 inside one); when it does, the
+            // identity is its fields.
+            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
+                assert_eq!(v["AccountId"].as_str(), Some(id.account_id.as_str()));
+                assert_eq!(v["Arn"].as_str(), Some(id.arn.as_str()));
+            }
+            let mut wire = serde_json::json!({
+                "AccountId": id.account_id,
+                "Arn": id.arn,
+                "IdentityType": id.identity_type,
+                "PrincipalId": id.principal_id,
+            });
+            for (k, f) in [
+                ("UserId", &id.user_id),
+                ("RoleId", &id.role_id),
+                ("RequestId", &id.request_id),
+            ] {
+                if let Some(x) = f {
+                    wire[k] = serde_json::Value::String(x.clone());
+                }
+            }
+            let again = parse_caller_identity(200, None, wire.to_string().as_bytes())
+                .expect("an identity written as an STS reply decodes");
+            assert_eq!(again, id, "the round trip changed the identity");
+        }
+        Err(e) => {
+            assert!(!e.to_string().contains('\n'), "not one line: {e}");
+            check_throttle(&e);
+        }
+    }
+}
 
 /// A retry hint is capped at an hour.
 fn check_throttle(e: &ProviderError) {
