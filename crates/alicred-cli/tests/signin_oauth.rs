@@ -39,9 +39,19 @@ fn start_login(home: &Home) -> (signin_common::Running, String) {
     (run, url)
 }
 
-/// Plays the browser: the authorize page, then its redirect to the callback.
-fn browse(url: &str) -> (u16, String) {
-    let (status, location, _) = http_get(url);
+/// The authorization URL behind the one-shot local URL alicred printed.
+fn authorization_url(local: &str) -> String {
+    assert!(local.starts_with("http://127.0.0.1:"), "{local}");
+    let (status, location, _) = http_get(local);
+    assert_eq!(status, 302, "the one-shot local URL redirects");
+    location.expect("Location")
+}
+
+/// Plays the browser: the one-shot local URL, the authorize page, then its
+/// redirect to the callback.
+fn browse(local: &str) -> (u16, String) {
+    let url = authorization_url(local);
+    let (status, location, _) = http_get(&url);
     assert_eq!(status, 302, "the authorize page redirects");
     let location = location.expect("Location");
     assert!(location.starts_with("http://127.0.0.1:1234"), "{location}");
@@ -74,7 +84,12 @@ fn login_refresh_rotation_expiry_and_revocation() {
             ..Default::default()
         })
         .expect("settings");
-    let (run, url) = start_login(&home);
+    let (run, local) = start_login(&home);
+    assert!(
+        !local.contains("state="),
+        "the state stays off the printed URL"
+    );
+    let url = authorization_url(&local);
     for p in [
         "response_type=code",
         "client_id=4038181954557748008",
@@ -84,7 +99,9 @@ fn login_refresh_rotation_expiry_and_revocation() {
     ] {
         assert!(url.contains(p), "{p} in {url}");
     }
-    let (status, page) = browse(&url);
+    let (status, location, _) = http_get(&url);
+    assert_eq!(status, 302, "the authorize page redirects");
+    let (status, _, page) = http_get(&location.expect("Location"));
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Signed in"), "{page}");
     let (out, stderr) = run.finish();
@@ -154,8 +171,16 @@ fn bad_callbacks_ports_and_token_answers_change_nothing() {
         );
     };
 
-    // Wrong state: the callback is refused, and the listener is gone afterwards.
-    let (run, url) = start_login(&home);
+    // Wrong state: refused (400) and ignored; the sign-in waits on. Then the
+    // user denies in the browser: that answer (with the right state) ends it.
+    cloud
+        .oauth_settings(&OAuthSettings {
+            decision: Some("deny".into()),
+            ..Default::default()
+        })
+        .expect("deny");
+    let (run, local) = start_login(&home);
+    let url = authorization_url(&local);
     let port = url
         .split("127.0.0.1%3A")
         .nth(1)
@@ -166,25 +191,16 @@ fn bad_callbacks_ports_and_token_answers_change_nothing() {
         "http://127.0.0.1:{port}/cli/callback?code=abc&state=forged"
     ));
     assert_eq!(status, 400);
-    let (out, _) = run.finish();
-    check(&out, "state does not match");
-    assert!(
-        std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().expect("port"))).is_err(),
-        "closed after one request"
-    );
-
-    // An error parameter (the user denied in the browser).
-    cloud
-        .oauth_settings(&OAuthSettings {
-            decision: Some("deny".into()),
-            ..Default::default()
-        })
-        .expect("deny");
-    let (run, url) = start_login(&home);
-    let (status, _) = browse(&url);
+    let (status, location, _) = http_get(&url);
+    assert_eq!(status, 302);
+    let (status, _, _) = http_get(&location.expect("Location"));
     assert_eq!(status, 400);
     let (out, _) = run.finish();
     check(&out, "refused in the browser (access_denied)");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().expect("port"))).is_err(),
+        "closed once the sign-in ended"
+    );
     cloud
         .oauth_settings(&OAuthSettings {
             decision: Some("approve".into()),

@@ -45,8 +45,24 @@ pub async fn oauth_login(
         &state,
         &pkce.challenge,
     );
-    on_url(&url);
+    // The authorization URL carries the `state`: the browser is handed a
+    // one-shot local URL that redirects to it (own user only, answered once),
+    // so it never appears on a command line (docs/security.md, "Sign-in
+    // servers and the OAuth callback").
+    let target = crate::sensitive::Sensitive::new(url.to_string());
+    let one_shot =
+        crate::server::oneshot::OneShot::start(BROWSER_WAIT, move || async move { Ok(target) })
+            .map_err(|e| {
+                SignInError::Failed(format!(
+                    "cannot open a local redirect for the browser ({e}); run the sign-in again"
+                ))
+            })?;
+    let local = Url::parse(one_shot.url().expose()).map_err(|_| {
+        SignInError::Failed("the local redirect has no valid URL; run the sign-in again".into())
+    })?;
+    on_url(&local);
     let code = loopback::receive(cb, &state, BROWSER_WAIT).await?;
+    drop(one_shot);
     let client = OAuthClient::new(ctx, p.endpoint(), &client_id);
     let t = client
         .exchange_code(&code, &redirect, &pkce.verifier)
