@@ -17,6 +17,7 @@ pub mod link;
 pub mod paths;
 pub mod printable;
 pub mod profile;
+pub mod prompt_status;
 pub mod providers;
 pub mod rotation;
 pub mod sensitive;
@@ -24,9 +25,11 @@ pub mod server;
 pub mod service;
 pub mod shell_words;
 pub mod signin;
-pub mod status_file;
 pub mod store;
 pub mod usecases;
+
+/// The old name of [`prompt_status`], kept while other branches still use it.
+pub use prompt_status as status_file;
 
 pub use credentials::Credentials;
 pub use sensitive::Sensitive;

@@ -1,5 +1,6 @@
-//! What the dashboard and `alicred profile list` show for one profile, and
-//! who used it. The desktop UI is written against this JSON shape.
+//! What the dashboard, the tray and `alicred profile list` show for one
+//! profile, and who used it: the API sends it as is, and the dashboard's
+//! TypeScript type is generated from it (`api/ts.rs`).
 
 use super::cached::CacheMeta;
 use super::policy;

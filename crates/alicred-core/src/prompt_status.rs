@@ -1,4 +1,6 @@
-//! `status`: a small text file the running agent keeps current so that
+//! The prompt's status file (`status` in the alicred home; not to be
+//! confused with [`crate::engine::status`], the full status the API sends):
+//! a small text file the running agent keeps current so that
 //! `alicred prompt` can show the active profile and its time left in a shell
 //! prompt in well under a millisecond: no keyring, no network, no runtime.
 //!
