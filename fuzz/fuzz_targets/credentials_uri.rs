@@ -1,4 +1,4 @@
-//! A credentials-URI reply (protocols §6): first byte picks the status,
+//! A credentials-URI reply (docs/protocols.md, "Credentials URI"): first byte picks the status,
 //! the rest is the body.
 #![no_main]
 use alicred_core::providers::parse_credentials_uri as parse_response;

@@ -1,4 +1,4 @@
-//! An `external` command's stdout (aliyun CLI External JSON, protocols §8).
+//! An `external` command's stdout (aliyun CLI External JSON, docs/protocols.md).
 #![no_main]
 use alicred_core::providers::parse_external_output as parse_output;
 use alicred_fuzz::{assert_hidden, now, secrets_in};

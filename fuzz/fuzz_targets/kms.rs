@@ -1,4 +1,4 @@
-//! KMS GetSecretValue replies (protocols §9) down to the AccessKey in
+//! KMS GetSecretValue replies (docs/protocols.md, "KMS-managed AccessKey") down to the AccessKey in
 //! `SecretData`: first byte is the status, an optional first line
 //! `retry-after:V` the `x-acs-retry-after` header, the rest the body.
 #![no_main]

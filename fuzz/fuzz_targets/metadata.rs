@@ -1,4 +1,4 @@
-//! ECS metadata replies (protocols §5): the IMDSv2 token, the role listing
+//! ECS metadata replies (docs/protocols.md, "ECS instance metadata"): the IMDSv2 token, the role listing
 //! and the role's credentials. First byte: which call and the status.
 #![no_main]
 use alicred_core::aliyun::metadata::{parse_credentials, parse_role_listing, parse_token};

@@ -1,4 +1,4 @@
-"""An independent OSS V4 signature checker (protocols §11), used as the "bucket"
+"""An independent OSS V4 signature checker (docs/protocols.md, "OSS signing"), used as the "bucket"
 that oss2 and alibabacloud-oss-v2 talk to. It learns each AccessKey's secret
 from the emulator's record of what it issued, recomputes the signature from
 the request it received, and answers 200 only when it matches and the request

@@ -4,7 +4,7 @@ independent verifier: Python `cryptography` with the fixture's public key.
 alicred's kms-secret profile points at a local listener that records each
 request and passes it on to the emulator (so alicred gets real answers). The
 listener's record is then verified here, from the raw query/body: the
-StringToSign is rebuilt per protocols §2 with urllib, and the signature is
+StringToSign is rebuilt per docs/protocols.md ("RPC signature") with urllib, and the signature is
 checked with RSA PKCS#1 v1.5 / SHA-256."""
 
 import base64

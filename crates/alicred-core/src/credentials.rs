@@ -56,7 +56,7 @@ impl Credentials {
         }
     }
 
-    /// The credentials-URI JSON (protocols §6) plus `LastUpdated` for oss2.
+    /// The credentials-URI JSON (docs/protocols.md, "Credentials URI") plus `LastUpdated` for oss2.
     /// `expiration` is what the client is told: the real one for STS, a
     /// rolling one for long-term keys.
     pub fn to_uri_response(

@@ -1,4 +1,4 @@
-//! The SDKs' environment-variable conventions (protocols §6, §8), in one
+//! The SDKs' environment-variable conventions (docs/protocols.md, "Credentials URI" and "Files and variables…"), in one
 //! place: what the `environment` profile reads, what `--from-env` reads, and
 //! what `alicred exec`/`env` set for a tool.
 

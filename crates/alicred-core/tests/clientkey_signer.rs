@@ -1,6 +1,6 @@
 //! The ClientKey (SHA256withRSA) signer against a known answer made by
 //! another implementation: OpenSSL. The StringToSign below follows
-//! protocols §2/§9 (computed in Python's urllib, not by alicred), and the
+//! docs/protocols.md ("RPC signature", "KMS-managed AccessKey") (computed in Python's urllib, not by alicred), and the
 //! signature is what
 //!
 //! ```sh

@@ -1,4 +1,4 @@
-//! Which URL each service is reached at (protocols §1, §5, §9): an explicit
+//! Which URL each service is reached at (docs/protocols.md): an explicit
 //! override wins; else the region's endpoint (VPC variant on request); else
 //! the global one.
 

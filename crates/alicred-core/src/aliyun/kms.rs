@@ -1,4 +1,4 @@
-//! KMS Secrets Manager (protocols §9): GetSecretValue and RotateSecret,
+//! KMS Secrets Manager (docs/protocols.md, "KMS-managed AccessKey"): GetSecretValue and RotateSecret,
 //! signed with a ClientKey (SHA256withRSA) or an ordinary AccessKey.
 
 use super::rpc::{RpcClient, Service};

@@ -1,4 +1,4 @@
-//! ECS instance metadata (protocols §5): the IMDSv2 token, the instance's
+//! ECS instance metadata (docs/protocols.md, "ECS instance metadata"): the IMDSv2 token, the instance's
 //! RAM role name and that role's credentials.
 
 use super::http::read_capped_text;

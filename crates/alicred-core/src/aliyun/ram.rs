@@ -1,4 +1,4 @@
-//! RAM AccessKey management (protocols §10): the building blocks of
+//! RAM AccessKey management (docs/protocols.md, "RAM AccessKey rotation"): the building blocks of
 //! one-click rotation. `UserName` is optional; without it RAM acts on the
 //! caller.
 

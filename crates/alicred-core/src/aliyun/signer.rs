@@ -1,4 +1,4 @@
-//! RPC signature v1 (protocols §2): HMAC-SHA1 with an AccessKey, or
+//! RPC signature v1 (docs/protocols.md, "RPC signature"): HMAC-SHA1 with an AccessKey, or
 //! SHA256withRSA with a KMS ClientKey (§9). Both sign the same string.
 
 use crate::sensitive::Sensitive;

@@ -1,4 +1,4 @@
-//! The refresh engine (design §4): one timer-driven task per profile keeps
+//! The refresh engine (docs/architecture.md): one timer-driven task per profile keeps
 //! its credentials fresh; callers get cached, never-expired credentials.
 
 mod build;

@@ -1,5 +1,5 @@
 //! `credentials-uri`: GET an external endpoint speaking the credentials-URI
-//! protocol (protocols §6), as strictly as the strictest SDK (Python 1.x).
+//! protocol (docs/protocols.md, "Credentials URI"), as strictly as the strictest SDK (Python 1.x).
 
 use super::{Provider, ProviderContext, ProviderError};
 use crate::aliyun::sts::temporary;

@@ -1,5 +1,5 @@
 //! `external`: run a user's command (no shell) and read aliyun CLI External
-//! JSON from its stdout (protocols §8).
+//! JSON from its stdout (docs/protocols.md, "Files and variables…").
 
 use super::{Provider, ProviderContext, ProviderError};
 use crate::aliyun::json_reason;

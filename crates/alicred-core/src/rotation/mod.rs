@@ -1,4 +1,4 @@
-//! One-click AccessKey rotation that never loses a working key (design §6).
+//! One-click AccessKey rotation that never loses a working key (docs/rotation.md).
 //!
 //! ```text
 //! ListAccessKeys ─(two keys: stop, or delete an *inactive* one with consent)

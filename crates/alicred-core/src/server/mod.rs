@@ -1,4 +1,4 @@
-//! The localhost credentials-URI endpoint (design §5, protocols §6) and the
+//! The localhost credentials-URI endpoint (docs/protocols.md, "Credentials URI") and the
 //! agent that runs it next to the refresh engine.
 
 pub mod agent;
