@@ -427,6 +427,20 @@ impl F {
     };
 }
 
+#[rustfmt::skip]
+impl F {
+    const BEARER_TOKEN_HEADER_KEY: Field = Field {
+        key: "bearer_token_header_key",
+        label: "Header name",
+        kind: FieldKind::Text,
+        placeholder: Some("x-acs-bearer-token"),
+        help: Some("The header the token is sent in (the aliyun CLI's default when empty)."),
+        required: false,
+        advanced: true,
+        options: &[],
+    };
+}
+
 /// The site choices of an OAuth profile.
 const SITES: [FieldOption; 2] = [
     FieldOption {
@@ -487,6 +501,8 @@ pub fn fields_of(ty: ProfileType) -> Vec<Field> {
             F::ACCESS_CONFIG_NAME,
             F::STS_ENDPOINT,
         ],
+        // The token itself comes by import or `alicred profile add`.
+        ProfileType::BearerToken => &[F::BEARER_TOKEN_HEADER_KEY],
         ProfileType::Oauth => &[
             F::SITE,
             F::OAUTH_SIGN_IN_URL,

@@ -140,7 +140,11 @@ needs_sign_in: boolean,
 /**
  * What the user must do, when only the user can bring it back.
  */
-remedy: Remedy | null, };
+remedy: Remedy | null, 
+/**
+ * "Open console" applies (`alicred console`, `UseCases::console_*`).
+ */
+console: boolean, };
 
 export type SignInView = { 
 /**
@@ -201,7 +205,7 @@ export type TypeGuide = { type: ProfileType, title: string, use_when: string, ne
  */
 secret_fields: Array<string>, };
 
-export type ProfileType = "access-key" | "kms-secret" | "sts-token" | "ram-role-arn" | "ecs-ram-role" | "oidc-role-arn" | "environment" | "credentials-uri" | "external" | "cloud-sso" | "oauth";
+export type ProfileType = "access-key" | "kms-secret" | "sts-token" | "ram-role-arn" | "ecs-ram-role" | "oidc-role-arn" | "environment" | "credentials-uri" | "external" | "cloud-sso" | "oauth" | "bearer-token";
 
 export type Remedy = "sign-in" | "new-secret" | "edit-profile";
 
@@ -211,11 +215,19 @@ export type Problem = { field: string, severity: Severity, message: string, };
 
 export type Severity = "error" | "warning";
 
-export type ProfileInput = { name: string, type: string, region: string | null, description: string | null, role_arn: string | null, session_name: string | null, policy: string | null, duration: number | null, external_id: string | null, source: string | null, role_name: string | null, imdsv1_disabled: boolean, oidc_provider_arn: string | null, oidc_token_file: string | null, uri: string | null, command: string | null, timeout_seconds: number | null, secret_name: string | null, client_key_file: string | null, client_key_password_env: string | null, client_key_password_file: string | null, expiration: string | null, max_key_age_days: number | null, user_name: string | null, sts_endpoint: string | null, ram_endpoint: string | null, kms_endpoint: string | null, metadata_endpoint: string | null, sso_session: string | null, 
+export type ProfileInput = { name: string, type: string, region: string | null, description: string | null, 
+/**
+ * The browser command `alicred console` uses for this profile.
+ */
+console_browser: string | null, role_arn: string | null, session_name: string | null, policy: string | null, duration: number | null, external_id: string | null, source: string | null, role_name: string | null, imdsv1_disabled: boolean, oidc_provider_arn: string | null, oidc_token_file: string | null, uri: string | null, command: string | null, timeout_seconds: number | null, secret_name: string | null, client_key_file: string | null, client_key_password_env: string | null, client_key_password_file: string | null, expiration: string | null, max_key_age_days: number | null, user_name: string | null, sts_endpoint: string | null, ram_endpoint: string | null, kms_endpoint: string | null, metadata_endpoint: string | null, sso_session: string | null, 
 /**
  * A cloud-sso profile's portal URL; filled from its session, not typed.
  */
-sign_in_url: string | null, account_id: string | null, account_name: string | null, access_config: string | null, access_config_name: string | null, site: string | null, oauth_sign_in_url: string | null, oauth_endpoint: string | null, client_id: string | null, };
+sign_in_url: string | null, account_id: string | null, account_name: string | null, access_config: string | null, access_config_name: string | null, site: string | null, oauth_sign_in_url: string | null, oauth_endpoint: string | null, client_id: string | null, 
+/**
+ * A bearer-token profile's header (default `x-acs-bearer-token`).
+ */
+bearer_token_header_key: string | null, };
 
 export type CallerIdentity = { 
 /**
