@@ -403,3 +403,33 @@ pub enum ExportFormat {
     /// credentials-URI JSON.
     Json,
 }
+
+impl From<Shell> for alicred_core::usecases::Shell {
+    fn from(s: Shell) -> Self {
+        match s {
+            Shell::Bash => Self::Bash,
+            Shell::Zsh => Self::Zsh,
+            Shell::Fish => Self::Fish,
+            Shell::Powershell => Self::Powershell,
+        }
+    }
+}
+
+impl From<ExportFormat> for alicred_core::usecases::ExportFormat {
+    fn from(f: ExportFormat) -> Self {
+        match f {
+            ExportFormat::AliyunExternal => Self::AliyunExternal,
+            ExportFormat::Env => Self::Env,
+            ExportFormat::Json => Self::Json,
+        }
+    }
+}
+
+impl From<ImportSource> for alicred_core::usecases::import::ImportSource {
+    fn from(s: ImportSource) -> Self {
+        match s {
+            ImportSource::AliyunCli => Self::AliyunCli,
+            ImportSource::Ini => Self::Ini,
+        }
+    }
+}

@@ -85,6 +85,10 @@ impl From<UseCaseError> for CliError {
             UseCaseError::BadUrl { value, reason } => {
                 format!("--sts-endpoint {value:?} is not a URL: {reason}")
             }
+            e @ UseCaseError::NoImportFile(_) => format!("{e}; pass --file"),
+            UseCaseError::NoAgent => {
+                "no alicred agent is running, and --uri-only needs one; start it with `alicred agent`".into()
+            }
             UseCaseError::OldKeyChoiceForKms { .. } => {
                 "--delete-old and --deactivate-old apply to access-key profiles; KMS retires a secret's old keys itself".into()
             }

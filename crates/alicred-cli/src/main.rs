@@ -16,6 +16,9 @@ fn main() -> ExitCode {
     }
     // Before any thread exists: see the function's safety note.
     alicred_core::store::secrets::passphrase::forget_from_env();
+    // It may hold the passphrase now: keep the user's other processes out
+    // of its memory and /proc/PID/environ (docs/security.md).
+    let kept_out = alicred_core::hardening::keep_others_out();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
@@ -28,6 +31,9 @@ fn main() -> ExitCode {
         quiet_on_closed_pipe();
     }
     init_logging(cli.verbose);
+    if let Err(e) = kept_out {
+        tracing::warn!("cannot mark this process not dumpable: {e}");
+    }
     match commands::run(cli) {
         Ok(code) => code,
         Err(e) => {

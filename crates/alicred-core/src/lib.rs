@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod engine;
 pub mod env_vars;
 pub mod fswatch;
+pub mod hardening;
 pub mod import;
 pub mod link;
 pub mod paths;
@@ -26,6 +27,7 @@ pub mod service;
 pub mod shell_words;
 pub mod signin;
 pub mod store;
+pub mod time_left;
 pub mod usecases;
 
 /// The old name of [`prompt_status`], kept while other branches still use it.

@@ -360,14 +360,9 @@ pub fn prompt_text(e: &Entry, now: DateTime<Utc>, format: &str) -> String {
     out.trim_end().to_string()
 }
 
-/// `42m`, `1h05m`, `2d3h`, `<1m`.
+/// `42m`, `1h05m`, `2d3h`, `<1m` ([`crate::time_left::compact`]).
 pub fn human_left(secs: i64) -> String {
-    match secs {
-        s if s < 60 => "<1m".into(),
-        s if s < 3600 => format!("{}m", s / 60),
-        s if s < 86_400 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
-        s => format!("{}d{}h", s / 86_400, (s % 86_400) / 3600),
-    }
+    crate::time_left::compact(secs)
 }
 
 /// The whole `alicred prompt`: the text to print (empty: print nothing).

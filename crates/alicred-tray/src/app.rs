@@ -38,6 +38,7 @@ impl Host for TrayHost {
 /// Run until Quit or a signal, then exit the process.
 pub fn run() -> ! {
     init_logging();
+    alicred_core::hardening::keep_others_out_or_warn();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

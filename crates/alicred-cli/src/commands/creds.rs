@@ -1,16 +1,18 @@
 use super::profile::print_json;
-use super::resolve;
 use crate::error::CliResult;
 use alicred_core::credentials::format_expiration;
 use alicred_core::profile::ProfileName;
 use alicred_core::service::Alicred;
+use alicred_core::time_left;
+use alicred_core::usecases::UseCases;
 use chrono::Utc;
 use std::io::IsTerminal;
 
 /// `alicred creds [NAME] [--json]`
 pub fn creds(app: &Alicred, name: Option<ProfileName>, json: bool) -> CliResult {
     let name = app.resolve_name(name.as_ref())?;
-    let c = resolve::credentials(app, &name)?;
+    let uc = UseCases::standalone(app.clone());
+    let c = super::runtime()?.block_on(uc.resolve(&name))?;
     let now = Utc::now();
     if json || !std::io::stdout().is_terminal() {
         // Exactly what the endpoint would hand out now.
@@ -22,9 +24,9 @@ pub fn creds(app: &Alicred, name: Option<ProfileName>, json: bool) -> CliResult 
     println!("AccessKeySecret: (hidden; use --json to print)");
     match c.expiration {
         Some(e) => println!(
-            "expires:        {} (in {} min)",
+            "expires:        {} (in {})",
             format_expiration(e),
-            (e - now).num_minutes()
+            time_left::words(e - now)
         ),
         None => println!("expires:        never (long-term AccessKey)"),
     }

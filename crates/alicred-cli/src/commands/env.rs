@@ -24,16 +24,7 @@ pub fn env(app: &Alicred, name: Option<ProfileName>, shell: Shell) -> CliResult 
     Ok(())
 }
 
+/// Lines setting `vars` in `shell`, quoted by the core's one rule.
 pub fn render(shell: Shell, vars: &[(&str, String)]) -> Vec<String> {
-    vars.iter()
-        .map(|(k, v)| match shell {
-            Shell::Bash | Shell::Zsh => format!("export {k}={}", sh_quote(v)),
-            Shell::Fish => format!("set -gx {k} {}", sh_quote(v)),
-            Shell::Powershell => format!("$Env:{k} = '{}'", v.replace('\'', "''")),
-        })
-        .collect()
-}
-
-fn sh_quote(v: &str) -> String {
-    format!("'{}'", v.replace('\'', r"'\''"))
+    alicred_core::usecases::export::env_lines(shell.into(), vars)
 }

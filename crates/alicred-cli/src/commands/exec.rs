@@ -6,7 +6,8 @@ use alicred_core::profile::ProfileName;
 use alicred_core::service::Alicred;
 use std::process::{Command, ExitCode};
 
-/// `alicred exec NAME -- CMD…`: the exit code passes through.
+/// `alicred exec NAME -- CMD…`: alicred becomes CMD, so its exit status is
+/// CMD's own. When CMD cannot be run: 127 (not found) or 126, as `env` does.
 pub fn exec(
     app: &Alicred,
     name: ProfileName,
@@ -75,22 +76,12 @@ fn run(name: &ProfileName, command: &[String], vars: &[(&str, String)]) -> CliRe
     }
     // `alicred prompt` in a subshell shows the profile it was started with.
     cmd.env("ALICRED_PROFILE", name.as_str());
-    let status = cmd
-        .status()
-        .map_err(|e| CliError::failed(format!("cannot run {program}: {e}")))?;
-    Ok(exit_code(status))
-}
-
-fn exit_code(status: std::process::ExitStatus) -> ExitCode {
-    if let Some(c) = status.code() {
-        return ExitCode::from(u8::try_from(c).unwrap_or(1));
+    // Become the tool (execve): no alicred process holding the passphrase
+    // stays behind it, and its exit status (a signal too) is its own.
+    let e = alicred_core::usecases::exec::replace_process(cmd);
+    if let alicred_core::usecases::UseCaseError::Exec { not_found, .. } = &e {
+        eprintln!("alicred: {e}");
+        return Ok(ExitCode::from(if *not_found { 127 } else { 126 }));
     }
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        if let Some(sig) = status.signal() {
-            return ExitCode::from(u8::try_from(128 + sig).unwrap_or(1));
-        }
-    }
-    ExitCode::from(1)
+    Err(e.into())
 }

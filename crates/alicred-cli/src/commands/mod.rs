@@ -58,7 +58,14 @@ pub fn run(cli: Cli) -> CliResult<ExitCode> {
             dry_run,
             replace,
             json,
-        } => done(import::import(&open()?, from, file, dry_run, replace, json)),
+        } => done(import::import(
+            &open()?,
+            from.into(),
+            file,
+            dry_run,
+            replace,
+            json,
+        )),
         Command::Agent {
             listen,
             allow_non_loopback,

@@ -1,36 +1,36 @@
 use crate::cli::{AddArgs, ProfileCmd};
 use crate::error::{CliError, CliResult};
-use alicred_core::engine::status::key_hint;
-use alicred_core::profile::{Profile, ProfileInput, ProfileKind, ProfileType};
-use alicred_core::service::{self, Alicred};
-use alicred_core::store::secrets::{SecretKey, StoredKey};
-use alicred_core::usecases::UseCases;
+use alicred_core::Sensitive;
+use alicred_core::profile::{ProfileInput, ProfileType};
+use alicred_core::service::Alicred;
+use alicred_core::store::secrets::StoredKey;
+use alicred_core::usecases::profiles::{self, SecretSource};
+use alicred_core::usecases::{ProfileSummary, UseCases};
 use std::io::{IsTerminal, Read};
 
 pub fn run(app: &Alicred, cmd: ProfileCmd) -> CliResult {
+    let uc = UseCases::standalone(app.clone());
     match cmd {
-        ProfileCmd::Add(args) => add(app, *args),
-        ProfileCmd::List { json } => list(app, json),
+        ProfileCmd::Add(args) => add(&uc, *args),
+        ProfileCmd::List { json } => list(&uc, json),
         ProfileCmd::Show { name, json } => {
-            let file = app.profiles()?;
-            let p = file.get(&name)?;
-            let active = file.active.as_ref() == Some(&p.name);
+            let s = super::runtime()?.block_on(uc.profile_summary(&name))?;
             if json {
-                print_json(&profile_json(app, p, active))
+                print_json(&s)
             } else {
-                print_details(app, p, active);
+                print_details(&s);
                 Ok(())
             }
         }
         ProfileCmd::Remove { name } => {
-            UseCases::standalone(app.clone()).remove_profile(&name)?;
+            uc.remove_profile(&name)?;
             println!("removed profile {name} and its secrets");
             Ok(())
         }
     }
 }
 
-fn add(app: &Alicred, a: AddArgs) -> CliResult {
+fn add(uc: &UseCases, a: AddArgs) -> CliResult {
     let input = ProfileInput {
         name: a.name,
         r#type: a.profile_type,
@@ -71,11 +71,10 @@ fn add(app: &Alicred, a: AddArgs) -> CliResult {
         bearer_token_header_key: a.bearer_token_header_key,
         ..Default::default()
     };
-    let uc = UseCases::standalone(app.clone());
     // Checked before a secret is asked for, so a typo costs no typing.
     let (name, ty) = uc.check_before_secret(&input)?;
     if ty == ProfileType::BearerToken {
-        return add_bearer_token(app, &uc, input, a.from_env, a.replace);
+        return add_bearer_token(uc.app(), uc, input, a.from_env, a.replace);
     }
     let secret = read_secret(ty, a.from_env, a.replace)?;
     let warnings = super::runtime()?.block_on(uc.add(input, secret, a.replace))?;
@@ -135,174 +134,80 @@ fn add_bearer_token(
     Ok(())
 }
 
-/// The secret comes from the environment, from JSON on stdin, or from a
-/// prompt on a terminal — never from an argument.
+/// The secret comes from where the core says: the environment, a prompt on
+/// a terminal, or JSON on stdin — never from an argument.
 fn read_secret(ty: ProfileType, from_env: bool, replace: bool) -> CliResult<Option<StoredKey>> {
-    if !ty.stores_secret() {
-        if from_env {
-            return Err(service::ServiceError::UnexpectedSecret(ty).into());
-        }
-        return Ok(None);
-    }
-    if from_env {
-        return Ok(Some(service::secret_from_env(&|k| std::env::var(k).ok())?));
-    }
     let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        if replace {
-            // Keeping the stored secret is the common case when editing.
-            return Ok(None);
-        }
-        return prompt_secret(ty).map(Some);
-    }
-    let mut text = String::new();
-    stdin
-        .lock()
-        .read_to_string(&mut text)
-        .map_err(|e| CliError::failed(format!("cannot read stdin: {e}")))?;
-    if text.trim().is_empty() && replace {
-        return Ok(None);
-    }
-    Ok(Some(service::secret_from_json(&text)?))
+    Ok(
+        match profiles::secret_source(ty, from_env, replace, stdin.is_terminal())? {
+            SecretSource::Nothing => None,
+            SecretSource::Environment => Some(profiles::secret_from_env()?),
+            SecretSource::Ask(questions) => {
+                let io = |e: std::io::Error| {
+                    CliError::failed(format!("cannot read from the terminal: {e}"))
+                };
+                let mut answers = Vec::new();
+                for q in questions {
+                    let answer = if q.hidden {
+                        rpassword::prompt_password(format!("{} (hidden): ", q.label)).map_err(io)?
+                    } else {
+                        eprint!("{}: ", q.label);
+                        let mut line = String::new();
+                        stdin.read_line(&mut line).map_err(io)?;
+                        line
+                    };
+                    answers.push(Sensitive::new(answer));
+                }
+                Some(profiles::secret_from_answers(&answers)?)
+            }
+            SecretSource::Stdin => {
+                let mut text = String::new();
+                stdin
+                    .lock()
+                    .read_to_string(&mut text)
+                    .map_err(|e| CliError::failed(format!("cannot read stdin: {e}")))?;
+                profiles::secret_from_stdin(&text, replace)?
+            }
+        },
+    )
 }
 
-fn prompt_secret(ty: ProfileType) -> CliResult<StoredKey> {
-    let io = |e: std::io::Error| CliError::failed(format!("cannot read from the terminal: {e}"));
-    eprint!("AccessKeyId: ");
-    let mut id = String::new();
-    std::io::stdin().read_line(&mut id).map_err(io)?;
-    let secret = rpassword::prompt_password("AccessKeySecret (hidden): ").map_err(io)?;
-    let token = if ty == ProfileType::StsToken {
-        Some(rpassword::prompt_password("SecurityToken (hidden): ").map_err(io)?)
-    } else {
-        None
-    };
-    let json = serde_json::json!({"AccessKeyId": id.trim(), "AccessKeySecret": secret, "SecurityToken": token});
-    Ok(service::secret_from_json(&json.to_string())?)
-}
-
-fn list(app: &Alicred, json: bool) -> CliResult {
-    let file = app.profiles()?;
+fn list(uc: &UseCases, json: bool) -> CliResult {
+    let all = super::runtime()?.block_on(uc.profile_summaries())?;
     if json {
-        let items: Vec<_> = file
-            .profiles
-            .values()
-            .map(|p| profile_json(app, p, file.active.as_ref() == Some(&p.name)))
-            .collect();
-        return print_json(&items);
+        return print_json(&all);
     }
-    if file.profiles.is_empty() {
+    if all.is_empty() {
         println!(
             "no profiles yet; add one with `alicred profile add NAME --type access-key --from-env`"
         );
         return Ok(());
     }
     println!("{:<2}{:<24} {:<16} DETAILS", "", "NAME", "TYPE");
-    for p in file.profiles.values() {
-        let mark = if file.active.as_ref() == Some(&p.name) {
-            "*"
-        } else {
-            " "
-        };
+    for s in &all {
+        let mark = if s.active { "*" } else { " " };
         println!(
             "{mark:<2}{:<24} {:<16} {}",
-            p.name,
-            p.profile_type(),
-            summary(p)
+            s.profile.name,
+            s.profile.profile_type(),
+            s.summary
         );
     }
     Ok(())
 }
 
-/// The one thing worth knowing about a profile at a glance.
-pub fn summary(p: &Profile) -> String {
-    match &p.kind {
-        ProfileKind::AccessKey(_) => "long-term AccessKey".into(),
-        ProfileKind::KmsSecret(k) => format!("KMS secret {}", k.secret_name),
-        ProfileKind::StsToken(s) => match s.expiration {
-            Some(e) => format!(
-                "expires {}",
-                alicred_core::credentials::format_expiration(e)
-            ),
-            None => "pasted STS token".into(),
-        },
-        ProfileKind::RamRoleArn(r) => {
-            format!("{} -> {} as {}", r.source, r.role_arn, r.session_name)
-        }
-        ProfileKind::EcsRamRole(e) => format!(
-            "instance role {}",
-            e.role_name.as_deref().unwrap_or("(discovered)")
-        ),
-        ProfileKind::OidcRoleArn(o) => {
-            format!("{} via {}", o.role_arn, o.oidc_token_file.display())
-        }
-        ProfileKind::Environment(_) => "ALIBABA_CLOUD_* / OSS_* of the agent".into(),
-        ProfileKind::CredentialsUri(c) => c.uri.to_string(),
-        ProfileKind::External(x) => format!("runs {}", x.command),
-        ProfileKind::CloudSso(c) => format!(
-            "{}: {} as {}",
-            c.sso_session,
-            c.account_name.as_deref().unwrap_or(&c.account_id),
-            c.access_config_name.as_deref().unwrap_or(&c.access_config)
-        ),
-        ProfileKind::Oauth(o) => format!("OAuth sign-in at {}", o.sign_in_url()),
-        ProfileKind::BearerToken(b) => format!(
-            "bearer token (header {})",
-            b.header_key
-                .as_deref()
-                .unwrap_or(alicred_core::providers::bearer_token::DEFAULT_HEADER_KEY)
-        ),
-    }
-}
-
-/// What a profile looks like to scripts: its fields, whether a secret is
-/// stored, and at most a hint of the AccessKeyId.
-fn profile_json(app: &Alicred, p: &Profile, active: bool) -> serde_json::Value {
-    let mut v = serde_json::to_value(p).unwrap_or_default();
-    if let Some(o) = v.as_object_mut() {
-        o.insert("active".into(), active.into());
-        if p.profile_type().signs_in() {
-            o.insert("signs_in".into(), true.into());
-        }
-        if p.profile_type().stores_secret() {
-            let stored = app
-                .secrets()
-                .get_json::<StoredKey>(&SecretKey::Profile(p.name.clone()));
-            match stored {
-                Ok(Some(k)) => {
-                    o.insert("has_secret".into(), true.into());
-                    o.insert(
-                        "access_key_id_hint".into(),
-                        key_hint(&k.access_key_id).into(),
-                    );
-                }
-                Ok(None) => {
-                    o.insert("has_secret".into(), false.into());
-                }
-                Err(e) => {
-                    o.insert("secret_error".into(), e.to_string().into());
-                }
-            }
-        }
-    }
-    v
-}
-
-fn print_details(app: &Alicred, p: &Profile, active: bool) {
-    let v = profile_json(app, p, active);
-    println!(
-        "{}{} ({})",
-        p.name,
-        if active { " [active]" } else { "" },
-        p.profile_type()
-    );
-    if let Some(o) = v.as_object() {
+/// Every field but the secret, one a line.
+fn print_details(s: &ProfileSummary) {
+    let p = &s.profile;
+    let active = if s.active { " [active]" } else { "" };
+    println!("{}{active} ({})", p.name, p.profile_type());
+    if let Ok(serde_json::Value::Object(o)) = serde_json::to_value(s) {
         for (k, val) in o {
             if matches!(k.as_str(), "name" | "type" | "active") {
                 continue;
             }
             let shown = match val {
-                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::String(s) => s,
                 other => other.to_string(),
             };
             println!("  {k}: {shown}");

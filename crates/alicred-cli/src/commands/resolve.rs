@@ -15,9 +15,10 @@ pub fn context(app: &Alicred) -> ProviderContext {
     app.provider_context()
 }
 
-/// Fetch fresh credentials for `name` now.
+/// Fetch fresh credentials for `name` now: a running agent first, like
+/// every one-shot command.
 pub fn credentials(app: &Alicred, name: &ProfileName) -> CliResult<Credentials> {
-    resolve(app, name, false)
+    resolve(app, name, true)
 }
 
 /// A running agent answers first (its cache saves a fetch, and an `external`
@@ -47,6 +48,17 @@ async fn fetch(
         match tokio::task::spawn_blocking(move || local::fetch(&paths, &n)).await {
             Ok(Ok(c)) => return Ok(c),
             Ok(Err(LocalError::NoAgent)) => {}
+            // Not exposed to children (docs/security.md "agent.sock"): this
+            // process may still open the keyring itself.
+            Ok(Err(LocalError::NotExposed(refusal))) => {
+                return uc
+                    .credentials(name)
+                    .await
+                    .map_err(|cause| UseCaseError::NotExposed {
+                        refusal,
+                        cause: Box::new(cause),
+                    });
+            }
             Ok(Err(e)) => {
                 // A sign-in profile is asked here again, for the typed reason
                 // (signed out?) and for a sign-in the agent has not loaded yet.

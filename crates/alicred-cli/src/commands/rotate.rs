@@ -4,10 +4,10 @@
 //! are resumed or rolled back first.
 
 use crate::error::{CliError, CliResult};
-use alicred_core::profile::{ProfileName, RotationMethod};
-use alicred_core::rotation::{Phase, RotationError, RotationProgress, Step};
+use alicred_core::profile::ProfileName;
+use alicred_core::rotation::{Phase, RotationError, RotationProgress};
 use alicred_core::service::Alicred;
-use alicred_core::usecases::{OldKey, RotatePlan, RotateRequest, Rotated, UseCaseError, UseCases};
+use alicred_core::usecases::{OldKey, RotateRequest, UseCaseError, UseCases, rotate_now};
 use std::io::{BufRead, IsTerminal, Write};
 
 pub struct RotateArgs {
@@ -46,15 +46,13 @@ fn confirm(question: &str) -> CliResult<bool> {
 async fn resume_all(uc: &UseCases) -> Vec<ProfileName> {
     let mut print = print_progress;
     let mut completed = Vec::new();
-    for (name, r) in uc.resume_rotations(&mut print).await {
-        match r {
-            Ok(rep) => {
-                println!("interrupted rotation of {name}: {}", rep.message);
-                if rep.step != Step::RolledBack {
-                    completed.push(name);
-                }
-            }
-            Err(e) => eprintln!("alicred: interrupted rotation of {name}: {e}"),
+    for r in uc.resume_rotations_told(&mut print).await {
+        match r.outcome {
+            Ok(m) => println!("interrupted rotation of {}: {m}", r.profile),
+            Err(e) => eprintln!("alicred: interrupted rotation of {}: {e}", r.profile),
+        }
+        if r.completed {
+            completed.push(r.profile);
         }
     }
     completed
@@ -71,13 +69,7 @@ pub fn rotate(app: &Alicred, a: RotateArgs) -> CliResult {
         None
     };
     // The core decides whether and how this profile rotates.
-    let plan = rt.block_on(uc.rotate_plan(&a.name))?;
-    if plan.method == RotationMethod::Kms && old_key.is_some() {
-        return Err(UseCaseError::OldKeyChoiceForKms {
-            profile: a.name.clone(),
-        }
-        .into());
-    }
+    let plan = rt.block_on(uc.rotate_plan_with(&a.name, old_key))?;
     let interactive = std::io::stdin().is_terminal();
     if !a.yes && !interactive {
         return Err(CliError::usage(
@@ -92,7 +84,7 @@ pub fn rotate(app: &Alicred, a: RotateArgs) -> CliResult {
         );
         return Ok(());
     }
-    if !a.yes && !confirm(&question(&a.name, &plan, old_key))? {
+    if !a.yes && !confirm(&rotate_now::question(&a.name, &plan, old_key))? {
         return Err(CliError::failed("not rotated"));
     }
     // --yes also agrees to delete an *inactive* key that is not the profile's
@@ -116,41 +108,8 @@ pub fn rotate(app: &Alicred, a: RotateArgs) -> CliResult {
             result = rt.block_on(uc.rotate(&a.name, req, &mut print));
         }
     }
-    match result? {
-        Rotated::Ram(report) => println!("{}", report.message),
-        done @ Rotated::Kms(_) => {
-            println!("{}", done.message());
-            if let Rotated::Kms(r) = &done {
-                let date = |d: Option<chrono::DateTime<chrono::Utc>>| {
-                    d.map(|d| d.to_rfc3339())
-                        .unwrap_or_else(|| "unknown".into())
-                };
-                println!(
-                    "current version {}; last rotation {}; next rotation {}",
-                    r.info.version_id,
-                    date(r.info.last_rotation_date),
-                    date(r.info.next_rotation_date)
-                );
-            }
-        }
+    for line in rotate_now::report(&result?) {
+        println!("{line}");
     }
     Ok(())
-}
-
-/// The confirmation question, in the words of what will happen.
-fn question(name: &ProfileName, plan: &RotatePlan, old_key: Option<OldKey>) -> String {
-    if plan.method == RotationMethod::Kms {
-        return format!("Rotate the KMS secret of profile {name} now?");
-    }
-    let then = match old_key.unwrap_or_default() {
-        OldKey::DeleteNow => "deactivated and deleted at once".to_string(),
-        OldKey::KeepInactive => "deactivated (not deleted)".to_string(),
-        OldKey::DeleteAfterGrace => format!(
-            "deactivated now and deleted after {} hours",
-            plan.grace_seconds.unwrap_or_default() / 3600
-        ),
-    };
-    format!(
-        "Rotate the AccessKey of profile {name}? A new key is created and verified, then the old key is {then}."
-    )
 }

@@ -331,3 +331,104 @@ pub fn keyring_has(home: &Home, account: &str) -> Option<bool> {
         .expect("secret-tool");
     Some(out.status.success() && !out.stdout.is_empty())
 }
+
+/// `alicred agent` on a free port, started by `cmd` (already given its
+/// program, environment and user), killed by its pid when dropped. Returns
+/// once the agent says it serves: its socket and endpoint are up then.
+pub struct AgentProc(pub std::process::Child);
+
+impl AgentProc {
+    pub fn start(mut cmd: std::process::Command) -> Self {
+        use std::io::BufRead;
+        use std::process::Stdio;
+        cmd.args(["agent", "--listen", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = AgentProc(cmd.spawn().expect("start the agent"));
+        let stderr = child.0.stderr.take().expect("stderr");
+        let mut lines = std::io::BufReader::new(stderr).lines();
+        let mut said = Vec::new();
+        loop {
+            match lines.next() {
+                Some(Ok(l)) if l.contains("agent serving") => break,
+                Some(Ok(l)) => said.push(l),
+                _ => panic!("the agent stopped before serving: {said:?}"),
+            }
+        }
+        // Keep reading so the agent never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        child
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for AgentProc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `alicred` with this home but none of the keyring settings: what a
+/// process alicred starts (an `exec` tool, an `external` command) is.
+pub fn child_cmd(home: &Home) -> std::process::Command {
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("alicred"));
+    c.env("ALICRED_HOME", home.path())
+        .env_remove("ALICRED_KEYRING")
+        .env_remove("ALICRED_KEYRING_PASSPHRASE")
+        .env_remove("ALICRED_KEYRING_PASSPHRASE_FILE");
+    c
+}
+
+/// Add an access-key profile, or panic with alicred's reason.
+pub fn add_access_key(home: &Home, name: &str, id: &str, secret: &str) {
+    let out = home
+        .cmd()
+        .args(["profile", "add", name, "--type", "access-key"])
+        .write_stdin(format!(
+            r#"{{"AccessKeyId":"{id}","AccessKeySecret":"{secret}"}}"#
+        ))
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// We are root and setpriv is there: tests can play another local user
+/// (uid 65534). Otherwise the reason they are skipped.
+pub fn other_user_unavailable() -> Option<&'static str> {
+    if !running_as_root() {
+        return Some("not root: cannot switch to uid 65534");
+    }
+    let setpriv = std::process::Command::new("setpriv")
+        .arg("--version")
+        .output();
+    if !setpriv.is_ok_and(|o| o.status.success()) {
+        return Some("setpriv (util-linux) is missing");
+    }
+    None
+}
+
+fn running_as_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .find(|l| l.starts_with("Uid:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            == Some("0")
+    })
+}
+
+/// A command run as uid/gid 65534 with no groups.
+pub fn as_nobody(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+    let mut c = std::process::Command::new("setpriv");
+    c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(program);
+    c
+}

@@ -8,13 +8,23 @@
 //! mode 0600, and every connection's peer uid (SO_PEERCRED) must be ours.
 //!
 //! One request per connection, one JSON line each way:
-//! `{"profile":"NAME"}` → `{"credentials":{…}}` or `{"error":"…"}`.
+//! `{"profile":"NAME"}` → `{"credentials":{…}}` or `{"error":"…"}`
+//! (`"not_exposed":true` beside the error when [`exposure`] refused it).
+//!
+//! Any process of the user can connect, including a tool started with
+//! `alicred exec --uri-only` whose URL is for one profile. So the socket
+//! serves only the profiles the user exposed to alicred-as-a-child
+//! ([`exposure`], docs/security.md "agent.sock"): linked into the aliyun
+//! CLI's config, run by an `external` profile as `alicred export NAME`, or
+//! listed in `[settings] agent_socket_profiles`.
 
 use crate::credentials::Credentials;
 use crate::engine::Engine;
 use crate::paths::Paths;
+use crate::profile::ProfileKind;
 use crate::profile::ProfileName;
 use crate::sensitive::{Sensitive, serialize_exposed, serialize_exposed_opt};
+use crate::store::config::ProfilesFile;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -62,6 +72,59 @@ struct Reply {
     credentials: Option<WireCredentials>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// The error is [`exposure`]'s refusal: the client may still resolve
+    /// the profile itself, if it can open the keyring.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    not_exposed: bool,
+}
+
+/// Why the socket serves a profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exposure {
+    /// `[settings] agent_socket_profiles` lists it.
+    AllowList,
+    /// `alicred link aliyun-cli` wrote it into an aliyun CLI config.
+    Linked,
+    /// An `external` profile runs `alicred export NAME`.
+    ExternalProfile,
+}
+
+/// The socket's one rule: serve `name` only when the user exposed it to
+/// commands that run alicred as a child (see the module doc). The error is
+/// the one-line refusal, naming how to expose it.
+pub fn exposure(
+    paths: &Paths,
+    file: &ProfilesFile,
+    name: &ProfileName,
+) -> Result<Exposure, String> {
+    if file.settings.agent_socket_profiles.contains(name) {
+        return Ok(Exposure::AllowList);
+    }
+    match crate::link::aliyun_cli::records(paths) {
+        Ok(records)
+            if records
+                .iter()
+                .any(|r| r.profiles.contains_key(name.as_str())) =>
+        {
+            return Ok(Exposure::Linked);
+        }
+        Ok(_) => {}
+        // Unreadable link records expose nothing; the refusal still says how.
+        Err(e) => tracing::warn!("local channel: cannot read the link records: {e}"),
+    }
+    let exported_by = |command: &str| {
+        crate::shell_words::shell_words_split(command)
+            .is_ok_and(|w| w.len() >= 3 && w[1] == "export" && w[2] == name.as_str())
+    };
+    if file.profiles.values().any(|p| match &p.kind {
+        ProfileKind::External(x) => exported_by(&x.command),
+        _ => false,
+    }) {
+        return Ok(Exposure::ExternalProfile);
+    }
+    Err(format!(
+        "profile {name} is not exposed on the agent's socket (agent.sock); expose it with `alicred link aliyun-cli {name}`, or list it in agent_socket_profiles under [settings] in profiles.toml"
+    ))
 }
 
 /// Only a process of the user the agent runs as may ask.
@@ -87,7 +150,13 @@ pub fn from_own_user(stream: &UnixStream) -> bool {
 pub fn spawn(paths: &Paths, engine: Engine, stop: watch::Receiver<bool>) -> Option<JoinHandle<()>> {
     let path = socket_path(paths);
     match bind(&path) {
-        Ok(listener) => Some(tokio::spawn(serve(listener, path, engine, stop))),
+        Ok(listener) => Some(tokio::spawn(serve(
+            listener,
+            path,
+            paths.clone(),
+            engine,
+            stop,
+        ))),
         Err(e) => {
             tracing::warn!("local channel {} not started: {e}", path.display());
             None
@@ -124,6 +193,7 @@ pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
 async fn serve(
     listener: UnixListener,
     path: PathBuf,
+    paths: Paths,
     engine: Engine,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -136,20 +206,20 @@ async fn serve(
                     tracing::warn!("local channel: refused a connection from another user");
                     continue;
                 }
-                tokio::spawn(answer(stream, engine.clone()));
+                tokio::spawn(answer(stream, paths.clone(), engine.clone()));
             }
         }
     }
     let _ = std::fs::remove_file(&path);
 }
 
-async fn answer(stream: UnixStream, engine: Engine) {
+async fn answer(stream: UnixStream, paths: Paths, engine: Engine) {
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
     let mut reader = BufReader::new(tokio::io::AsyncReadExt::take(read, MAX_REQUEST));
     let got = tokio::time::timeout(REQUEST_TIMEOUT, reader.read_line(&mut line)).await;
     let reply = match got {
-        Ok(Ok(n)) if n > 0 => reply_to(&line, &engine).await,
+        Ok(Ok(n)) if n > 0 => reply_to(&line, &paths, &engine).await,
         _ => return,
     };
     let Ok(mut out) = serde_json::to_vec(&reply) else {
@@ -160,7 +230,7 @@ async fn answer(stream: UnixStream, engine: Engine) {
     let _ = write.shutdown().await;
 }
 
-async fn reply_to(line: &str, engine: &Engine) -> Reply {
+async fn reply_to(line: &str, paths: &Paths, engine: &Engine) -> Reply {
     let err = |e: String| Reply {
         error: Some(e),
         ..Reply::default()
@@ -171,6 +241,19 @@ async fn reply_to(line: &str, engine: &Engine) -> Reply {
     let Ok(name) = req.profile.parse::<ProfileName>() else {
         return err("invalid profile name".into());
     };
+    let (file, at, asked) = (engine.profiles(), paths.clone(), name.clone());
+    match tokio::task::spawn_blocking(move || exposure(&at, &file, &asked)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(refusal)) => {
+            tracing::info!("local channel: refused profile {name}: not exposed");
+            return Reply {
+                error: Some(refusal),
+                not_exposed: true,
+                ..Reply::default()
+            };
+        }
+        Err(_) => return err("the agent could not check the request; try again".into()),
+    }
     let fetch = engine.spawn_credentials(&name);
     match tokio::time::timeout(FETCH_TIMEOUT, fetch).await {
         Ok(Ok(Ok(c))) => {
@@ -183,7 +266,7 @@ async fn reply_to(line: &str, engine: &Engine) -> Reply {
                     expiration: c.expiration,
                     issued_at: c.issued_at,
                 }),
-                error: None,
+                ..Reply::default()
             }
         }
         Ok(Ok(Err(e))) => err(e.to_string()),
@@ -198,6 +281,9 @@ pub enum LocalError {
     /// No agent listens for this `ALICRED_HOME`.
     #[error("no agent is running")]
     NoAgent,
+    /// The agent refused: the profile is not exposed ([`exposure`]).
+    #[error("{0}")]
+    NotExposed(String),
     #[error("{0}")]
     Agent(String),
     #[error("the agent's local channel failed: {0}")]
@@ -232,6 +318,7 @@ pub fn fetch_at(path: &Path, name: &ProfileName) -> Result<Credentials, LocalErr
     let reply: Reply = serde_json::from_str(&line)
         .map_err(|_| LocalError::Io("the agent's reply is not valid".into()))?;
     match (reply.credentials, reply.error) {
+        (_, Some(e)) if reply.not_exposed => Err(LocalError::NotExposed(e)),
         (Some(c), None) => Ok(Credentials {
             access_key_id: c.access_key_id,
             access_key_secret: c.access_key_secret,

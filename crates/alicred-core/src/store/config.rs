@@ -81,6 +81,10 @@ pub struct Settings {
     /// emulator); default: the site's `…/federation`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub federation_endpoint: Option<url::Url>,
+    /// Profiles the agent's socket serves to alicred run as a child, besides
+    /// linked ones (`server::local::exposure`, docs/security.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agent_socket_profiles: Vec<ProfileName>,
 }
 
 impl Settings {

@@ -84,6 +84,37 @@ pub enum UseCaseError {
     /// The running agent could not hand out the credentials (its reason).
     #[error("{0}")]
     Agent(String),
+    /// The running agent does not serve this profile to other processes,
+    /// and resolving it here failed too.
+    #[error("{refusal} (resolving it here failed too: {cause})")]
+    NotExposed {
+        refusal: String,
+        cause: Box<UseCaseError>,
+    },
+    /// A credentials URI was asked for and no agent runs.
+    #[error("no alicred agent is running")]
+    NoAgent,
+    #[error("cannot read the endpoint token: {0}")]
+    Token(String),
+    /// A token rotation failed, or the running agent did not confirm it.
+    #[error("{0}")]
+    TokenRotation(String),
+    /// A program could not be started in place of this process.
+    #[error("cannot run {program}: {reason}")]
+    Exec {
+        program: String,
+        reason: String,
+        not_found: bool,
+    },
+    /// No file to import from was given, and the usual one is not there.
+    #[error("{}", match .0 {
+        super::import::ImportSource::AliyunCli => "cannot find your home directory for ~/.aliyun/config.json",
+        super::import::ImportSource::Ini => "no ~/.alibabacloud/credentials.ini or ~/.alibabacloud/credentials (or ALIBABA_CLOUD_CREDENTIALS_FILE)",
+    })]
+    NoImportFile(super::import::ImportSource),
+    /// The file to import from cannot be read or parsed.
+    #[error("{0}")]
+    Import(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -116,6 +147,7 @@ impl UseCaseError {
             UseCaseError::Rotation(e) => e.is_usage(),
             UseCaseError::SignIn(e) => matches!(e, crate::signin::SignInError::Usage(_)),
             UseCaseError::BadUrl { .. }
+            | UseCaseError::NoImportFile(_)
             | UseCaseError::NotRotatable { .. }
             | UseCaseError::OldKeyChoiceForKms { .. }
             | UseCaseError::NotConsoleAddress { .. }

@@ -7,27 +7,42 @@
 //! - [`profiles`]: add, edit, remove, use (each reloads an in-process engine);
 //! - [`verify`]: GetCallerIdentity with a profile's credentials;
 //! - [`rotate`]: "rotate now" (RAM for access-key, KMS for kms-secret);
-//! - [`export`]: environment lines for a tool, built by [`crate::env_vars`];
-//! - [`signin`]: sign in a cloud-sso/oauth profile or a CloudSSO session;
-//! - [`console`]: open the Alibaba Cloud console as a profile (federation).
+//! - [`console`]: open the Alibaba Cloud console as a profile (federation);
+//! - [`rotate_now`]: what "rotate now" asks and reports;
+//! - [`endpoint_token`]: a new endpoint token, confirmed by the agent;
+//! - [`export`]: `alicred export`/`env` and the dashboard's "Copy export";
+//! - [`resolve`]: credentials for a one-shot command, a running agent first;
+//! - [`exec`]: `alicred exec`, the tool run in place of alicred;
+//! - [`import`]: profiles from the aliyun CLI's or the SDKs' files;
+//! - [`summaries`]: what `profile list`/`show` print about each profile;
+//! - [`signin`]: sign in a cloud-sso/oauth profile or a CloudSSO session.
 //!
 //! Errors are [`UseCaseError`] kinds with their facts; each shell words the
 //! fix itself (the CLI names flags, the dashboard names form fields).
 
 pub mod console;
 pub mod console_redirect;
+pub mod endpoint_token;
 mod error;
+pub mod exec;
 pub mod export;
+pub mod import;
 pub mod profiles;
+pub mod resolve;
 pub mod rotate;
+pub mod rotate_now;
 pub mod signin;
+pub mod summaries;
 pub mod verify;
 
 pub use console::{ConsoleBrowser, ConsolePlan, ConsoleRequest};
 pub use console_redirect::{ConsoleOutcome, ConsoleSession};
 pub use error::UseCaseError;
+pub use exec::ExecRequest;
+pub use export::{ExportFormat, Shell};
 pub use rotate::{OldKey, RotatePlan, RotateRequest, Rotated};
 pub use signin::{SignInDone, SignInPrompt, SignInTarget};
+pub use summaries::ProfileSummary;
 
 use crate::Credentials;
 use crate::engine::Engine;

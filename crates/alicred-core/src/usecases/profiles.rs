@@ -7,6 +7,7 @@
 use super::{UseCaseError, UseCases, blocking};
 use crate::profile::validate::Problem;
 use crate::profile::{ProfileInput, ProfileName, ProfileType};
+use crate::sensitive::Sensitive;
 use crate::service::ServiceError;
 use crate::store::secrets::StoredKey;
 
@@ -104,6 +105,92 @@ impl UseCases {
         }
         Ok(())
     }
+}
+
+/// Where `profile add` takes a profile's secret from: never an argument.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SecretSource {
+    /// The type keeps no secret, or an edit keeps the stored one.
+    Nothing,
+    /// `ALIBABA_CLOUD_*` (or `OSS_*`) of this process ([`secret_from_env`]).
+    Environment,
+    /// Ask on the terminal, in this order ([`secret_from_answers`]).
+    Ask(Vec<SecretQuestion>),
+    /// JSON on stdin ([`secret_from_stdin`]).
+    Stdin,
+}
+
+/// One thing to ask for on a terminal.
+#[derive(Debug, PartialEq, Eq)]
+pub struct SecretQuestion {
+    pub label: &'static str,
+    /// Not echoed.
+    pub hidden: bool,
+}
+
+/// Decide [`SecretSource`]: `--from-env`, else a terminal is asked (an edit
+/// with `--replace` keeps the stored secret instead), else stdin is read.
+pub fn secret_source(
+    ty: ProfileType,
+    from_env: bool,
+    replace: bool,
+    stdin_is_terminal: bool,
+) -> Result<SecretSource, UseCaseError> {
+    if !ty.stores_secret() {
+        if from_env {
+            return Err(ServiceError::UnexpectedSecret(ty).into());
+        }
+        return Ok(SecretSource::Nothing);
+    }
+    Ok(match (from_env, stdin_is_terminal, replace) {
+        (true, _, _) => SecretSource::Environment,
+        (false, true, true) => SecretSource::Nothing,
+        (false, true, false) => {
+            let mut q = vec![
+                SecretQuestion {
+                    label: "AccessKeyId",
+                    hidden: false,
+                },
+                SecretQuestion {
+                    label: "AccessKeySecret",
+                    hidden: true,
+                },
+            ];
+            if ty == ProfileType::StsToken {
+                q.push(SecretQuestion {
+                    label: "SecurityToken",
+                    hidden: true,
+                });
+            }
+            SecretSource::Ask(q)
+        }
+        (false, false, _) => SecretSource::Stdin,
+    })
+}
+
+/// The secret from this process's environment.
+pub fn secret_from_env() -> Result<StoredKey, UseCaseError> {
+    Ok(crate::service::secret_from_env(&|k| std::env::var(k).ok())?)
+}
+
+/// The answers to [`SecretSource::Ask`]'s questions, in their order.
+pub fn secret_from_answers(answers: &[Sensitive]) -> Result<StoredKey, UseCaseError> {
+    let at = |i: usize| answers.get(i).map(|a| a.expose().trim());
+    let json = serde_json::json!({
+        "AccessKeyId": at(0).unwrap_or_default(),
+        "AccessKeySecret": at(1).unwrap_or_default(),
+        "SecurityToken": at(2),
+    });
+    Ok(crate::service::secret_from_json(&json.to_string())?)
+}
+
+/// The secret from what stdin held; nothing at all keeps the stored one
+/// when editing (`replace`).
+pub fn secret_from_stdin(text: &str, replace: bool) -> Result<Option<StoredKey>, UseCaseError> {
+    if text.trim().is_empty() && replace {
+        return Ok(None);
+    }
+    Ok(Some(crate::service::secret_from_json(text)?))
 }
 
 #[cfg(test)]
