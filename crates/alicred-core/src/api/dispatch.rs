@@ -134,6 +134,10 @@ pub(super) async fn dispatch(api: &Api, req: Request) -> ApiResult<Response> {
             });
             Response::SetSettings(settings)
         }
+        Request::OpenConsole { name } => {
+            open_console(api, parse_name(&name)?).await?;
+            Response::OpenConsole
+        }
         Request::CopyText { text } => {
             let host = api.inner.host.clone();
             blocking(move || host.copy(&text).map_err(ApiError::msg)).await?;
@@ -148,6 +152,38 @@ pub(super) async fn dispatch(api: &Api, req: Request) -> ApiResult<Response> {
             Response::Quit
         }
     })
+}
+
+/// The console use case: a one-shot local URL opened in the profile's
+/// browser; how it ends (opened, failed, not used in time) is told by a
+/// notification only when it did not open.
+async fn open_console(api: &Api, profile: crate::profile::ProfileName) -> ApiResult<()> {
+    use crate::usecases::{ConsoleOutcome, ConsoleRequest, console};
+    let uc = &api.inner.uc;
+    let req = ConsoleRequest {
+        profile: Some(profile),
+        destination: None,
+        federation_endpoint: None,
+        browser: None,
+    };
+    let plan = uc.console_plan(&req).await?;
+    let session = uc.console_open(&plan).await?;
+    console::launch(&plan.browser, &session.url).map_err(ApiError::msg)?;
+    let api = api.clone();
+    tokio::spawn(async move {
+        let why = match session.wait().await {
+            ConsoleOutcome::Opened => return,
+            ConsoleOutcome::Failed(e) => ApiError::from(e).message,
+            ConsoleOutcome::Expired => format!(
+                "The console link for {} was not used in time; nothing was signed in.",
+                plan.profile
+            ),
+        };
+        api.emit(Event::Notification {
+            note: super::notify::Note::error(&why),
+        });
+    });
+    Ok(())
 }
 
 /// Run a blocking core call off the async threads.

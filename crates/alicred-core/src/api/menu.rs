@@ -82,6 +82,26 @@ pub fn tray_menu(
                 )
             }),
     );
+    // "Open console" for each profile the core says can open it.
+    let consoles: Vec<MenuItem> = statuses
+        .iter()
+        .filter(|p| p.capabilities.console)
+        .map(|p| {
+            item(
+                &p.name,
+                true,
+                Request::OpenConsole {
+                    name: p.name.clone(),
+                },
+            )
+        })
+        .collect();
+    if !consoles.is_empty() {
+        out.push(MenuItem::Submenu {
+            label: "Open console".into(),
+            items: consoles,
+        });
+    }
     out.push(MenuItem::Separator);
     out.push(item(
         "Refresh all",
@@ -357,7 +377,21 @@ mod tests {
                 ]
             }
         );
-        assert_eq!(model[2], MenuItem::Separator, "no OAuth sign-in due");
+        // CloudSSO profiles hand out STS: the core says they open the console.
+        let console = |n: &str| item(n, true, Request::OpenConsole { name: n.into() });
+        assert_eq!(
+            model[2],
+            MenuItem::Submenu {
+                label: "Open console".into(),
+                items: vec![
+                    console("corp-Prod-Admin"),
+                    console("corp-Prod-ReadOnly"),
+                    console("corp-Dev-Developer")
+                ]
+            },
+            "the access key 'base' cannot open the console"
+        );
+        assert_eq!(model[3], MenuItem::Separator, "no OAuth sign-in due");
         assert!(next_label_change(&st, t0()).is_some());
     }
 

@@ -115,6 +115,11 @@ pub enum Request {
     SetSettings {
         settings: Settings,
     },
+    /// Open the Alibaba Cloud console as a profile (where its
+    /// `capabilities.console` says it can), in its browser.
+    OpenConsole {
+        name: String,
+    },
     /// Put text on the clipboard (the tray agent owns the selection).
     CopyText {
         text: String,
@@ -156,6 +161,7 @@ pub enum Response {
     EndpointInfo(EndpointInfo),
     GetSettings(Settings),
     SetSettings(Settings),
+    OpenConsole,
     CopyText,
     OpenDashboard,
     Quit,
