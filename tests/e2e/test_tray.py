@@ -212,6 +212,32 @@ def test_23_open_dashboard_starts_it_and_closing_it_leaves_the_tray_serving(tray
     wait(lambda: not running(again), 15, "closed again")
 
 
+def test_23b_one_refused_access_configuration_tray_and_dashboard_agree(tray):
+    """The review's case: the portal refuses one access configuration's fetch
+    (the session's token was revoked; only that profile has asked since). The
+    tray used to say "signed in" and the dashboard "Sign in needed". Now the
+    core has one rule: the tray's menu (read over D-Bus, as a panel) and the
+    answer the dashboard renders its session header from (`sign_in_groups`,
+    over the same socket the dashboard uses) say the same."""
+    _, host, home, _ = tray
+    wait(lambda: host.find(r"^demo — signed in"), 60, "the demo session signed in")
+    req = urllib.request.Request("http://127.0.0.1:47920/_admin/sso/revoke", method="POST")
+    with urllib.request.urlopen(req, timeout=5) as r:
+        assert r.status == 200
+    refused = "demo-Production-ReadOnly"
+    assert "Ok" in control(home, "refresh", {"name": refused})
+    wait(lambda: host.find(r"^demo — sign in needed"), 60, "the tray says the session needs a sign-in")
+    profiles = control(home, "list_profiles")["Ok"]["value"]
+    views = {p["name"]: p["sign_in"] for p in profiles if (p.get("sign_in") or {}).get("session") == "demo"}
+    assert views[refused]["signed_in"] is False, views
+    assert any(v["signed_in"] for n, v in views.items() if n != refused), \
+        f"the other access configurations have not asked yet: {views}"
+    groups = control(home, "sign_in_groups")["Ok"]["value"]
+    demo = next(g for g in groups if g["session"] == "demo")
+    assert demo["signed_in"] is False, demo
+    assert host.find(r"^demo — signed in") is None
+
+
 def test_24_quit_ends_the_agent(tray):
     p, host, _, port = tray
     ident, _, _ = host.find(r"^Quit")
