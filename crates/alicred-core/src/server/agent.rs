@@ -76,6 +76,13 @@ pub enum AgentError {
     AlreadyRunning { url: String },
     #[error("port {port} is in use by another program")]
     PortInUse { port: u16 },
+    /// Another local user listens on the endpoint's port: clients sending
+    /// their URLs there hand capabilities to that user. The next start that
+    /// succeeds rotates the token (docs/security.md, "Listeners").
+    #[error(
+        "port {port} is held by another user (uid {uid}): alicred will not serve there, and endpoint URLs sent to it may have leaked; the endpoint token is rotated on the next start that succeeds"
+    )]
+    PortHeldByOtherUser { port: u16, uid: u32 },
     #[error("cannot listen on {addr}: {reason}")]
     Bind { addr: SocketAddr, reason: String },
     #[error("cannot write {path}: {reason}")]
@@ -101,7 +108,11 @@ impl Agent {
         let listener = match TcpListener::bind(listen).await {
             Ok(l) => l,
             Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-                return Err(port_taken(&cfg.paths, listen).await);
+                let err = port_taken(&cfg.paths, listen).await;
+                if let AgentError::PortHeldByOtherUser { port, uid } = err {
+                    agent_file::mark_port_taken(&cfg.paths, port, uid);
+                }
+                return Err(err);
             }
             Err(e) => {
                 return Err(AgentError::Bind {
@@ -114,6 +125,24 @@ impl Agent {
             addr: listen,
             reason: e.to_string(),
         })?;
+        // Another user held this port since a start last failed: whatever
+        // URLs clients sent it are theirs now, so they must stop working.
+        let tok = match agent_file::port_taken_mark(&cfg.paths) {
+            Some(mark) => {
+                let secrets = cfg.secrets.clone();
+                let new = tokio::task::spawn_blocking(move || token::rotate(secrets.as_ref()))
+                    .await
+                    .map_err(|e| SecretError::Other(e.to_string()))??;
+                agent_file::clear_port_taken(&cfg.paths);
+                tracing::warn!(
+                    "port {} was held by another user (uid {}) when the agent last tried to start: the endpoint token was rotated, so URLs handed out before no longer work; get the new ones with `alicred endpoint`",
+                    mark.port,
+                    mark.uid
+                );
+                new
+            }
+            None => tok,
+        };
         let url_base = url_base(local);
         let token_for_server = Arc::new(RwLock::new(tok));
         let engine = Engine::start_with(profiles, cfg.ctx.clone(), cfg.factory, cfg.engine);
@@ -324,10 +353,16 @@ async fn port_taken(paths: &Paths, addr: SocketAddr) -> AgentError {
     let url = agent_file::running_agent(paths)
         .map(|i| i.url_base)
         .unwrap_or_else(|| url_base(addr));
-    if is_alicred(addr).await {
-        AgentError::AlreadyRunning { url }
-    } else {
-        AgentError::PortInUse { port: addr.port() }
+    // Who listens there decides first: another user's program may well
+    // answer like alicred.
+    let own = super::owner::own_uid();
+    match super::owner::listener_uid(addr) {
+        Some(uid) if uid != own => AgentError::PortHeldByOtherUser {
+            port: addr.port(),
+            uid,
+        },
+        _ if is_alicred(addr).await => AgentError::AlreadyRunning { url },
+        _ => AgentError::PortInUse { port: addr.port() },
     }
 }
 

@@ -44,6 +44,40 @@ pub fn remove(paths: &Paths, pid: u32) {
     }
 }
 
+/// A start that failed because another user held the endpoint's port
+/// (see [`super::AgentError::PortHeldByOtherUser`]): remembered until a
+/// start succeeds, which then rotates the token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortTaken {
+    pub port: u16,
+    pub uid: u32,
+}
+
+fn port_taken_file(paths: &Paths) -> std::path::PathBuf {
+    paths.base().join("endpoint-port-taken.json")
+}
+
+/// Best effort: if it cannot be written, the error the user sees still says
+/// that URLs may have leaked.
+pub fn mark_port_taken(paths: &Paths, port: u16, uid: u32) {
+    if let Ok(text) = serde_json::to_vec(&PortTaken { port, uid })
+        && let Err(e) = write_atomic(&port_taken_file(paths), &text)
+    {
+        tracing::warn!("cannot remember that another user held port {port}: {e}");
+    }
+}
+
+/// The mark, if a start failed that way since the last success. A file we
+/// cannot parse counts as a mark: rotating once too often is harmless.
+pub fn port_taken_mark(paths: &Paths) -> Option<PortTaken> {
+    let text = std::fs::read(port_taken_file(paths)).ok()?;
+    Some(serde_json::from_slice(&text).unwrap_or(PortTaken { port: 0, uid: 0 }))
+}
+
+pub fn clear_port_taken(paths: &Paths) {
+    let _ = std::fs::remove_file(port_taken_file(paths));
+}
+
 pub fn read(paths: &Paths) -> Option<AgentInfo> {
     let text = std::fs::read_to_string(paths.agent_file()).ok()?;
     serde_json::from_str(&text).ok()

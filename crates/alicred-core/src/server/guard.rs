@@ -1,4 +1,5 @@
-//! Who may talk to the endpoint, and what they may ask for: GET/HEAD only,
+//! Who may talk to the endpoint, and what they may ask for: only alicred's
+//! own user ([`FOREIGN_USER`], decided per connection in `http.rs`), GET/HEAD only,
 //! no browsers (`Origin`), no DNS rebinding (exactly one `Host`, a loopback
 //! literal or `localhost`; an absolute-form target may not name another
 //! host), one path shape, and a capability that opens that path only.
@@ -40,6 +41,13 @@ pub const METHOD_NOT_ALLOWED: Refusal = refuse(
     StatusCode::METHOD_NOT_ALLOWED,
     "MethodNotAllowed",
     "only GET and HEAD are allowed",
+);
+/// Another local user's connection (see [`super::owner`]): refused before
+/// its method, headers or path are looked at.
+pub const FOREIGN_USER: Refusal = refuse(
+    StatusCode::FORBIDDEN,
+    "Forbidden",
+    "this endpoint answers only the user that runs alicred",
 );
 const FROM_BROWSER: Refusal = refuse(
     StatusCode::FORBIDDEN,

@@ -3,7 +3,7 @@
 //! carries a secret nor stale credentials. What may be asked is decided by
 //! [`check_request`] (pure, fuzzable); this serves what it lets through.
 
-use super::guard::{METHOD_NOT_ALLOWED, Target, check_request};
+use super::guard::{FOREIGN_USER, METHOD_NOT_ALLOWED, Target, check_request};
 use super::peer::PeerResolver;
 use crate::clock::Clock;
 use crate::credentials::Credentials;
@@ -22,9 +22,6 @@ use tokio::sync::OnceCell;
 /// How long a request may wait for a fetch before it gets a 503 (the Python
 /// SDK gives up after 10 s).
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(8);
-/// How long the first response on a connection may wait for the client's
-/// process to be identified.
-pub const ATTRIBUTION_WAIT: Duration = Duration::from_millis(100);
 /// Long-term keys are served with `Expiration` = now + this, so clients re-read.
 pub use crate::credentials::ROLLING_EXPIRATION;
 
@@ -38,12 +35,19 @@ pub struct EndpointState {
     pub peers: PeerResolver,
 }
 
-/// Per connection: addresses and the (lazily resolved) client process.
+/// Per connection: addresses, the client socket's inode (from the owner
+/// check) and the client process, resolved in the background.
 #[derive(Clone)]
 pub struct ConnInfo {
     pub local: SocketAddr,
     pub peer: SocketAddr,
+    pub inode: Option<u64>,
     pub who: Arc<OnceCell<Option<crate::engine::ConsumerId>>>,
+}
+
+/// The answer to every request on another user's connection.
+pub fn refuse_foreign() -> Response {
+    error(FOREIGN_USER.status, FOREIGN_USER.code, FOREIGN_USER.message)
 }
 
 pub async fn handle(State(st): State<EndpointState>, req: Request) -> Response {
@@ -135,34 +139,23 @@ async fn respond(
     };
     st.engine.record_handout(&name);
     if let Some(conn) = conn {
-        attribute(st, name, conn).await;
+        attribute(st, name, conn);
     }
     json(StatusCode::OK, body)
 }
 
-/// Note which process got the credentials. The lookup started when the
-/// connection was accepted; it must finish while the client's socket is still
-/// open (a one-shot client closes right after reading), so wait for it a
-/// little; past that, finish it in the background.
-async fn attribute(st: &EndpointState, name: ProfileName, conn: ConnInfo) {
-    if let Some(known) = conn.who.get() {
-        // Later requests on a keep-alive connection: no timer, no task.
-        if let Some(who) = known {
-            st.engine.note_consumer(&name, who);
-        }
-        return;
-    }
-    let init = || st.peers.resolve(conn.local, conn.peer);
-    match tokio::time::timeout(ATTRIBUTION_WAIT, conn.who.get_or_init(init)).await {
-        Ok(Some(who)) => st.engine.note_consumer(&name, who),
-        Ok(None) => {}
-        Err(_) => {
+/// Note which process got the credentials. The lookup started with the
+/// connection's first request, in the background; the response never waits
+/// for it. Until it is known, one task per response waits for it and notes
+/// it then (the lookup itself runs once per connection).
+fn attribute(st: &EndpointState, name: ProfileName, conn: ConnInfo) {
+    match conn.who.get() {
+        Some(Some(who)) => st.engine.note_consumer(&name, who),
+        Some(None) => {}
+        None => {
             let (engine, peers) = (st.engine.clone(), st.peers.clone());
             tokio::spawn(async move {
-                let who = conn
-                    .who
-                    .get_or_init(|| peers.resolve(conn.local, conn.peer))
-                    .await;
+                let who = conn.who.get_or_init(|| peers.resolve(conn.inode)).await;
                 if let Some(who) = who {
                     engine.note_consumer(&name, who);
                 }

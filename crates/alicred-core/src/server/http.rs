@@ -4,8 +4,14 @@
 //! connection slots run short the oldest connections that are not in the
 //! middle of a request are closed to make room (those that never sent one
 //! first).
+//!
+//! Only alicred's own user is answered (docs/security.md, "Listeners"): each
+//! accepted connection's client socket is looked up once, by its exact
+//! 4-tuple ([`super::owner`], one netlink round trip), and another user's
+//! connection gets 403 to every request without its path being looked at.
 
-use super::handler::{ConnInfo, EndpointState, handle};
+use super::handler::{ConnInfo, EndpointState, handle, refuse_foreign};
+use super::owner;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -130,6 +136,7 @@ pub async fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let peers = state.peers.clone();
+    let own_uid = owner::own_uid();
     let app = router(state);
     let slots = Arc::new(Mutex::new(Slots::default()));
     let Ok(local) = listener.local_addr() else {
@@ -165,9 +172,26 @@ pub async fn serve(
         };
         let leave = Leave(slots.clone(), id);
         let _ = stream.set_nodelay(true);
+        // Whose is the client socket? Asked once per connection, while it
+        // surely exists; unknown counts as someone else's.
+        let client = owner::peer_socket(local, peer);
+        let own = client.is_some_and(|c| c.uid == own_uid);
+        if !own {
+            // No path: it may be a capability meant for us.
+            match client {
+                Some(c) => tracing::warn!(
+                    "endpoint: refused a connection from {peer}, owned by uid {}: only uid {own_uid} is answered",
+                    c.uid
+                ),
+                None => tracing::warn!(
+                    "endpoint: refused a connection from {peer}: its owner is unknown"
+                ),
+            }
+        }
         let conn = ConnInfo {
             local,
             peer,
+            inode: client.map(|c| c.inode),
             who: Arc::new(OnceCell::new()),
         };
         let (app, peers) = (app.clone(), peers.clone());
@@ -175,19 +199,24 @@ pub async fn serve(
         tokio::spawn(async move {
             let _leave = leave;
             let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-                // Identify the client at its first request, while its socket
-                // surely exists (not at accept: idle sockets cost no scan).
-                if conn_state.load(Ordering::Acquire) == FRESH {
-                    let (who, peers) = (conn.who.clone(), peers.clone());
+                // "Used by" is looked up from the first request on, in the
+                // background; no response waits for it.
+                if own && conn_state.load(Ordering::Acquire) == FRESH {
+                    let (who, inode, peers) = (conn.who.clone(), conn.inode, peers.clone());
                     tokio::spawn(async move {
-                        who.get_or_init(|| peers.resolve(local, peer)).await;
+                        who.get_or_init(|| peers.resolve(inode)).await;
                     });
                 }
                 let busy = Busy::new(conn_state.clone());
-                req.extensions_mut().insert(conn.clone());
-                let answer = app.clone().oneshot(req);
+                let answer = own.then(|| {
+                    req.extensions_mut().insert(conn.clone());
+                    app.clone().oneshot(req)
+                });
                 async move {
-                    let r = answer.await;
+                    let r = match answer {
+                        Some(a) => a.await,
+                        None => Ok(refuse_foreign()),
+                    };
                     drop(busy);
                     r
                 }
@@ -196,7 +225,7 @@ pub async fn serve(
             builder
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_read_timeout)
-                .keep_alive(true);
+                .keep_alive(own);
             let c = builder.serve_connection(TokioIo::new(stream), svc);
             tokio::pin!(c);
             let lifetime = tokio::time::sleep(limits.connection_lifetime);
