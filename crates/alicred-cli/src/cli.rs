@@ -203,6 +203,13 @@ pub enum LinkCmd {
         /// Make NAME the CLI's `current` profile; `alicred use` then moves it along.
         #[arg(long, value_name = "NAME")]
         current: Option<ProfileName>,
+        /// Also link access-key and kms-secret profiles. Refused by default: the SDKs write
+        /// the credentials they get back into config.json, so the long-term AccessKey secret
+        /// lies on disk between a call and alicred's strip of it (about a second with the
+        /// agent running, until the next `alicred export` without it). Prefer linking a
+        /// ram-role-arn profile that uses the key as its source.
+        #[arg(long)]
+        allow_long_term_key: bool,
     },
 }
 

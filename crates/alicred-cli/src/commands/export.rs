@@ -8,6 +8,12 @@ use chrono::Utc;
 
 /// `alicred export NAME --format …`: credentials for another tool.
 pub fn export(app: &Alicred, name: ProfileName, format: ExportFormat) -> CliResult {
+    if matches!(format, ExportFormat::AliyunExternal)
+        && let Err(e) = alicred_core::link::aliyun_cli::strip_write_back(app.paths())
+    {
+        // What the SDKs wrote back from the last output, out first (docs/link-aliyun-cli.md).
+        eprintln!("warning: {e}");
+    }
     let c = from_agent_or_here(app, &name)?;
     let text = alicred_core::usecases::export::render(format.into(), &c, Utc::now());
     println!("{}", text.expose());

@@ -18,6 +18,7 @@ pub fn link(app: &Alicred, cmd: LinkCmd) -> CliResult {
         names,
         all,
         current,
+        allow_long_term_key,
     } = cmd;
     let program = std::env::current_exe()
         .map_err(|e| CliError::failed(format!("cannot find the alicred binary's path: {e}")))?;
@@ -27,6 +28,7 @@ pub fn link(app: &Alicred, cmd: LinkCmd) -> CliResult {
         current,
         program,
         config_file: aliyun_cli::config_path().map_err(cli_err)?,
+        allow_long_term_key,
     };
     let r = aliyun_cli::link(app, &req).map_err(cli_err)?;
     println!(
@@ -36,6 +38,18 @@ pub fn link(app: &Alicred, cmd: LinkCmd) -> CliResult {
     );
     if let Some(c) = &r.current {
         println!("current aliyun CLI profile: {c} (`alicred use` moves it along)");
+    }
+    if !r.skipped_long_term.is_empty() {
+        eprintln!(
+            "note: not linked (long-term keys; see --allow-long-term-key): {}",
+            r.skipped_long_term.join(", ")
+        );
+    }
+    if let Some(d) = &r.open_directory {
+        eprintln!(
+            "warning: {} lets other users in; the SDKs write credentials to temp files there before they restrict them: `chmod 700` it (alicred leaves directories it did not create alone)",
+            d.display()
+        );
     }
     if let Some(b) = &r.backup {
         println!("previous version kept in {}", b.display());

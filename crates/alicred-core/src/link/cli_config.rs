@@ -73,7 +73,7 @@ fn array_items(text: &str) -> Result<Vec<Raw>, String> {
     }
 }
 
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
+pub(super) fn skip_ws(b: &[u8], mut i: usize) -> usize {
     while b.get(i).is_some_and(u8::is_ascii_whitespace) {
         i += 1;
     }
@@ -82,7 +82,7 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 
 /// Where the value starting at `i` ends (exclusive): strings with their
 /// escapes, nested objects and arrays, or a bare literal.
-fn value_end(b: &[u8], i: usize) -> Result<usize, String> {
+pub(super) fn value_end(b: &[u8], i: usize) -> Result<usize, String> {
     let (mut depth, mut j, mut in_str) = (0usize, i, false);
     while let Some(&c) = b.get(j) {
         j += 1;

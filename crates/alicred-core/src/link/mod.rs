@@ -4,6 +4,10 @@
 
 pub mod aliyun_cli;
 pub mod cli_config;
+pub mod external;
+pub mod files;
+pub mod watch;
+pub mod write_back;
 
 use crate::profile::ProfileName;
 use std::path::PathBuf;
@@ -28,6 +32,10 @@ pub enum LinkError {
     NotOurs { name: String, path: PathBuf },
     #[error("profile {name} was not linked into {path} by alicred; nothing was changed")]
     NotLinked { name: String, path: PathBuf },
+    #[error(
+        "profile {name} is a {kind} profile: linked, the SDKs would write its long-term AccessKey secret into the aliyun CLI's config.json on every refresh, where it lies until alicred strips it; link a ram-role-arn profile that uses it as its source, or pass --allow-long-term-key"
+    )]
+    LongTermKey { name: String, kind: &'static str },
     #[error("cannot find the aliyun CLI config: set HOME or ALIBABA_CLOUD_CONFIG_FILE")]
     NoConfigPath,
     #[error("cannot read {path}: {reason}")]
@@ -47,6 +55,7 @@ impl LinkError {
                 | LinkError::NothingToLink
                 | LinkError::SpaceInPath(_)
                 | LinkError::NotLinked { .. }
+                | LinkError::LongTermKey { .. }
         )
     }
 }

@@ -183,6 +183,8 @@ impl Agent {
             };
             tokio::spawn(super::reload::supervise(reloader, stop_rx.clone()))
         });
+        // Linked aliyun CLI profiles: strip the SDKs' write-back (docs/link-aliyun-cli.md).
+        tokio::spawn(crate::link::watch::run(cfg.paths.clone(), stop_rx.clone()));
         let status = crate::status_file::spawn_writer(cfg.paths.clone(), engine.clone(), stop_rx);
         let background = if cfg.rotation {
             start_rotation(&store, &cfg.secrets, &cfg.ctx, &engine).await

@@ -5,7 +5,7 @@
 //! command sets the same things.
 
 use super::{UseCaseError, UseCases};
-use crate::credentials::{Credentials, format_expiration};
+use crate::credentials::Credentials;
 use crate::env_vars::{self, posix_quote};
 use crate::profile::ProfileName;
 use crate::sensitive::Sensitive;
@@ -50,20 +50,8 @@ pub fn env_lines(shell: Shell, vars: &[(&str, String)]) -> Vec<String> {
 /// `creds` in `format`, as the text to print (it holds the secret).
 pub fn render(format: ExportFormat, creds: &Credentials, now: DateTime<Utc>) -> Sensitive {
     match format {
-        ExportFormat::AliyunExternal => {
-            let mut v = serde_json::json!({
-                "mode": if creds.security_token.is_some() { "StsToken" } else { "AK" },
-                "access_key_id": creds.access_key_id,
-                "access_key_secret": creds.access_key_secret.expose(),
-            });
-            if let Some(t) = &creds.security_token {
-                v["sts_token"] = t.expose().into();
-            }
-            if let Some(e) = creds.expiration {
-                v["expiration"] = format_expiration(e).into();
-            }
-            pretty(&v)
-        }
+        // Always with an expiration (docs/link-aliyun-cli.md).
+        ExportFormat::AliyunExternal => pretty(&crate::link::external::output(creds, now)),
         ExportFormat::Json => pretty(&creds.served_at(now)),
         ExportFormat::Env => Sensitive::new(
             env_lines(Shell::Bash, &env_vars::for_tool(Some(creds), None)).join("\n"),
