@@ -11,5 +11,7 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['tests/**/*.test.ts'],
     setupFiles: ['tests/setup.ts'],
+    // Rendered tests on a loaded CI machine (8 builds on 2 cores) overran the 5-s default.
+    testTimeout: 20_000,
   },
 });

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
-import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
-import { emit } from '@tauri-apps/api/event';
+import { clearMocks } from '@tauri-apps/api/mocks';
+import { emitCore, mockCore } from './mock';
 import App from '../src/App.svelte';
 import ProfileForm from '../src/components/ProfileForm.svelte';
-import type { TypeGuide } from '../src/lib/types';
+import type { TypeGuide } from '../src/lib/generated/api';
 import { table, withKms } from './fixtures/profiles';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
@@ -12,7 +12,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 const guides: TypeGuide[] = [
   { type: 'access-key', title: 'AccessKey', use_when: 'safe and stable places', needs_key_up_front: 'yes', underlying: 'AccessKey', refresh: 'manual', secret_fields: ['access_key_id', 'access_key_secret'] },
-  { type: 'ram-role-arn', title: 'RAM role ARN', use_when: 'access through a role', needs_key_up_front: 'yes', underlying: 'STS', refresh: 'automatic' },
+  { type: 'ram-role-arn', title: 'RAM role ARN', use_when: 'access through a role', needs_key_up_front: 'yes', underlying: 'STS', refresh: 'automatic', secret_fields: [] },
 ];
 
 // The profiles as the core makes them (ui_fixtures.rs): base (access-key,
@@ -23,7 +23,7 @@ const profiles = table;
 type Calls = Array<{ cmd: string; args: Record<string, unknown> }>;
 
 function backend(calls: Calls, overrides: Record<string, (args: Record<string, unknown>) => unknown> = {}) {
-  mockIPC((cmd, args) => {
+  mockCore((cmd, args) => {
     calls.push({ cmd, args: (args ?? {}) as Record<string, unknown> });
     if (overrides[cmd]) return overrides[cmd]((args ?? {}) as Record<string, unknown>);
     switch (cmd) {
@@ -43,6 +43,8 @@ function backend(calls: Calls, overrides: Record<string, (args: Record<string, u
         };
       case 'type_guides':
         return guides;
+      case 'sign_in_groups':
+        return [];
       case 'get_settings':
         return { autostart: false, theme: 'system' };
       case 'check_profile':
@@ -63,7 +65,7 @@ function backend(calls: Calls, overrides: Record<string, (args: Record<string, u
       default:
         return null;
     }
-  }, { shouldMockEvents: true });
+  });
 }
 
 beforeEach(() => {
@@ -114,7 +116,7 @@ describe('dashboard', () => {
     await vi.advanceTimersByTimeAsync(60_000);
     expect(calls.slice(before).map((c) => c.cmd)).toEqual([]);
     // An event of the open profile asks only for the last bucket and newer ones, and replaces that bucket.
-    await emit('alicred://event', { id: 2, at: iso(NOW), profile: 'dev', kind: 'refreshed', message: 'refreshed again' });
+    await emitCore({ type: 'log', event: { id: 2, at: iso(NOW), profile: 'dev', kind: 'refreshed', message: 'refreshed again' } });
     await vi.waitFor(() => expect(calls.filter((c) => c.cmd === 'get_timeline' && c.args.name === 'dev').length).toBeGreaterThan(1));
     const asked = calls.filter((c) => c.cmd === 'get_timeline' && c.args.name === 'dev');
     expect(asked[0].args.since).toBeNull();
@@ -136,7 +138,7 @@ describe('dashboard', () => {
     // The grace period is the core's number, not text typed here.
     expect(screen.getByTestId('confirm-dialog')).toHaveTextContent('deleted after 1 day');
     await fireEvent.click(screen.getByTestId('confirm-ok'));
-    await vi.waitFor(() => expect(calls.some((c) => c.cmd === 'rotate' && c.args.name === 'base' && c.args.deleteInactive === false)).toBe(true));
+    await vi.waitFor(() => expect(calls.some((c) => c.cmd === 'rotate' && c.args.name === 'base' && c.args.delete_inactive === false)).toBe(true));
     await vi.waitFor(() => expect(screen.getByTestId('toast')).toHaveTextContent('new key LTAInew'));
   });
 

@@ -1,18 +1,20 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Dashboard, rotateConfirm, type Api } from '../src/lib/dashboard.svelte';
 import type { Update } from '../src/lib/api';
-import type { Capabilities, ProfileStatus } from '../src/lib/types';
+import type { Capabilities, EndpointInfo, ProfileStatus, ProfileType, RotatePlan } from '../src/lib/generated/api';
+import { wire } from './mock';
 
 const caps = (c: Partial<Capabilities> = {}): Capabilities => ({
   rotatable: false,
   rotation: null,
+  remedy: null,
   refreshes_itself: true,
   needs_attention: false,
   needs_sign_in: false,
   ...c,
 });
 
-const status = (name: string, type: string, capabilities: Capabilities): ProfileStatus => ({
+const status = (name: string, type: ProfileType, capabilities: Capabilities): ProfileStatus => wire<ProfileStatus>({
   name,
   type,
   active: false,
@@ -73,7 +75,7 @@ describe('dashboard controller', () => {
 
   it('words the rotation question from the core\'s plan', async () => {
     expect(rotateConfirm('ak', { method: 'ram', grace_seconds: 7200 }).message).toContain('deleted after 2 h');
-    expect(rotateConfirm('v', { method: 'kms' }).title).toBe('Rotate the KMS secret of v?');
+    expect(rotateConfirm('v', wire<RotatePlan>({ method: 'kms' })).title).toBe('Rotate the KMS secret of v?');
     const { api } = fakeApi({
       rotatePlan: () => {
         throw { message: 'profile dev is a ram-role-arn profile; only access-key profiles (RAM) and kms-secret profiles (KMS) can be rotated' };
@@ -90,7 +92,7 @@ describe('dashboard controller', () => {
       rotate: () => ({ message: 'KMS secret s rotated: new version v2', rotated: { method: 'kms' } }),
     });
     const d = new Dashboard(api, async () => () => {}, () => {});
-    d.confirmRotate = rotateConfirm('v', { method: 'kms' });
+    d.confirmRotate = rotateConfirm('v', wire<RotatePlan>({ method: 'kms' }));
     const p = d.rotate('v');
     expect(d.busy.v).toBe('rotate');
     await p;
@@ -122,7 +124,7 @@ describe('dashboard controller', () => {
     expect(d.events.map((e) => e.id)).toEqual([7]);
     push({ type: 'reload-problem', problem: 'profiles file not reloaded: bad' });
     expect(d.reloadProblem).toContain('bad');
-    push({ type: 'endpoint', info: { url: 'http://127.0.0.1:1/t', export_line: null, listen: null, running: true } });
+    push({ type: 'endpoint', info: wire<EndpointInfo>({ url: 'http://127.0.0.1:1/t', export_line: null, listen: null, running: true }) });
     expect(d.endpoint?.url).toBe('http://127.0.0.1:1/t');
     // A list without a profile forgets what the page held of it.
     d.expanded.b = true;

@@ -10,7 +10,8 @@ import {
   rotationText,
   stateBadge,
 } from '../src/lib/format';
-import type { ProfileStatus } from '../src/lib/types';
+import type { ChainLink, ProfileState, ProfileStatus } from '../src/lib/generated/api';
+import { wire } from './mock';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -55,7 +56,7 @@ describe('state → badge', () => {
   it('maps every state to a tone', () => {
     expect(stateBadge({ kind: 'idle' }, T0).tone).toBe('muted');
     expect(stateBadge({ kind: 'fresh', expires: iso(T0 + 1000) }, T0)).toMatchObject({ label: 'Fresh', tone: 'ok' });
-    expect(stateBadge({ kind: 'refreshing' }, T0).tone).toBe('busy');
+    expect(stateBadge(wire<ProfileState>({ kind: 'refreshing' }), T0).tone).toBe('busy');
     expect(stateBadge({ kind: 'expired', error: 'x' }, T0)).toMatchObject({ label: 'Expired', tone: 'bad' });
     expect(stateBadge({ kind: 'needs-user', why: 'paste a new token' }, T0)).toMatchObject({ tone: 'bad', detail: 'paste a new token' });
     // The core says what only the user can do; the dashboard words it with its own controls.
@@ -102,7 +103,7 @@ describe('lifetime bar', () => {
   });
 });
 
-const base: ProfileStatus = {
+const base = wire<ProfileStatus>({
   name: 'dev',
   type: 'ram-role-arn',
   active: false,
@@ -111,21 +112,21 @@ const base: ProfileStatus = {
   chain: [],
   handouts: 0,
   consumers: [],
-};
+});
 
 describe('chain, rotation and consumers', () => {
   it('shows source → role (session, duration, policy)', () => {
-    const t = chainText([
+    const t = chainText(wire<ChainLink[]>([
       { name: 'base', type: 'access-key', policy: false },
       { name: 'admin', type: 'ram-role-arn', role_arn: 'acs:ram::1234567890123456:role/admin', session_name: 's1', duration_seconds: 3600, policy: false },
       { name: 'dev', type: 'ram-role-arn', role_arn: 'acs:ram::1234567890123456:role/dev', session_name: 's2', duration_seconds: 900, policy: true },
-    ]);
+    ]));
     expect(t).toBe('base → role/admin (s1, 1 h) → role/dev (s2, 15 min, policy)');
-    expect(chainText([{ name: 'ak', type: 'access-key', policy: false }])).toBe('—');
+    expect(chainText(wire<ChainLink[]>([{ name: 'ak', type: 'access-key', policy: false }]))).toBe('—');
   });
   it('rotation shows a dash until there is a status', () => {
     expect(rotationText(base, T0)).toBe('—');
-    expect(rotationText({ ...base, rotation: { age_days: 100, due: true, pending_step: 'verify' } }, T0)).toBe('key 100 d old — rotate now · pending: verify');
+    expect(rotationText({ ...base, rotation: { age_days: 100, due: true, pending_step: 'verifying' } }, T0)).toBe('key 100 d old — rotate now · pending: verifying');
     expect(rotationText({ ...base, rotation: { error: 'RAM unreachable' } }, T0)).toBe('key age unknown');
   });
   it('shows when KMS rotates next, from the status', () => {

@@ -3,12 +3,12 @@
 // elsewhere, cancel, and the reload-problem banner.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
-import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
-import { emit } from '@tauri-apps/api/event';
+import { clearMocks } from '@tauri-apps/api/mocks';
+import { emitCore, mockCore } from './mock';
 import App from '../src/App.svelte';
 import ProfileForm from '../src/components/ProfileForm.svelte';
-import type { SignInPrompt } from '../src/lib/types';
-import { ssoSignedIn, ssoSignedOut } from './fixtures/profiles';
+import type { ProfileType, SignInPrompt, TypeGuide } from '../src/lib/generated/api';
+import { groupsSignedIn, groupsSignedOut, ssoSignedIn, ssoSignedOut } from './fixtures/profiles';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -21,7 +21,7 @@ type Calls = Array<{ cmd: string; args: Record<string, unknown> }>;
 const PROMPT: SignInPrompt = { profile: null, session: 'demo', user_code: 'WDJB-MJHT', url: 'http://127.0.0.1:9/device?user_code=WDJB-MJHT', expires_in: 600 };
 
 function backend(calls: Calls, o: { signedIn?: () => boolean; waiting?: SignInPrompt | null; reload?: string | null; signIn?: () => Promise<unknown> } = {}) {
-  mockIPC(
+  mockCore(
     (cmd, args) => {
       calls.push({ cmd, args: (args ?? {}) as Record<string, unknown> });
       switch (cmd) {
@@ -30,11 +30,9 @@ function backend(calls: Calls, o: { signedIn?: () => boolean; waiting?: SignInPr
         case 'get_events':
         case 'type_guides':
           return [];
-        case 'sso_sessions': {
-          // The core's session view: signed in or not, and until when.
-          const on = o.signedIn ? o.signedIn() : true;
-          return [{ name: 'demo', sign_in_url: null, signed_in: on, expires_at: on ? iso(NOW + 8 * 3_600_000) : null, profiles: [] }];
-        }
+        case 'sign_in_groups':
+          // The core's groups, each session with its one state.
+          return (o.signedIn ? o.signedIn() : true) ? groupsSignedIn() : groupsSignedOut();
         case 'endpoint_info':
           return { url: 'http://127.0.0.1:1/t/v1/credentials', export_line: 'export X=1', listen: '127.0.0.1:1', running: true };
         case 'get_settings':
@@ -51,7 +49,6 @@ function backend(calls: Calls, o: { signedIn?: () => boolean; waiting?: SignInPr
           return null;
       }
     },
-    { shouldMockEvents: true },
   );
 }
 
@@ -122,7 +119,7 @@ describe('CloudSSO sessions on the dashboard', () => {
     await vi.waitFor(() => expect(screen.getByTestId('sign-in-panel')).toHaveTextContent('Sign in to CloudSSO session demo'));
     expect(calls.find((c) => c.cmd === 'sign_in')?.args).toEqual({ profile: null, session: 'demo' });
     expect(screen.getByTestId('sign-in-starting')).toBeInTheDocument();
-    await emit('alicred://sign-in-prompt', PROMPT);
+    await emitCore({ type: 'sign_in_prompt', prompt: PROMPT });
     await vi.waitFor(() => expect(screen.getByTestId('sign-in-code')).toHaveTextContent('WDJB-MJHT'));
     expect(screen.getByTestId('sign-in-url')).toHaveTextContent(PROMPT.url);
     expect(screen.getByTestId('sign-in-panel')).toHaveTextContent('browser has been opened');
@@ -131,7 +128,9 @@ describe('CloudSSO sessions on the dashboard', () => {
     expect(screen.getByTestId('sign-in-expires')).toHaveTextContent('9m 55s');
     signedIn = true;
     finish({ expires_at: iso(Date.now() + 8 * 3_600_000), profiles: ['a', 'b', 'c'] });
-    await emit('alicred://sign-in-done', { ok: true, message: null, expires_at: iso(Date.now() + 8 * 3_600_000), profiles: ['a', 'b', 'c'] });
+    await emitCore({ type: 'sign_in_done', ended: { ok: true, message: null, expires_at: iso(Date.now() + 8 * 3_600_000), profiles: ['a', 'b', 'c'] } });
+    // The sign-in changed the profiles: the core pushes the new list.
+    await emitCore({ type: 'profiles', profiles: world(true), reload_problem: null });
     await vi.waitFor(() => expect(screen.queryByTestId('sign-in-panel')).toBeNull());
     expect(screen.getByTestId('toast')).toHaveTextContent(/Signed in to CloudSSO session demo until \d\d:\d\d:\d\d \(8 h from now\)\. 3 profiles are ready\./);
     await vi.waitFor(() => expect(screen.getByTestId('sso-status-demo')).toHaveTextContent('Signed in ·'));
@@ -157,7 +156,7 @@ describe('CloudSSO sessions on the dashboard', () => {
     render(App);
     await vi.waitFor(() => expect(screen.getByTestId('sso-signin-demo')).toBeEnabled());
     await fireEvent.click(screen.getByTestId('sso-signin-demo'));
-    await emit('alicred://sign-in-prompt', PROMPT);
+    await emitCore({ type: 'sign_in_prompt', prompt: PROMPT });
     await vi.waitFor(() => expect(screen.getByTestId('sign-in-code')).toBeInTheDocument());
     await fireEvent.click(screen.getByTestId('sign-in-cancel'));
     await vi.waitFor(() => expect(calls.some((c) => c.cmd === 'cancel_sign_in')).toBe(true));
@@ -171,7 +170,7 @@ describe('CloudSSO sessions on the dashboard', () => {
     backend([], { waiting: { ...PROMPT, user_code: 'TRAY-CODE' } });
     render(App);
     await vi.waitFor(() => expect(screen.getByTestId('sign-in-code')).toHaveTextContent('TRAY-CODE'));
-    await emit('alicred://sign-in-done', { ok: true, message: null, expires_at: iso(NOW + 3_600_000), profiles: ['x'] });
+    await emitCore({ type: 'sign_in_done', ended: { ok: true, message: null, expires_at: iso(NOW + 3_600_000), profiles: ['x'] } });
     await vi.waitFor(() => expect(screen.queryByTestId('sign-in-panel')).toBeNull());
     expect(screen.getByTestId('toast')).toHaveTextContent(/Signed in to CloudSSO session demo until \d\d:\d\d:\d\d \(1 h from now\)/);
   });
@@ -180,11 +179,11 @@ describe('CloudSSO sessions on the dashboard', () => {
     backend([]);
     render(App);
     await vi.waitFor(() => expect(screen.getByTestId('sso-session-demo')).toBeInTheDocument());
-    await emit('alicred://sign-in-prompt', { profile: 'demo-oauth', session: null, user_code: null, url: 'http://127.0.0.1:9/authorize?x=1', expires_in: null });
+    await emitCore({ type: 'sign_in_prompt', prompt: { profile: 'demo-oauth', session: null, user_code: null, url: 'http://127.0.0.1:9/authorize?x=1', expires_in: null } });
     await vi.waitFor(() => expect(screen.getByTestId('sign-in-panel')).toHaveTextContent('Sign in to demo-oauth'));
     expect(screen.queryByTestId('sign-in-code')).toBeNull();
     expect(screen.getByTestId('sign-in-url')).toHaveTextContent('/authorize?x=1');
-    await emit('alicred://sign-in-done', { ok: false, message: 'the callback carried error=access_denied', expires_at: null, profiles: [] });
+    await emitCore({ type: 'sign_in_done', ended: { ok: false, message: 'the callback carried error=access_denied', expires_at: null, profiles: [] } });
     await vi.waitFor(() => expect(screen.getByTestId('toast')).toHaveTextContent('error=access_denied'));
     expect(screen.queryByTestId('sign-in-panel')).toBeNull();
   });
@@ -194,31 +193,32 @@ describe('reload problem', () => {
   it('shows the agent’s one line while the profiles file cannot be read', async () => {
     let problem: string | null = 'profiles file not reloaded: profiles.toml line 3: expected `=`';
     const calls: Calls = [];
-    mockIPC((cmd) => {
+    mockCore((cmd) => {
       calls.push({ cmd, args: {} });
       if (cmd === 'reload_problem') return problem;
-      if (cmd === 'list_profiles' || cmd === 'get_events' || cmd === 'type_guides') return [];
+      if (cmd === 'list_profiles' || cmd === 'get_events' || cmd === 'type_guides' || cmd === 'sign_in_groups') return [];
       if (cmd === 'get_settings') return { autostart: false, theme: 'system' };
       return null;
-    }, { shouldMockEvents: true });
+    });
     render(App);
     await vi.waitFor(() => expect(screen.getByTestId('reload-problem')).toHaveTextContent('profiles.toml line 3: expected `=`'));
     problem = null;
     // Not by itself: the banner follows the agent's events.
     await vi.advanceTimersByTimeAsync(60_000);
     expect(screen.getByTestId('reload-problem')).toBeInTheDocument();
-    await emit('alicred://event', { id: 1, at: iso(NOW), kind: 'config-reloaded', message: 'profiles reloaded' });
+    // The core pushes the list with the reloader's problem, now none.
+    await emitCore({ type: 'profiles', profiles: [], reload_problem: null });
     await vi.waitFor(() => expect(screen.queryByTestId('reload-problem')).toBeNull());
   });
 });
 
 describe('profile forms for the sign-in types', () => {
-  const g = (type: string, secret_fields: Array<'access_key_id' | 'access_key_secret'> = []) => ({
+  const g = (type: ProfileType, secret_fields: Array<'access_key_id' | 'access_key_secret'> = []): TypeGuide => ({
     type, title: type, use_when: 'u', needs_key_up_front: 'no', underlying: 'STS', refresh: 'r', secret_fields,
   });
   const guides = [g('access-key', ['access_key_id', 'access_key_secret']), g('cloud-sso'), g('oauth')];
   function mount(calls: Calls, type: string) {
-    mockIPC((cmd, args) => {
+    mockCore((cmd, args) => {
       calls.push({ cmd, args: (args ?? {}) as Record<string, unknown> });
       if (cmd === 'sso_sessions') return [{ name: 'corp', sign_in_url: 'https://portal.example/login', signed_in: true, expires_at: null, profiles: [] }];
       if (cmd === 'check_profile' || cmd === 'add_profile') return [];

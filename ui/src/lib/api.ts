@@ -1,32 +1,31 @@
-// Thin wrappers over the Tauri commands (src-tauri/src/commands.rs).
+// The dashboard's one way to the core: `call` sends a typed request of the
+// core's API (through the dashboard process's one Tauri command to the tray
+// agent) and `follow` turns the API's pushed events into `Update`s. The
+// request, answer and event types are generated from the Rust ones
+// (./generated/api.ts); nothing here decides anything.
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
-  AppEvent,
-  CallerIdentity,
-  CommandError,
+  ApiError,
   EndpointInfo,
-  EventKind,
-  Problem,
+  EngineEvent,
+  Event,
   ProfileInput,
   ProfileStatus,
-  RotatePlan,
-  RotateResult,
+  Request,
+  Response,
   RotationStatus,
   SecretInput,
+  SessionGroup,
   Settings,
-  SignInDone,
-  SignInDoneEvent,
+  SignInEnded,
   SignInPrompt,
-  SsoSessionInfo,
-  TimelineBucket,
-  TypeGuide,
-} from './types';
+} from './generated/api';
 
-/** Any rejection → `CommandError` with a message a person can act on. */
-export function asCommandError(e: unknown): CommandError {
-  if (e && typeof e === 'object' && 'message' in e && typeof (e as CommandError).message === 'string') {
-    const c = e as CommandError;
+/** Any rejection → `ApiError` with a message a person can act on. */
+export function asCommandError(e: unknown): ApiError {
+  if (e && typeof e === 'object' && 'message' in e && typeof (e as ApiError).message === 'string') {
+    const c = e as ApiError;
     return { message: c.message, problems: Array.isArray(c.problems) ? c.problems : undefined };
   }
   if (typeof e === 'string') return { message: e };
@@ -34,9 +33,15 @@ export function asCommandError(e: unknown): CommandError {
   return { message: 'Something went wrong talking to the alicred backend.' };
 }
 
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+type Cmd = Request['cmd'];
+/** The answer's value for a request (nothing for the unit answers). */
+type Answer<K extends Cmd> = Extract<Response, { kind: K }> extends { value: infer V } ? V : void;
+
+/** Ask the core: the answer of the same name, or an `ApiError`. */
+export async function call<R extends Request>(request: R): Promise<Answer<R['cmd']>> {
   try {
-    return await invoke<T>(cmd, args);
+    const reply = await invoke<Response>('call', { request });
+    return ('value' in reply ? reply.value : undefined) as Answer<R['cmd']>;
   } catch (e) {
     throw asCommandError(e);
   }
@@ -48,119 +53,120 @@ export const EVENT_LOG_SIZE = 200;
 export type Api = typeof api;
 
 export const api = {
-  listProfiles: () => call<ProfileStatus[]>('list_profiles'),
-  getEvents: (after?: number) => call<AppEvent[]>('get_events', { after: after ?? null, limit: EVENT_LOG_SIZE }),
+  listProfiles: () => call({ cmd: 'list_profiles' }),
+  getEvents: (after?: number) => call({ cmd: 'get_events', args: { after: after ?? null, limit: EVENT_LOG_SIZE } }),
   /** With `since` (the start of the last bucket the page has): only that bucket and newer ones. */
-  getTimeline: (name: string, since?: string) => call<TimelineBucket[]>('get_timeline', { name, since: since ?? null }),
-  typeGuides: () => call<TypeGuide[]>('type_guides'),
-  checkProfile: (input: ProfileInput) => call<Problem[]>('check_profile', { input }),
+  getTimeline: (name: string, since?: string) => call({ cmd: 'get_timeline', args: { name, since: since ?? null } }),
+  typeGuides: () => call({ cmd: 'type_guides' }),
+  /** The form of each profile type: its fields and secret inputs. */
+  formFields: () => call({ cmd: 'form_fields' }),
+  checkProfile: (input: ProfileInput) => call({ cmd: 'check_profile', args: { input } }),
   addProfile: (input: ProfileInput, secret: SecretInput | null, replace: boolean) =>
-    call<Problem[]>('add_profile', { input, secret, replace }),
-  getProfileInput: (name: string) => call<ProfileInput>('get_profile_input', { name }),
-  removeProfile: (name: string) => call<void>('remove_profile', { name }),
-  setActive: (name: string) => call<void>('set_active', { name }),
-  refresh: (name?: string) => call<void>('refresh', { name: name ?? null }),
-  verify: (name: string) => call<CallerIdentity>('verify', { name }),
-  endpointInfo: () => call<EndpointInfo>('endpoint_info'),
-  getSettings: () => call<Settings>('get_settings'),
-  setSettings: (settings: Settings) => call<Settings>('set_settings', { settings }),
-  copyText: (text: string) => call<void>('copy_text', { text }),
-  rotatePlan: (name: string) => call<RotatePlan>('rotate_plan', { name }),
-  rotate: (name: string, deleteInactive = false) => call<RotateResult>('rotate', { name, deleteInactive }),
-  rotationStatus: (name: string) => call<RotationStatus>('rotation_status', { name }),
+    call({ cmd: 'add_profile', args: { input, secret, replace } }),
+  getProfileInput: (name: string) => call({ cmd: 'get_profile_input', args: { name } }),
+  removeProfile: (name: string) => call({ cmd: 'remove_profile', args: { name } }),
+  setActive: (name: string) => call({ cmd: 'set_active', args: { name } }),
+  refresh: (name?: string) => call({ cmd: 'refresh', args: { name: name ?? null } }),
+  verify: (name: string) => call({ cmd: 'verify', args: { name } }),
+  endpointInfo: () => call({ cmd: 'endpoint_info' }),
+  getSettings: () => call({ cmd: 'get_settings' }),
+  setSettings: (settings: Settings) => call({ cmd: 'set_settings', args: { settings } }),
+  copyText: (text: string) => call({ cmd: 'copy_text', args: { text } }),
+  rotatePlan: (name: string) => call({ cmd: 'rotate_plan', args: { name } }),
+  rotate: (name: string, deleteInactive = false) => call({ cmd: 'rotate', args: { name, delete_inactive: deleteInactive } }),
+  rotationStatus: (name: string) => call({ cmd: 'rotation_status', args: { name } }),
   /** Resolves when the sign-in completes (or rejects with why it did not). */
   signIn: (target: { profile?: string | null; session?: string | null }) =>
-    call<SignInDone>('sign_in', { profile: target.profile ?? null, session: target.session ?? null }),
+    call({ cmd: 'sign_in', args: { profile: target.profile ?? null, session: target.session ?? null } }),
   /** The prompt of the sign-in waiting now (one started from the tray, say). */
-  signInPrompt: () => call<SignInPrompt | null>('sign_in_prompt'),
-  cancelSignIn: () => call<void>('cancel_sign_in'),
-  ssoSessions: () => call<SsoSessionInfo[]>('sso_sessions'),
-  /** Open the web console as this profile (in the browser the profile names). */
-  openConsole: (name: string) => call<void>('open_console', { name }),
+  signInPrompt: () => call({ cmd: 'sign_in_prompt' }),
+  cancelSignIn: () => call({ cmd: 'cancel_sign_in' }),
+  ssoSessions: () => call({ cmd: 'sso_sessions' }),
+  /** CloudSSO sessions → accounts → access configurations, each session with the core's state. */
+  signInGroups: () => call({ cmd: 'sign_in_groups' }),
   /** Why the agent is not following the profiles file, if it is not. */
-  reloadProblem: () => call<string | null>('reload_problem'),
+  reloadProblem: () => call({ cmd: 'reload_problem' }),
+  /** Open the web console as this profile (the request the console use case answers). */
+  openConsole: (name: string) => call({ cmd: 'open_console', args: { name } } as unknown as Request) as Promise<void>,
 };
 
 /**
  * What changed, as the dashboard applies it: one union, so the controller has
- * a single `apply` and nothing else of it depends on how the backend's
- * events are named or shaped (that is [`follow`]'s business alone).
+ * a single `apply` and nothing else of it depends on how the core's events
+ * are shaped (that is `follow`'s business alone).
  */
 export type Update =
   /** One profile's status (upsert by name). */
   | { type: 'profile'; status: ProfileStatus }
   /** The whole list: after a reload, an add, a removal, a new active profile. */
   | { type: 'profiles'; profiles: ProfileStatus[] }
-  /** The CloudSSO sessions as the core sees them. */
-  | { type: 'sessions'; sessions: SsoSessionInfo[] }
+  /** The CloudSSO sessions as the core groups and judges them. */
+  | { type: 'sessions'; sessions: SessionGroup[] }
   /** A new line of the event log. */
-  | { type: 'log'; event: AppEvent }
+  | { type: 'log'; event: EngineEvent }
   | { type: 'endpoint'; info: EndpointInfo }
   | { type: 'reload-problem'; problem: string | null }
   | { type: 'rotation'; profile: string; status: RotationStatus }
+  | { type: 'settings'; settings: Settings }
   | { type: 'sign-in-prompt'; prompt: SignInPrompt }
-  | { type: 'sign-in-done'; done: SignInDoneEvent }
+  | { type: 'sign-in-done'; done: SignInEnded }
   /** Events were lost (a lagging or new connection): read everything again. */
   | { type: 'resync' };
 
-const ENGINE_EVENT = 'alicred://event';
-const PROMPT_EVENT = 'alicred://sign-in-prompt';
-const DONE_EVENT = 'alicred://sign-in-done';
+/** The webview's one event channel: every event of the core's API. */
+export const EVENT_CHANNEL = 'alicred://api';
 
-/** Events of the log that may change what the profiles' list, the sessions,
- * the endpoint or the reload banner show. */
-const CHANGES_PROFILES = new Set<EventKind>([
-  'refreshed', 'refresh-failed', 'state-changed', 'handout', 'expiring-soon', 'needs-user', 'rotation', 'invalidated', 'config-reloaded', 'agent',
-]);
+/** Each API event as the dashboard's updates. */
+export function updatesOf(ev: Event): Update[] {
+  switch (ev.type) {
+    case 'log':
+      return [{ type: 'log', event: ev.event }];
+    case 'profile':
+      return [{ type: 'profile', status: ev.status }];
+    case 'profiles':
+      return [
+        { type: 'profiles', profiles: ev.profiles },
+        { type: 'reload-problem', problem: ev.reload_problem },
+      ];
+    case 'sign_in_prompt':
+      return [{ type: 'sign-in-prompt', prompt: ev.prompt }];
+    case 'sign_in_done':
+      return [{ type: 'sign-in-done', done: ev.ended }];
+    case 'settings':
+      return [{ type: 'settings', settings: ev.settings }];
+    case 'resync':
+      return [{ type: 'resync' }];
+    case 'notification':
+      // The tray shows notifications; the window has its own toasts.
+      return [];
+  }
+}
 
 /**
- * Follow the backend: every pushed event becomes `Update`s for `cb`.
- *
- * Today's engine events say what happened, not what the profiles now look
- * like; so, after a burst of them, this reads what they may have changed,
- * once. This is the one place that reads after an event: when the tray
- * pushes the changed statuses themselves, these reads go and the events map
- * one to one.
+ * Follow the core: every pushed event becomes `Update`s for `cb`. The
+ * session groups are the core's too; a change of profiles may change them,
+ * so after a burst of profile events they are asked for once; and a
+ * rotation's line brings that profile's key status.
  */
 export async function follow(cb: (u: Update) => void, backend: Api = api): Promise<UnlistenFn> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let rotated = new Set<string>();
-  const readBack = async () => {
+  const groups = () => {
     timer = undefined;
-    const names = rotated;
-    rotated = new Set();
-    const [profiles, sessions, endpoint, problem] = await Promise.allSettled([
-      backend.listProfiles(),
-      backend.ssoSessions(),
-      backend.endpointInfo(),
-      backend.reloadProblem(),
-    ]);
-    if (profiles.status === 'fulfilled') cb({ type: 'profiles', profiles: profiles.value });
-    if (sessions.status === 'fulfilled') cb({ type: 'sessions', sessions: sessions.value });
-    if (endpoint.status === 'fulfilled') cb({ type: 'endpoint', info: endpoint.value });
-    if (problem.status === 'fulfilled') cb({ type: 'reload-problem', problem: problem.value ?? null });
-    for (const name of names) {
+    backend.signInGroups().then((sessions) => cb({ type: 'sessions', sessions }), () => {});
+  };
+  const off = await listen<Event>(EVENT_CHANNEL, (m) => {
+    const ev = m.payload;
+    for (const u of updatesOf(ev)) cb(u);
+    if ((ev.type === 'profile' && ev.status.sign_in?.session) || ev.type === 'profiles') {
+      if (!timer) timer = setTimeout(groups, 100);
+    }
+    if (ev.type === 'log' && ev.event.profile && (ev.event.kind === 'rotation' || ev.event.kind === 'key-due')) {
+      const name = ev.event.profile;
       backend.rotationStatus(name).then((status) => cb({ type: 'rotation', profile: name, status }), () => {});
     }
-  };
-  const soon = () => {
-    if (!timer) timer = setTimeout(readBack, 200);
-  };
-  const off = await Promise.all([
-    listen<AppEvent>(ENGINE_EVENT, (m) => {
-      const ev = m.payload;
-      cb({ type: 'log', event: ev });
-      if (ev.profile && (ev.kind === 'rotation' || ev.kind === 'key-due')) rotated.add(ev.profile);
-      if (CHANGES_PROFILES.has(ev.kind)) soon();
-    }),
-    listen<SignInPrompt>(PROMPT_EVENT, (m) => cb({ type: 'sign-in-prompt', prompt: m.payload })),
-    listen<SignInDoneEvent>(DONE_EVENT, (m) => {
-      cb({ type: 'sign-in-done', done: m.payload });
-      soon();
-    }),
-  ]);
+  });
   return () => {
-    off.forEach((u) => u());
+    off();
     if (timer) clearTimeout(timer);
   };
 }

@@ -7,21 +7,20 @@ import { api as realApi, EVENT_LOG_SIZE, follow as realFollow, type Api, type Up
 import { doneText, groupSignIns, promptTarget } from './signin';
 import { mergeTimeline, timelineSince } from './timeline';
 import { fromInput, type FormValues } from './form';
-import { formatSpan } from './format';
+import { formatSpan, type KeyAge, type ShownProfile } from './format';
 import type {
-  AppEvent,
+  EngineEvent,
   CallerIdentity,
   EndpointInfo,
   ProfileStatus,
   RotatePlan,
-  RotationStatus,
+  SessionGroup,
   Settings,
-  SignInDoneEvent,
+  SignInEnded,
   SignInPrompt,
-  SsoSessionInfo,
   TimelineBucket,
   TypeGuide,
-} from './types';
+} from './generated/api';
 
 export type { Api };
 export type Follow = typeof realFollow;
@@ -69,8 +68,8 @@ export function rotateConfirm(name: string, plan: RotatePlan): RotateConfirm {
 export class Dashboard {
   profiles: ProfileStatus[] = $state([]);
   /** The CloudSSO sessions, as the core sees them (signed in, until when). */
-  sessions: SsoSessionInfo[] = $state([]);
-  events: AppEvent[] = $state([]);
+  sessions: SessionGroup[] = $state([]);
+  events: EngineEvent[] = $state([]);
   guides: TypeGuide[] = $state([]);
   endpoint: EndpointInfo | null = $state(null);
   settings: Settings = $state({ autostart: false, theme: 'system' });
@@ -83,14 +82,14 @@ export class Dashboard {
   form: { mode: 'add' | 'edit'; initial: FormValues } | null = $state(null);
   confirmRemove: string | null = $state(null);
   confirmRotate: RotateConfirm | null = $state(null);
-  rotations: Record<string, RotationStatus> = $state({});
+  rotations: Record<string, KeyAge> = $state({});
   refreshingAll = $state(false);
   signIn: SignInWait | null = $state(null);
   /** Why the agent is not following the profiles file (one line), if it is not. */
   reloadProblem: string | null = $state(null);
 
   /** Profiles with their key-rotation status attached. */
-  shown = $derived(this.profiles.map((p) => (this.rotations[p.name] ? { ...p, rotation: this.rotations[p.name] } : p)));
+  shown: ShownProfile[] = $derived(this.profiles.map((p) => (this.rotations[p.name] ? { ...p, rotation: this.rotations[p.name] } : p)));
   /** How many profiles need attention (the core's flag). */
   attention = $derived(this.profiles.filter((p) => p.capabilities?.needs_attention).length);
   /** CloudSSO profiles by session → account → access configuration; the rest. */
@@ -138,6 +137,10 @@ export class Dashboard {
       case 'endpoint':
         this.endpoint = u.info;
         break;
+      case 'settings':
+        this.settings = u.settings;
+        this.applyTheme(u.settings.theme);
+        break;
       case 'reload-problem':
         this.reloadProblem = u.problem;
         break;
@@ -170,7 +173,7 @@ export class Dashboard {
   }
 
   /** Keep each event id once, the newest `EVENT_LOG_SIZE`. */
-  private log(got: AppEvent[]) {
+  private log(got: EngineEvent[]) {
     const fresh = got.filter((e) => e.id > this.lastEventId);
     if (!fresh.length) return;
     this.lastEventId = fresh[fresh.length - 1].id;
@@ -209,7 +212,7 @@ export class Dashboard {
       p.then(set, (e) => fail?.(e));
     await Promise.all([
       this.loadProfiles(),
-      settled(this.api.ssoSessions(), (s) => (this.sessions = s)),
+      settled(this.api.signInGroups(), (s) => (this.sessions = s)),
       settled(this.api.getEvents(this.lastEventId || undefined), (got) => this.log(got)),
       settled(this.api.endpointInfo(), (info) => (this.endpoint = info), (e) => {
         this.endpoint = { url: null, export_line: null, listen: null, running: false, error: message(e) };
@@ -263,7 +266,7 @@ export class Dashboard {
   }
 
   /** The end of a sign-in this window did not start (its own call reports its own). */
-  signInEnded(e: SignInDoneEvent) {
+  signInEnded(e: SignInEnded) {
     const cur = this.signIn;
     if (!cur || cur.own) return;
     this.signIn = null;

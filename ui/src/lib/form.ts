@@ -1,6 +1,6 @@
 // The add/edit form model: which fields each type shows, and the mapping
 // between the form's strings and the core's `ProfileInput`.
-import type { ProfileInput, Problem, SecretInput, TypeGuide } from './types';
+import type { ProfileInput, Problem, SecretInput, TypeGuide } from './generated/api';
 
 export const TYPES = [
   'access-key',
@@ -216,8 +216,11 @@ export function toSecret(guide: TypeGuide | undefined, s: Partial<SecretInput>):
   const need = secretFieldsFor(guide);
   if (!need.length) return null;
   if (!need.some((k) => (s[k] ?? '').trim() !== '')) return null;
-  const out: SecretInput = { access_key_id: (s.access_key_id ?? '').trim(), access_key_secret: (s.access_key_secret ?? '').trim() };
-  if (need.includes('security_token')) out.security_token = (s.security_token ?? '').trim();
+  const out: SecretInput = {
+    access_key_id: (s.access_key_id ?? '').trim(),
+    access_key_secret: (s.access_key_secret ?? '').trim(),
+    security_token: need.includes('security_token') ? (s.security_token ?? '').trim() : null,
+  };
   return out;
 }
 

@@ -1,5 +1,5 @@
 // Pure display helpers: countdowns, durations, state badges, lifetime bars.
-import type { Capabilities, ChainLink, ProfileState, ProfileStatus, StateKind } from './types';
+import type { Capabilities, ChainLink, ProfileState, ProfileStatus, RotationStatus } from './generated/api';
 
 /** The core's remedy, in the dashboard's words (its controls, not CLI flags). */
 export const REMEDY_WORDS: Record<NonNullable<Capabilities['remedy']>, string> = {
@@ -106,7 +106,7 @@ export function stateBadge(state: ProfileState, now: number, remedy?: Capabiliti
       return { label: 'Needs you', tone: 'bad', detail: why + fix };
     }
     default:
-      return { label: String((state as { kind: StateKind }).kind), tone: 'muted', detail: '' };
+      return { label: String((state as { kind: string }).kind), tone: 'muted', detail: '' };
   }
 }
 
@@ -167,8 +167,18 @@ export function chainText(chain: ChainLink[]): string {
   return chain.map((l, i) => (i === 0 ? l.name : chainLinkText(l))).join(' → ');
 }
 
+/** What the page knows of a key's age: the core's status, or why it has none. */
+export type KeyAge = Partial<RotationStatus>;
+/** A profile as a row shows it: the core's status and, for RAM keys, the key's age. */
+export type ShownProfile = ProfileStatus & { rotation?: KeyAge };
+
+/** The core's console flag (capabilities.console), once the core sends it. */
+export function opensConsole(p: ProfileStatus): boolean {
+  return (p.capabilities as { console?: boolean }).console === true;
+}
+
 /** Key age, last rotation, pending step, KMS next rotation; "—" when unknown. */
-export function rotationText(p: ProfileStatus, now: number): string {
+export function rotationText(p: ShownProfile, now: number): string {
   const r = p.rotation;
   const kms = p.next_rotation ? `KMS next ${formatRelative(p.next_rotation, now)}` : null;
   if (!r) return kms ?? '—';

@@ -1,75 +1,38 @@
-// Browser sign-ins on the dashboard: CloudSSO profiles grouped by session →
-// account → access configuration, and what each session shows. Pure: the
-// profiles (with the core's `sign_in` view) and the core's sessions in,
-// display groups out. Whether a session is signed in is the core's word
-// (its session list), never worked out here from the profiles.
+// Browser sign-ins on the dashboard: the core's CloudSSO session groups
+// (session → account → access configuration, each session with the core's
+// one signed-in state) with the profiles' statuses put in, and what each
+// session's header shows. Pure; nothing here judges a session.
 import { formatCountdown, formatSpan } from './format';
-import type { ProfileStatus, SignInPrompt, SsoSessionInfo } from './types';
+import type { AccountGroup, ProfileStatus, SessionGroup, SignInPrompt } from './generated/api';
 
-export interface AccessConfigRow {
-  id: string;
-  name: string;
-  profile: ProfileStatus;
-}
-
-export interface AccountGroup {
-  id: string;
-  name: string;
-  configs: AccessConfigRow[];
-}
-
-export interface SessionGroup {
-  session: string;
-  /** The core's view of the session (none yet: shown as signed out). */
-  info: SsoSessionInfo | null;
-  /** One of its access configurations is the active profile. */
-  active: boolean;
-  accounts: AccountGroup[];
+export interface ShownSession extends Omit<SessionGroup, 'accounts'> {
+  accounts: Array<Omit<AccountGroup, 'configs'> & { configs: Array<{ id: string; name: string; profile: ProfileStatus }> }>;
 }
 
 export interface Grouped {
-  sessions: SessionGroup[];
-  /** Every other profile (oauth included), in the order given. */
+  sessions: ShownSession[];
+  /** Every profile no session lists (oauth included), in the order given. */
   others: ProfileStatus[];
 }
 
-const byName = <T extends { name: string; id: string }>(a: T, b: T) =>
-  a.name.localeCompare(b.name) || a.id.localeCompare(b.id);
-
-/** Group the profiles that sign in through a CloudSSO session by session →
- *  account → access configuration. */
-export function groupSignIns(profiles: ProfileStatus[], known: SsoSessionInfo[]): Grouped {
-  const sessions = new Map<string, SessionGroup>();
-  const others: ProfileStatus[] = [];
-  for (const p of profiles) {
-    const v = p.sign_in;
-    // Profiles that share a session's sign-in are grouped; the core names the
-    // session in the sign-in view (the tray groups by the same field).
-    if (!v?.session) {
-      others.push(p);
-      continue;
-    }
-    let s = sessions.get(v.session);
-    if (!s) {
-      s = { session: v.session, info: known.find((k) => k.name === v.session) ?? null, active: false, accounts: [] };
-      sessions.set(v.session, s);
-    }
-    s.active ||= p.active;
-    const accountId = v.account_id ?? '';
-    let a = s.accounts.find((x) => x.id === accountId);
-    if (!a) {
-      a = { id: accountId, name: v.account_name || accountId || '(unknown account)', configs: [] };
-      s.accounts.push(a);
-    }
-    const configId = v.access_config_id ?? '';
-    a.configs.push({ id: configId, name: v.access_config_name || configId || p.name, profile: p });
-  }
-  const out = [...sessions.values()].sort((a, b) => a.session.localeCompare(b.session));
-  for (const s of out) {
-    s.accounts.sort(byName);
-    for (const a of s.accounts) a.configs.sort(byName);
-  }
-  return { sessions: out, others };
+/** The core's groups, with each access configuration's status; a profile
+ * the groups do not know yet stays in the table. */
+export function groupSignIns(profiles: ProfileStatus[], groups: SessionGroup[]): Grouped {
+  const byName = new Map(profiles.map((p) => [p.name, p]));
+  const placed = new Set<string>();
+  const sessions = groups.map((g) => ({
+    ...g,
+    accounts: g.accounts.map((a) => ({
+      ...a,
+      configs: a.configs.flatMap((c) => {
+        const profile = byName.get(c.profile);
+        if (!profile) return [];
+        placed.add(c.profile);
+        return [{ id: c.id, name: c.name, profile }];
+      }),
+    })),
+  }));
+  return { sessions, others: profiles.filter((p) => !placed.has(p.name)) };
 }
 
 export interface SessionView {
@@ -84,10 +47,10 @@ export const SOON_MS = 15 * 60 * 1000;
 
 /** What a session's header says at `now` (the shared clock's tick): the
  * core's state, counted down to the end the core gave. */
-export function sessionView(s: SessionGroup, now: number): SessionView {
-  const end = s.info?.expires_at ? Date.parse(s.info.expires_at) : NaN;
+export function sessionView(s: Pick<SessionGroup, 'signed_in' | 'expires_at'>, now: number): SessionView {
+  const end = s.expires_at ? Date.parse(s.expires_at) : NaN;
   const left = Number.isNaN(end) ? null : end - now;
-  if (!s.info?.signed_in || (left !== null && left <= 0)) {
+  if (!s.signed_in || (left !== null && left <= 0)) {
     return { text: 'Sign in needed', tone: 'bad', needsSignIn: true };
   }
   if (left === null) return { text: 'Signed in', tone: 'ok', needsSignIn: false };

@@ -1,5 +1,5 @@
 // 24-hour timeline math: buckets (10 min each) → SVG bar geometry.
-import type { TimelineBucket } from './types';
+import type { TimelineBucket } from './generated/api';
 
 export const DAY_MS = 24 * 3600 * 1000;
 export const BUCKET_MS = 10 * 60 * 1000;
