@@ -8,6 +8,7 @@ const caps = (c: Partial<Capabilities> = {}): Capabilities => ({
   rotatable: false,
   rotation: null,
   remedy: null,
+  console: false,
   refreshes_itself: true,
   needs_attention: false,
   needs_sign_in: false,

@@ -108,7 +108,7 @@ const base = wire<ProfileStatus>({
   type: 'ram-role-arn',
   active: false,
   state: { kind: 'fresh' },
-  capabilities: { rotatable: false, refreshes_itself: true, needs_attention: false, needs_sign_in: false },
+  capabilities: { rotatable: false, refreshes_itself: true, needs_attention: false, needs_sign_in: false, console: false },
   chain: [],
   handouts: 0,
   consumers: [],
