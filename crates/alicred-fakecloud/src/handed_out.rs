@@ -2,7 +2,7 @@
 //! the tests' secret scans (`GET /_admin/secrets`, [`FakeCloudHandle::handed_out_secrets`],
 //! and `alicred-fakecloud --record-secrets FILE`): AccessKey secrets (long-term, rotated,
 //! deleted and KMS-held ones included), STS secrets and security tokens, CloudSSO access
-//! tokens, CloudSSO device codes, OAuth access and refresh tokens, and the OIDC tokens
+//! tokens, CloudSSO device codes, OAuth access and refresh tokens, console sign-in tokens, and the OIDC tokens
 //! tests registered. A scan that knows only some of them cannot find the others.
 //!
 //! [`FakeCloudHandle::handed_out_secrets`]: crate::FakeCloudHandle::handed_out_secrets
@@ -11,7 +11,8 @@ use crate::state::World;
 use serde::Serialize;
 
 /// One secret value and what it is (`access-key-secret`, `security-token`,
-/// `sso-access-token`, `sso-device-code`, `oauth-token`, `oidc-token`).
+/// `sso-access-token`, `sso-device-code`, `oauth-token`, `console-signin-token`,
+/// `oidc-token`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct HandedOut {
     pub kind: &'static str,
@@ -56,6 +57,9 @@ impl World {
         }
         for t in &self.oauth.issued_tokens {
             add("oauth-token", t);
+        }
+        for t in &self.federation.issued_tokens {
+            add("console-signin-token", t);
         }
         for p in self.oidc.values() {
             for t in &p.tokens {
