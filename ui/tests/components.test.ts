@@ -164,6 +164,25 @@ describe('dashboard', () => {
     await vi.waitFor(() => expect(screen.getByTestId('next-rotation-vault')).toBeInTheDocument());
   });
 
+  it('offers "Console" exactly where the core says a profile can open it, and says how it went', async () => {
+    const calls: Calls = [];
+    // The core's flag decides, whatever the type: here it is set on dev only.
+    const withConsole = () => table().map((p) => ({ ...p, capabilities: { ...p.capabilities, console: p.name === 'dev' } }));
+    backend(calls, {
+      list_profiles: withConsole,
+      open_console: () => {
+        throw { message: 'the federation server answered garbage' };
+      },
+    });
+    render(App);
+    await vi.waitFor(() => expect(screen.getByTestId('console-dev')).toBeEnabled());
+    expect(screen.queryByTestId('console-base')).toBeNull();
+    expect(screen.queryByTestId('console-broken')).toBeNull();
+    await fireEvent.click(screen.getByTestId('console-dev'));
+    await vi.waitFor(() => expect(screen.getByTestId('toast')).toHaveTextContent('answered garbage'));
+    expect(calls.filter((c) => c.cmd === 'open_console').map((c) => c.args.name)).toEqual(['dev']);
+  });
+
   it('asks before removing', async () => {
     const calls: Calls = [];
     backend(calls);

@@ -86,7 +86,8 @@ export const api = {
   signInGroups: () => call({ cmd: 'sign_in_groups' }),
   /** Why the agent is not following the profiles file, if it is not. */
   reloadProblem: () => call({ cmd: 'reload_problem' }),
-
+  /** Open the web console as this profile (the request the console use case answers). */
+  openConsole: (name: string) => call({ cmd: 'open_console', args: { name } }) as Promise<void>,
 };
 
 /**

@@ -325,6 +325,18 @@ export class Dashboard {
       delete this.busy[name];
     }
   }
+  /** Open the console as `name`; the core says which profiles can, and why not. */
+  async openConsole(name: string) {
+    this.busy[name] = 'console';
+    try {
+      await this.api.openConsole(name);
+      this.say(`Opened the console for ${name}.`);
+    } catch (e) {
+      this.say(message(e), 'bad');
+    } finally {
+      delete this.busy[name];
+    }
+  }
   async refreshAll() {
     this.refreshingAll = true;
     try {

@@ -172,6 +172,11 @@ export type KeyAge = Partial<RotationStatus>;
 /** A profile as a row shows it: the core's status and, for RAM keys, the key's age. */
 export type ShownProfile = ProfileStatus & { rotation?: KeyAge };
 
+/** The core's console flag (capabilities.console), once the core sends it. */
+export function opensConsole(p: ProfileStatus): boolean {
+  return p.capabilities.console;
+}
+
 /** Key age, last rotation, pending step, KMS next rotation; "—" when unknown. */
 export function rotationText(p: ShownProfile, now: number): string {
   const r = p.rotation;
