@@ -51,7 +51,8 @@ fn the_socket_serves_only_exposed_profiles() {
     let linked = home
         .cmd()
         .env("ALIBABA_CLOUD_CONFIG_FILE", home.file("aliyun-config.json"))
-        .args(["link", "aliyun-cli", "linked"])
+        // An access-key profile: linking it needs the explicit flag.
+        .args(["link", "aliyun-cli", "linked", "--allow-long-term-key"])
         .output()
         .expect("link");
     assert!(

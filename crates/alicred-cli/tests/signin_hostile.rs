@@ -59,8 +59,11 @@ fn oauth_lifetime(cloud: &FakeCloudHandle, secs: u64) {
 /// `alicred login me`, playing the browser; the finished run.
 fn oauth_login(home: &Home) -> (std::process::Output, String) {
     let mut run = spawn(home, &["login", "me", "--no-browser"]);
-    let url = run.wait_line(|l| l.starts_with("http://"));
-    let (status, location, _) = http_get(&url);
+    let local = run.wait_line(|l| l.starts_with("http://"));
+    // The printed URL is the one-shot local one; it redirects to the authorize page.
+    let (status, url, _) = http_get(&local);
+    assert_eq!(status, 302, "the one-shot local URL redirects");
+    let (status, location, _) = http_get(&url.expect("Location"));
     assert_eq!(status, 302, "the authorize page redirects");
     let (status, _, body) = http_get(&location.expect("Location"));
     assert_eq!(status, 200, "{body}");
