@@ -23,7 +23,9 @@ const SENT: &str = "SentSecretValue42";
 /// The `field` of a body, when it is a whole number (serde also takes the
 /// reply as an array, fields in order: then it is at `index`).
 fn number(body: &[u8], field: &str, index: usize) -> Option<u64> {
-    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    // Lossy: the parser skips unknown fields without checking their UTF-8,
+    // so a body it takes may hold invalid UTF-8 where a `Value` would not.
+    let v: serde_json::Value = serde_json::from_str(&String::from_utf8_lossy(body)).ok()?;
     v.get(field).or_else(|| v.get(index))?.as_u64()
 }
 
