@@ -23,20 +23,20 @@ APP = os.environ["ALICRED_DESKTOP_BIN"]
 
 
 def call(home, cmd, args):
-    """One request on the tray agent's control socket; events that arrive
-    before the reply are skipped."""
+    """One request of the core's API on the tray agent's control socket, as
+    the dashboard makes it (no subscription: the first line is the reply)."""
     with socket.socket(socket.AF_UNIX) as c:
         c.settimeout(60)
-        c.connect(str(home / "desktop.sock"))
+        c.connect(str(home / "tray.sock"))
         f = c.makefile("rwb")
-        f.write((json.dumps({"id": 7, "cmd": cmd, "args": args}) + "\n").encode())
+        request = {"cmd": cmd, "args": args}
+        f.write((json.dumps({"kind": "call", "id": 7, "request": request}) + "\n").encode())
         f.flush()
-        while True:
-            line = f.readline()
-            assert line, "the tray agent closed the control socket before replying"
-            msg = json.loads(line)
-            if msg.get("kind") == "reply" and msg.get("id") == 7:
-                return msg["result"]
+        line = f.readline()
+        assert line, "the tray agent closed the control socket before replying"
+        msg = json.loads(line)
+        assert msg.get("id") == 7, msg
+        return msg["result"]
 
 
 def test_the_desktop_build_ignores_the_crash_variable():
@@ -55,7 +55,7 @@ def test_the_desktop_build_ignores_the_crash_variable():
         got = call(home, "rotate", {"name": "demo-alice"})
         assert p.poll() is None, f"the agent died in the rotation ({p.returncode}): the hook is compiled in"
         assert "Ok" in got, f"the rotation failed: {got}"
-        assert got["Ok"]["message"], got
+        assert got["Ok"]["kind"] == "rotate" and got["Ok"]["value"]["message"], got
     finally:
         if p.poll() is None:
             p.send_signal(signal.SIGTERM)

@@ -106,16 +106,15 @@ impl Reloader {
         }
     }
 
-    /// Log it, keep it for the status, tell the event bus.
+    /// Log it, keep it for the status, tell the event bus, in that order:
+    /// whoever hears the event reads the problem at once (the API pushes it
+    /// to the dashboard with the event), so it must already be kept.
     fn problem(&self, message: String) {
         tracing::error!("{message}");
-        self.engine.bus().emit(
-            chrono::Utc::now(),
-            None,
-            EventKind::ConfigReloaded,
-            message.clone(),
-        );
-        self.set_health(Some(message));
+        self.set_health(Some(message.clone()));
+        self.engine
+            .bus()
+            .emit(chrono::Utc::now(), None, EventKind::ConfigReloaded, message);
     }
 
     /// Returns the problem it replaces.
