@@ -23,28 +23,10 @@ pub fn state_label(state: &ProfileState, now: DateTime<Utc>) -> String {
     }
 }
 
-/// "2 h 5 min", "42 min", "30 s", "expired".
+/// "2 h 5 min", "42 min", "30 s", "expired": the core's one formatter,
+/// [`crate::time_left::words`], under the name the menu code reads.
 pub fn time_left(d: chrono::Duration) -> String {
-    let s = d.num_seconds();
-    if s <= 0 {
-        return "expired".into();
-    }
-    if s < 60 {
-        return format!("{s} s");
-    }
-    let m = s / 60;
-    if m < 60 {
-        return format!("{m} min");
-    }
-    let (h, m) = (m / 60, m % 60);
-    if h >= 48 {
-        return format!("{} days", h / 24);
-    }
-    if m == 0 {
-        format!("{h} h")
-    } else {
-        format!("{h} h {m} min")
-    }
+    crate::time_left::words(d)
 }
 
 #[cfg(test)]
