@@ -87,17 +87,20 @@ pub fn format_expiration(t: DateTime<Utc>) -> String {
 }
 
 /// Parse an upstream `Expiration`. Strict: the SDKs reject anything else, so
-/// accepting it here would only move the failure to the user's tool.
+/// accepting it here would only move the failure to the user's tool. The
+/// error never quotes the value: a hostile server can put anything there,
+/// including a secret alicred sent it (docs/security.md, "Errors").
 pub fn parse_expiration(s: &str) -> Result<DateTime<Utc>, String> {
     let ok_shape = s.len() == 20 && s.ends_with('Z') && s.as_bytes().get(10) == Some(&b'T');
     if !ok_shape {
-        return Err(format!(
-            "Expiration {s:?} is not in the form YYYY-MM-DDThh:mm:ssZ"
-        ));
+        return Err(
+            "Expiration is not in the form YYYY-MM-DDThh:mm:ssZ (e.g. 2030-01-31T12:00:00Z)"
+                .to_string(),
+        );
     }
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("Expiration {s:?} is not a valid time: {e}"))
+        .map_err(|e| format!("Expiration is not a valid time: {e}"))
 }
 
 /// Wire form of the credentials-URI protocol (what we serve and consume).
@@ -136,6 +139,16 @@ mod tests {
             "",
         ] {
             assert!(parse_expiration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_bad_expiration_is_not_quoted_back() {
+        // A server may echo what it was sent (a token) into the field.
+        for bad in ["9999-12-31rT23:5Secret429:59Z", "2015-04-09T99:52:19Secret"] {
+            let e = parse_expiration(bad).expect_err(bad);
+            assert!(!e.contains("Secret"), "{e}");
+            assert!(e.starts_with("Expiration is not"), "{e}");
         }
     }
 

@@ -462,3 +462,37 @@ async fn reload_is_safe_from_a_thread_outside_the_runtime() {
     let c = r.engine.credentials(&name("b")).await.expect("b runs");
     assert_eq!(c.expiration, None);
 }
+
+/// Every state the worker stores is announced (the engine stores it first), quiet
+/// ones included (a refresh that starts and ends well is not logged): the
+/// dashboard shows what it reads when told, so a change it is not told of
+/// stays on screen (it showed "refreshing" for minutes).
+#[tokio::test(start_paused = true)]
+async fn every_state_change_is_announced_quiet_ones_included() {
+    let r = rig(
+        &[("r", Some(CDuration::minutes(60)))],
+        vec![access_key("r")],
+        true,
+    );
+    settle().await;
+    assert!(matches!(r.state("r"), ProfileState::Fresh { .. }));
+    let mut told = r.engine.subscribe_states();
+    let before = r.state("r");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    r.engine.refresh(Some(&name("r"))).expect("refresh");
+    settle().await;
+    let after = r.state("r");
+    assert_ne!(before, after, "a refresh gives a new expiry");
+    // What a listener reads each time it is told, in order.
+    let mut read = Vec::new();
+    while let Ok(n) = told.try_recv() {
+        assert_eq!(n, "r");
+        read.push(r.engine.status_of(&n).expect("status").state);
+    }
+    assert!(!read.is_empty(), "the refresh was not announced");
+    assert_eq!(
+        read.last(),
+        Some(&after),
+        "told before the last state was stored"
+    );
+}

@@ -226,13 +226,27 @@ fn endpoint_info(api: &Api) -> EndpointInfo {
 
 /// Engine events → API events: the log line, what changed (the profile's
 /// new status, or the whole list after a reload), and the notification the
-/// notifier decides on, if any.
+/// notifier decides on, if any. A state change that is not logged (a
+/// refresh starting or ending well) still pushes the profile's status: the
+/// dashboard and tray show what the engine holds, not what the log said.
 pub(super) fn spawn_event_loop(api: Api) {
     let mut rx = api.engine().subscribe();
+    let mut states = api.engine().subscribe_states();
     tokio::spawn(async move {
         let mut notifier = Notifier::default();
         loop {
-            let ev = match rx.recv().await {
+            let ev = tokio::select! {
+                ev = rx.recv() => ev,
+                name = states.recv() => {
+                    match name {
+                        Ok(name) => push_status(&api, &name),
+                        Err(RecvError::Lagged(_)) => api.emit(Event::Resync),
+                        Err(RecvError::Closed) => break,
+                    }
+                    continue;
+                }
+            };
+            let ev = match ev {
                 Ok(ev) => ev,
                 Err(RecvError::Lagged(_)) => {
                     api.emit(Event::Resync);
@@ -263,6 +277,15 @@ pub(super) fn spawn_event_loop(api: Api) {
             }
         }
     });
+}
+
+/// Push one profile's status as the engine holds it now.
+fn push_status(api: &Api, name: &str) {
+    if let Some(s) = api.engine().status_of(name) {
+        api.emit(Event::Profile {
+            status: Box::new(s),
+        });
+    }
 }
 
 /// The event log sends only what the dashboard shows: events after the last

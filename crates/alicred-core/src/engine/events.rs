@@ -26,6 +26,10 @@ pub struct TimelineBucket {
 #[derive(Debug)]
 pub struct EventBus {
     tx: broadcast::Sender<Event>,
+    /// Names of profiles whose state changed, sent after the new state is
+    /// stored: quiet changes (fresh → refreshing → fresh) are not logged,
+    /// but whoever shows the state must still hear of them.
+    states: broadcast::Sender<String>,
     next_id: AtomicU64,
     log: Mutex<VecDeque<Event>>,
     timelines: Mutex<HashMap<String, VecDeque<TimelineBucket>>>,
@@ -42,6 +46,7 @@ impl EventBus {
         let (tx, _) = broadcast::channel(1024);
         Self {
             tx,
+            states: broadcast::channel(1024).0,
             next_id: AtomicU64::new(1),
             log: Mutex::new(VecDeque::with_capacity(256)),
             timelines: Mutex::new(HashMap::new()),
@@ -50,6 +55,17 @@ impl EventBus {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.tx.subscribe()
+    }
+
+    /// Names of profiles whose state changed, from now on.
+    pub fn subscribe_states(&self) -> broadcast::Receiver<String> {
+        self.states.subscribe()
+    }
+
+    /// `profile`'s new state is stored: tell the state listeners.
+    pub fn state_changed(&self, profile: &str) {
+        // No receivers is fine.
+        let _ = self.states.send(profile.to_owned());
     }
 
     /// Record and broadcast one event with no facts beyond its kind.

@@ -3,11 +3,13 @@
 
 use super::status::{self, ProfileStatus, Usage};
 use super::{
-    ConsumerId, Engine, EngineStats, Event, EventBus, EventKind, ProfileState, TimelineBucket,
-    lock, read,
+    ConsumerId, Engine, EngineStats, Event, EventBus, EventKind, ProfileState, Slot,
+    TimelineBucket, lock, read,
 };
-use crate::profile::ProfileName;
+use crate::profile::{Profile, ProfileName};
 use crate::providers::Provider;
+use crate::store::config::ProfilesFile;
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::sync::broadcast;
@@ -15,6 +17,11 @@ use tokio::sync::broadcast;
 impl Engine {
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.inner.bus.subscribe()
+    }
+
+    /// Names of profiles whose state changed (quiet changes included).
+    pub fn subscribe_states(&self) -> broadcast::Receiver<String> {
+        self.inner.bus.subscribe_states()
     }
 
     pub fn events_after(&self, after: Option<u64>) -> Vec<Event> {
@@ -66,41 +73,34 @@ impl Engine {
             .iter()
             .map(|(name, p)| {
                 let slot = slots.get(name);
-                let meta = slot.map(|s| s.cached.meta()).unwrap_or_default();
-                let serving = slot.is_some_and(|s| s.cached.current().is_some());
                 let u = usage.get(name).cloned().unwrap_or_default();
-                let state = slot
-                    .map(|s| s.state.borrow().clone().as_of(now))
-                    .unwrap_or(ProfileState::Idle);
-                let info = slot.and_then(|s| s.cached.info());
-                let (role_arn, next_rotation) = status::from_info(info.as_ref());
-                let refused = status::sign_in_refused(&state, meta.last_error.as_ref());
-                let sign_in = status::SignInView::of(p, refused, now);
-                ProfileStatus {
-                    name: name.to_string(),
-                    r#type: p.profile_type(),
-                    active: active.as_ref() == Some(name),
-                    capabilities: status::Capabilities::with_sign_in(
-                        p.profile_type(),
-                        &state,
-                        sign_in.as_ref(),
-                    ),
-                    sign_in,
-                    role_arn,
-                    next_rotation,
-                    state,
-                    issued_at: meta.issued_at.filter(|_| serving),
-                    expires_at: meta.expires.filter(|_| serving),
-                    refresh_at: meta.next_attempt(),
-                    last_refresh: meta.last_refresh,
-                    last_error: meta.last_error.as_ref().map(|e| e.to_string()),
-                    access_key_id_hint: meta.access_key_id_hint.filter(|_| serving),
-                    chain: status::chain_of(name, &profiles),
-                    handouts: u.handouts,
-                    consumers: u.consumers,
-                }
+                status_of(name, p, &profiles, slot, u, active.as_ref(), now)
             })
             .collect()
+    }
+
+    /// One profile's status now (what [`Engine::snapshot`] holds for it),
+    /// without building everyone's: a state change pushes only its own.
+    pub fn status_of(&self, name: &str) -> Option<ProfileStatus> {
+        let name: ProfileName = name.parse().ok()?;
+        let active = self.active();
+        let profiles = read(&self.inner.profiles);
+        let p = profiles.profiles.get(&name)?;
+        let slots = read(&self.inner.slots);
+        let u = lock(&self.inner.usage)
+            .get(&name)
+            .cloned()
+            .unwrap_or_default();
+        let now = self.inner.ctx.clock.now();
+        Some(status_of(
+            &name,
+            p,
+            &profiles,
+            slots.get(&name),
+            u,
+            active.as_ref(),
+            now,
+        ))
     }
 
     /// Count one hand-out of `name` (the endpoint calls this).
@@ -131,5 +131,49 @@ impl Engine {
             return f(u);
         }
         f(usage.entry(name.clone()).or_default())
+    }
+}
+
+/// What [`Engine::snapshot`] and [`Engine::status_of`] say about one profile.
+fn status_of(
+    name: &ProfileName,
+    p: &Profile,
+    profiles: &ProfilesFile,
+    slot: Option<&Slot>,
+    u: Usage,
+    active: Option<&ProfileName>,
+    now: DateTime<Utc>,
+) -> ProfileStatus {
+    let meta = slot.map(|s| s.cached.meta()).unwrap_or_default();
+    let serving = slot.is_some_and(|s| s.cached.current().is_some());
+    let state = slot
+        .map(|s| s.state.borrow().clone().as_of(now))
+        .unwrap_or(ProfileState::Idle);
+    let info = slot.and_then(|s| s.cached.info());
+    let (role_arn, next_rotation) = status::from_info(info.as_ref());
+    let refused = status::sign_in_refused(&state, meta.last_error.as_ref());
+    let sign_in = status::SignInView::of(p, refused, now);
+    ProfileStatus {
+        name: name.to_string(),
+        r#type: p.profile_type(),
+        active: active == Some(name),
+        capabilities: status::Capabilities::with_sign_in(
+            p.profile_type(),
+            &state,
+            sign_in.as_ref(),
+        ),
+        sign_in,
+        role_arn,
+        next_rotation,
+        state,
+        issued_at: meta.issued_at.filter(|_| serving),
+        expires_at: meta.expires.filter(|_| serving),
+        refresh_at: meta.next_attempt(),
+        last_refresh: meta.last_refresh,
+        last_error: meta.last_error.as_ref().map(|e| e.to_string()),
+        access_key_id_hint: meta.access_key_id_hint.filter(|_| serving),
+        chain: status::chain_of(name, profiles),
+        handouts: u.handouts,
+        consumers: u.consumers,
     }
 }

@@ -189,6 +189,9 @@ impl Worker {
         if old == new {
             return;
         }
+        // Stored first: whoever hears of the change reads the new state.
+        self.state.send_replace(new.clone());
+        self.bus.state_changed(&self.name);
         // "Refreshing" flickers on every refresh, and a renewal by a caller
         // goes from fresh to fresh: the `Refreshed` event tells both, so
         // keep them off the log (and out of the prompt's news).
@@ -215,7 +218,6 @@ impl Worker {
                 why.clone(),
             );
         }
-        self.state.send_replace(new);
     }
 }
 
