@@ -228,3 +228,45 @@ async fn a_port_held_by_another_user_is_named_and_the_token_rotated_after() {
     assert_eq!(curl(&now, false).await.0, 200);
     fourth.shutdown().await;
 }
+
+/// The tray's side of it: the API keeps the engine running, shows the
+/// problem as the menu's first endpoint line and raises the attention icon,
+/// and the endpoint's "Copy" items are off (docs/security.md, "Listeners").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tray_shows_another_user_on_the_port_as_a_problem() {
+    use alicred_core::api::menu::MenuItem;
+    use alicred_core::api::{Api, NoHost, Runtime};
+    need_other_user!();
+    let (mut thief, port) = foreign_listener(0);
+    let dir = tempfile::tempdir().expect("tmp");
+    let app = alicred_core::service::Alicred::with_store(
+        Paths::new(dir.path()),
+        Arc::new(MemoryStore::default()),
+    );
+    let listen = format!("127.0.0.1:{port}").parse().expect("addr");
+    let runtime = Runtime::start_on(&app, Some(listen))
+        .await
+        .expect("the engine runs without its endpoint");
+    let api = Api::with_runtime(app, runtime, Arc::new(NoHost));
+    let labels: Vec<(String, bool)> = api
+        .menu(chrono::Utc::now())
+        .into_iter()
+        .filter_map(|i| match i {
+            MenuItem::Item { label, enabled, .. } => Some((label, enabled)),
+            _ => None,
+        })
+        .collect();
+    let problem =
+        format!("⚠ Endpoint not running: port {port} is held by another user (uid 65534)");
+    assert!(labels.contains(&(problem, true)), "{labels:?}");
+    assert!(
+        labels.contains(&("Copy endpoint URL".into(), false)),
+        "{labels:?}"
+    );
+    assert!(api.needs_attention(), "no attention icon");
+    let whole = api.endpoint_lines().expect_err("no endpoint");
+    assert!(whole.contains("URLs sent to it may have leaked"), "{whole}");
+    api.runtime().shutdown().await;
+    drop(thief.stdin.take());
+    thief.wait().expect("thief ends");
+}

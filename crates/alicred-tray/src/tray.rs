@@ -2,7 +2,7 @@
 //! StatusNotifierItem over D-Bus (ksni: no GTK), flags the icon when
 //! something needs attention, and sends a clicked item's request to the API.
 
-use alicred_core::api::menu::{MenuItem, needs_attention, next_label_change};
+use alicred_core::api::menu::{MenuItem, next_label_change};
 use alicred_core::api::{Api, Request};
 use chrono::Utc;
 use std::time::Duration;
@@ -80,7 +80,7 @@ impl ksni::Tray for TrayIcon {
         ksni::ToolTip {
             title: "alicred".into(),
             description: if self.attention {
-                "A profile needs you: open the menu".into()
+                "Something needs you: open the menu".into()
             } else {
                 "Credentials are fresh".into()
             },
@@ -194,7 +194,7 @@ pub async fn run(api: Api) {
     loop {
         let statuses = api.statuses();
         let model = api.menu(Utc::now());
-        let attention = needs_attention(&statuses);
+        let attention = api.needs_attention();
         if handle
             .update(|t| {
                 t.model = model;

@@ -36,10 +36,11 @@ pub enum MenuItem {
 }
 
 /// The whole menu, top to bottom. `endpoint`: the active profile's URL and
-/// export line, when the endpoint runs.
+/// export line when the endpoint runs, else why it does not (shown as a
+/// problem: another user holding the port is one to act on).
 pub fn tray_menu(
     statuses: &[ProfileStatus],
-    endpoint: Option<(&str, &str)>,
+    endpoint: Result<(&str, &str), &str>,
     now: DateTime<Utc>,
 ) -> Vec<MenuItem> {
     let mut out = Vec::new();
@@ -115,7 +116,14 @@ pub fn tray_menu(
         Request::OpenDashboard,
     ));
     out.push(MenuItem::Separator);
-    let (url, export) = endpoint.unzip();
+    if let Err(problem) = endpoint {
+        out.push(item(
+            &format!("⚠ Endpoint not running: {problem}"),
+            true,
+            Request::OpenDashboard,
+        ));
+    }
+    let (url, export) = endpoint.ok().unzip();
     out.push(item(
         "Copy endpoint URL",
         url.is_some(),
@@ -242,6 +250,8 @@ mod tests {
     use crate::profile::ProfileType;
     use chrono::Duration;
 
+    const STOPPED: &str = "the credentials endpoint has stopped";
+
     fn check(name: &str, label: &str, checked: bool) -> MenuItem {
         MenuItem::Check {
             label: label.into(),
@@ -285,7 +295,7 @@ mod tests {
                     },
                 ),
             ],
-            Some(("http://127.0.0.1:1/t/v1/credentials", "export X=1")),
+            Ok(("http://127.0.0.1:1/t/v1/credentials", "export X=1")),
             t,
         );
         assert_eq!(items[0], check("base", "base — fresh", false));
@@ -314,7 +324,7 @@ mod tests {
 
     #[test]
     fn empty_and_no_endpoint() {
-        let items = tray_menu(&[], None, t0());
+        let items = tray_menu(&[], Err("port 1 is in use by another program"), t0());
         assert!(matches!(
             &items[0],
             MenuItem::Item {
@@ -324,6 +334,13 @@ mod tests {
         ));
         let l = labels(&items);
         assert!(l.contains(&("Copy endpoint URL".into(), false)));
+        assert!(
+            l.contains(&(
+                "⚠ Endpoint not running: port 1 is in use by another program".into(),
+                true
+            )),
+            "{l:?}"
+        );
         assert!(l.contains(&("Refresh all".into(), false)));
     }
 
@@ -342,7 +359,7 @@ mod tests {
             sso("corp-Prod-ReadOnly", "Prod", "ReadOnly", false, end, false),
             sso("corp-Dev-Developer", "Dev", "Developer", false, end, false),
         ];
-        let model = tray_menu(&st, None, t0());
+        let model = tray_menu(&st, Err(STOPPED), t0());
         assert_eq!(model[0], check("base", "base — fresh", false));
         let fresh = "fresh, 42 min left";
         assert_eq!(
@@ -418,7 +435,7 @@ mod tests {
             },
             Some(oauth),
         ));
-        let model = tray_menu(&st, None, t0());
+        let model = tray_menu(&st, Err(STOPPED), t0());
         let found = model.iter().find_map(|i| match i {
             MenuItem::Submenu { label, items } if label.starts_with("corp") => {
                 Some((label.clone(), items[0].clone()))

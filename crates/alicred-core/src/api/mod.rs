@@ -163,12 +163,19 @@ impl Api {
 
     /// The tray menu now ([`menu::tray_menu`]).
     pub fn menu(&self, now: DateTime<Utc>) -> Vec<menu::MenuItem> {
-        let lines = self.endpoint_lines().ok();
-        menu::tray_menu(
-            &self.statuses(),
-            lines.as_ref().map(|(u, e)| (u.as_str(), e.as_str())),
-            now,
-        )
+        let lines = self.endpoint_lines();
+        let endpoint = match (&lines, self.inner.runtime.endpoint_problem()) {
+            (Ok((u, e)), _) => Ok((u.as_str(), e.as_str())),
+            (Err(_), Some(problem)) => Err(problem),
+            (Err(e), None) => Err(e.as_str()),
+        };
+        menu::tray_menu(&self.statuses(), endpoint, now)
+    }
+
+    /// Does something need the person (the tray's attention icon): a profile
+    /// ([`menu::needs_attention`]), or an endpoint that could not start.
+    pub fn needs_attention(&self) -> bool {
+        self.inner.runtime.endpoint_problem().is_some() || menu::needs_attention(&self.statuses())
     }
 
     /// The active profile's endpoint URL and its `export` line (the same

@@ -24,8 +24,9 @@ pub struct Runtime {
     engine: Engine,
     ctx: ProviderContext,
     handle: Mutex<Option<AgentHandle>>,
-    /// Why there is no endpoint, when there is none.
-    endpoint_error: Option<String>,
+    /// Why there is no endpoint, when there is none: the whole message,
+    /// and the reason in a few words (the tray's menu line).
+    endpoint_error: Option<(String, String)>,
 }
 
 impl Runtime {
@@ -62,7 +63,10 @@ impl Runtime {
                     engine,
                     ctx,
                     handle: Mutex::new(None),
-                    endpoint_error: Some(format!("The credentials endpoint is not running: {e}")),
+                    endpoint_error: Some((
+                        format!("The credentials endpoint is not running: {e}"),
+                        e.headline(),
+                    )),
                 })
             }
         }
@@ -92,9 +96,18 @@ impl Runtime {
             Some(h) => Ok(h.url_for(name).expose().to_string()),
             None => Err(self
                 .endpoint_error
-                .clone()
+                .as_ref()
+                .map(|(whole, _)| whole.clone())
                 .unwrap_or_else(|| "the credentials endpoint has stopped".into())),
         }
+    }
+
+    /// Why the endpoint did not start, in a few words, if it did not: a
+    /// problem the tray shows (another user holding the port above all).
+    pub fn endpoint_problem(&self) -> Option<&str> {
+        self.endpoint_error
+            .as_ref()
+            .map(|(_, short)| short.as_str())
     }
 
     /// Why the profiles file is not being followed (the reloader's last error), if it is not.

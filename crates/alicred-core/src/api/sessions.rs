@@ -220,7 +220,7 @@ pub(crate) mod tests {
         let g = group(&one_refused, t0());
         assert!(!g[0].signed_in, "{g:?}");
         // The menu says the same as the groups the dashboard shows.
-        let menu = super::super::menu::tray_menu(&one_refused, None, t0());
+        let menu = super::super::menu::tray_menu(&one_refused, Err("stopped"), t0());
         assert!(
             format!("{menu:?}").contains("corp — sign in needed"),
             "{menu:?}"

@@ -89,6 +89,21 @@ pub enum AgentError {
     AgentFile { path: String, reason: String },
 }
 
+impl AgentError {
+    /// The reason in a few words, for a menu line or a banner (the message
+    /// itself says what follows and what to do).
+    pub fn headline(&self) -> String {
+        match self {
+            AgentError::PortHeldByOtherUser { port, uid } => {
+                format!("port {port} is held by another user (uid {uid})")
+            }
+            AgentError::PortInUse { port } => format!("port {port} is in use by another program"),
+            AgentError::AlreadyRunning { .. } => "another alicred agent serves it".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
 pub struct Agent;
 
 impl Agent {
