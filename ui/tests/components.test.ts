@@ -5,7 +5,7 @@ import { emitCore, mockCore } from './mock';
 import App from '../src/App.svelte';
 import ProfileForm from '../src/components/ProfileForm.svelte';
 import type { TypeGuide } from '../src/lib/generated/api';
-import { table, withKms } from './fixtures/profiles';
+import { forms, guides as coreGuides, table, withKms } from './fixtures/profiles';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -43,6 +43,8 @@ function backend(calls: Calls, overrides: Record<string, (args: Record<string, u
         };
       case 'type_guides':
         return guides;
+      case 'form_fields':
+        return forms();
       case 'sign_in_groups':
         return [];
       case 'get_settings':
@@ -214,7 +216,7 @@ describe('profile form', () => {
     backend(calls, overrides);
     const onsaved = vi.fn();
     render(ProfileForm, {
-      props: { mode: 'add', initial: { name: '', type: 'access-key' }, guides, profileNames: ['base'], onclose: vi.fn(), onsaved },
+      props: { mode: 'add', initial: { name: '', type: 'access-key' }, guides, forms: forms(), profileNames: ['base'], onclose: vi.fn(), onsaved },
     });
     return onsaved;
   }
@@ -340,7 +342,7 @@ describe('form checks out of order', () => {
     });
     const onsaved = vi.fn();
     render(ProfileForm, {
-      props: { mode: 'add', initial: { name: '', type: 'credentials-uri' }, guides, profileNames: [], onclose: vi.fn(), onsaved },
+      props: { mode: 'add', initial: { name: '', type: 'credentials-uri' }, guides, forms: forms(), profileNames: [], onclose: vi.fn(), onsaved },
     });
     await vi.advanceTimersByTimeAsync(300); // the empty-form check is now in flight
     await fireEvent.input(screen.getByTestId('field-name'), { target: { value: 'web' } });
@@ -350,5 +352,31 @@ describe('form checks out of order', () => {
     expect(screen.queryByTestId('problem-name')).toBeNull();
     await fireEvent.click(screen.getByTestId('form-submit'));
     await vi.waitFor(() => expect(onsaved).toHaveBeenCalledWith('web', []));
+  });
+});
+
+describe('a bearer-token profile from the form', () => {
+  it('asks for the token as its guide says, sends it once as the secret, and keeps it out of the form after', async () => {
+    const calls: Calls = [];
+    backend(calls, { add_profile: () => [] });
+    const onsaved = vi.fn();
+    render(ProfileForm, {
+      props: { mode: 'add', initial: { name: '', type: 'bearer-token' }, guides: coreGuides(), forms: forms(), profileNames: [], onclose: vi.fn(), onsaved },
+    });
+    // The core's form: the header's name under Advanced, the token as the one secret.
+    expect(screen.queryByTestId('secret-access_key_id')).toBeNull();
+    const token = screen.getByTestId('secret-bearer_token') as HTMLInputElement;
+    expect(token.type).toBe('password');
+    expect(screen.getByTestId('field-bearer_token_header_key')).toBeInTheDocument();
+    await fireEvent.input(screen.getByTestId('field-name'), { target: { value: 'pai' } });
+    await fireEvent.input(token, { target: { value: ' tok-123 ' } });
+    await fireEvent.click(screen.getByTestId('form-submit'));
+    await vi.waitFor(() => expect(onsaved).toHaveBeenCalledWith('pai', []));
+    const sent = calls.filter((c) => c.cmd === 'add_profile');
+    expect(sent).toHaveLength(1);
+    expect(sent[0].args).toMatchObject({ input: { name: 'pai', type: 'bearer-token' }, secret: { bearer_token: 'tok-123' }, replace: false });
+    // The token went to no other call (validation sees the fields only).
+    const elsewhere = calls.filter((c) => c.cmd !== 'add_profile' && JSON.stringify(c.args).includes('tok-123'));
+    expect(elsewhere).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import { emitCore, mockCore } from './mock';
 import App from '../src/App.svelte';
 import ProfileForm from '../src/components/ProfileForm.svelte';
 import type { ProfileType, SignInPrompt, TypeGuide } from '../src/lib/generated/api';
-import { groupsSignedIn, groupsSignedOut, ssoSignedIn, ssoSignedOut } from './fixtures/profiles';
+import { forms, groupsSignedIn, groupsSignedOut, ssoSignedIn, ssoSignedOut } from './fixtures/profiles';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -225,7 +225,7 @@ describe('profile forms for the sign-in types', () => {
       return null;
     });
     const onsaved = vi.fn();
-    render(ProfileForm, { props: { mode: 'add', initial: { name: '', type }, guides, profileNames: [], onclose: vi.fn(), onsaved } });
+    render(ProfileForm, { props: { mode: 'add', initial: { name: '', type }, guides, forms: forms(), profileNames: [], onclose: vi.fn(), onsaved } });
     return onsaved;
   }
 

@@ -422,3 +422,59 @@ fn a_reader_that_goes_away_ends_a_printing_command_quietly() {
 }
 
 const SIGPIPE: i32 = 13; // on Linux
+
+/// A bearer-token profile from the CLI: the token from stdin (never an
+/// argument) goes to the keyring through the core, `exec` hands it to a tool
+/// in the aliyun CLI's variables, and a missing token is a one-line usage
+/// error that saves nothing.
+#[test]
+fn a_bearer_token_profile_is_added_from_stdin_and_handed_to_a_tool() {
+    const BEARER: &str = "bearer-very-secret-token-0001";
+    let home = Home::new();
+    let out = home
+        .cmd()
+        .args(["profile", "add", "pai", "--type", "bearer-token"])
+        .write_stdin("")
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("needs its token") && err.contains("--from-env"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let list = home.cmd().args(["profile", "list"]).output().expect("list");
+    assert!(!String::from_utf8_lossy(&list.stdout).contains("pai"));
+
+    add(
+        &home,
+        &["pai", "--type", "bearer-token"],
+        &format!("{BEARER}\r\n"),
+    );
+    let out = home
+        .cmd()
+        .args([
+            "exec",
+            "pai",
+            "--",
+            "sh",
+            "-c",
+            "echo tok=[$ALIBABA_CLOUD_BEARER_TOKEN]",
+        ])
+        .output()
+        .expect("exec");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("tok=[{BEARER}]")),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (path, bytes) in home.all_written_bytes() {
+        assert!(
+            !contains(&bytes, BEARER),
+            "the token is in {}",
+            path.display()
+        );
+    }
+}

@@ -33,6 +33,8 @@ pub enum ServiceError {
     MissingSecret(ProfileType),
     #[error("a {0} profile takes no secret")]
     UnexpectedSecret(ProfileType),
+    #[error("a bearer-token profile needs its token")]
+    MissingBearerToken,
     #[error(transparent)]
     BadSecret(#[from] SecretProblem),
     #[error("no profile given and no active profile")]
@@ -74,6 +76,7 @@ impl ServiceError {
             ServiceError::Invalid(_)
                 | ServiceError::MissingSecret(_)
                 | ServiceError::UnexpectedSecret(_)
+                | ServiceError::MissingBearerToken
                 | ServiceError::BadSecret(_)
                 | ServiceError::NoActiveProfile
                 | ServiceError::SecretBackend(_)

@@ -289,3 +289,80 @@ async fn when_the_agent_goes_the_dashboard_is_told_and_calls_end() {
         "{err}"
     );
 }
+
+/// The dashboard's form sends a bearer-token profile's token as its secret:
+/// the core keeps it in the keyring (cleaned as the aliyun CLI does), never
+/// over another profile's, and says what is missing or out of place.
+#[tokio::test]
+async fn a_bearer_token_from_the_form_goes_to_the_keyring() {
+    use alicred_core::api::SecretInput;
+    use alicred_core::providers::bearer_token::StoredBearerToken;
+    use alicred_core::store::secrets::SecretKey;
+    let dir = tempfile::tempdir().expect("tmp");
+    let (api, path, _server) = serving(dir.path()).await;
+    let (c, _events, _closed) = client(&path).await;
+    let add = |n: &str, ty: &str, token: Option<&str>, replace: bool| Request::AddProfile {
+        input: Box::new(ProfileInput {
+            name: n.into(),
+            r#type: ty.into(),
+            ..Default::default()
+        }),
+        secret: token.map(|t| SecretInput::BearerToken {
+            bearer_token: Sensitive::new(t),
+        }),
+        replace,
+    };
+    let stored = |n: &str| {
+        api.app()
+            .secrets()
+            .get_json::<StoredBearerToken>(&SecretKey::Profile(n.parse().expect("name")))
+            .expect("keyring")
+            .map(|t| t.bearer_token.expose().to_string())
+    };
+    let message = |e: Value| e["message"].as_str().unwrap_or("").to_string();
+
+    c.call(
+        add("bt", "bearer-token", Some(" tok-of-the-test\r\n"), false),
+        None,
+    )
+    .await
+    .expect("added");
+    assert_eq!(stored("bt").as_deref(), Some("tok-of-the-test"));
+    // A taken name: refused, and the stored token is not touched.
+    let e = c
+        .call(add("bt", "bearer-token", Some("another"), false), None)
+        .await
+        .expect_err("exists");
+    assert!(message(e).contains("already exists"));
+    assert_eq!(stored("bt").as_deref(), Some("tok-of-the-test"));
+    // An edit without a token keeps it; with one, replaces it.
+    c.call(add("bt", "bearer-token", None, true), None)
+        .await
+        .expect("edited");
+    assert_eq!(stored("bt").as_deref(), Some("tok-of-the-test"));
+    c.call(add("bt", "bearer-token", Some("tok-2"), true), None)
+        .await
+        .expect("replaced");
+    assert_eq!(stored("bt").as_deref(), Some("tok-2"));
+    // Missing, blank, or sent to a type that takes none: a reason, nothing saved.
+    for (n, ty, token, want) in [
+        ("bt2", "bearer-token", None, "needs its token"),
+        ("bt3", "bearer-token", Some(" \r\n"), "needs its token"),
+        ("ak", "access-key", Some("tok"), "takes no secret"),
+    ] {
+        let e = c.call(add(n, ty, token, false), None).await.expect_err(n);
+        assert!(message(e.clone()).contains(want), "{n}: {e}");
+        assert!(stored(n).is_none(), "{n}");
+        assert!(
+            api.app()
+                .profiles()
+                .expect("file")
+                .get(&n.parse().expect("name"))
+                .is_err()
+        );
+    }
+    // No token in any reply or event.
+    let list = c.call(Request::ListProfiles, None).await.expect("list");
+    assert!(!list.to_string().contains("tok-2"));
+    api.shutdown().await;
+}

@@ -19,6 +19,7 @@ import type {
   SignInEnded,
   SignInPrompt,
   TimelineBucket,
+  TypeFields,
   TypeGuide,
 } from './generated/api';
 
@@ -71,6 +72,8 @@ export class Dashboard {
   sessions: SessionGroup[] = $state([]);
   events: EngineEvent[] = $state([]);
   guides: TypeGuide[] = $state([]);
+  /** Each type's form fields (the core's `form_fields`). */
+  forms: TypeFields[] = $state([]);
   endpoint: EndpointInfo | null = $state(null);
   settings: Settings = $state({ autostart: false, theme: 'system' });
   timelines: Record<string, TimelineBucket[]> = $state({});
@@ -227,7 +230,7 @@ export class Dashboard {
   /** Follow the backend's events, then read the state once. */
   async start() {
     try {
-      this.guides = await this.api.typeGuides();
+      [this.guides, this.forms] = await Promise.all([this.api.typeGuides(), this.api.formFields()]);
     } catch (e) {
       this.loadError = message(e);
     }

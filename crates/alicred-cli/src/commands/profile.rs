@@ -3,9 +3,10 @@ use crate::error::{CliError, CliResult};
 use alicred_core::Sensitive;
 use alicred_core::profile::{ProfileInput, ProfileType};
 use alicred_core::service::Alicred;
+use alicred_core::service::ServiceError;
 use alicred_core::store::secrets::StoredKey;
-use alicred_core::usecases::profiles::{self, SecretSource};
-use alicred_core::usecases::{ProfileSummary, UseCases};
+use alicred_core::usecases::profiles::{self, NewSecret, SecretSource};
+use alicred_core::usecases::{ProfileSummary, UseCaseError, UseCases};
 use std::io::{IsTerminal, Read};
 
 pub fn run(app: &Alicred, cmd: ProfileCmd) -> CliResult {
@@ -74,10 +75,10 @@ fn add(uc: &UseCases, a: AddArgs) -> CliResult {
     // Checked before a secret is asked for, so a typo costs no typing.
     let (name, ty) = uc.check_before_secret(&input)?;
     if ty == ProfileType::BearerToken {
-        return add_bearer_token(uc.app(), uc, input, a.from_env, a.replace);
+        return add_bearer_token(uc, input, a.from_env, a.replace);
     }
     let secret = read_secret(ty, a.from_env, a.replace)?;
-    let warnings = super::runtime()?.block_on(uc.add(input, secret, a.replace))?;
+    let warnings = super::runtime()?.block_on(uc.add(input, secret.map(Into::into), a.replace))?;
     for w in warnings {
         eprintln!("warning: {w}");
     }
@@ -89,15 +90,15 @@ fn add(uc: &UseCases, a: AddArgs) -> CliResult {
 }
 
 /// A `bearer-token` profile: the token from `ALIBABA_CLOUD_BEARER_TOKEN`
-/// (`--from-env`), stdin, or a hidden prompt; kept in the keyring.
+/// (`--from-env`), stdin, or a hidden prompt; the core keeps it in the
+/// keyring (and says when it is missing).
 fn add_bearer_token(
-    app: &Alicred,
     uc: &UseCases,
     input: alicred_core::profile::ProfileInput,
     from_env: bool,
     replace: bool,
 ) -> CliResult {
-    use alicred_core::providers::bearer_token::{self, BEARER_TOKEN_ENV};
+    use alicred_core::providers::bearer_token::BEARER_TOKEN_ENV;
     let raw = if from_env {
         std::env::var(BEARER_TOKEN_ENV)
             .map_err(|_| CliError::usage(format!("--from-env needs {BEARER_TOKEN_ENV} set")))?
@@ -112,18 +113,16 @@ fn add_bearer_token(
             .map_err(|e| CliError::failed(format!("cannot read stdin: {e}")))?;
         text
     };
-    let token = bearer_token::sanitize(&raw);
-    if token.is_empty() && !replace {
-        return Err(CliError::usage(format!(
-            "a bearer-token profile needs its token: pass --from-env with {BEARER_TOKEN_ENV} set, or the token on stdin"
-        )));
-    }
-    let name: alicred_core::profile::ProfileName =
-        input.name.trim().parse().map_err(CliError::usage)?;
-    let warnings = super::runtime()?.block_on(uc.add(input, None, replace))?;
-    if !token.is_empty() {
-        bearer_token::store(app.secrets(), &name, &token)?;
-    }
+    let name = input.name.trim().to_string();
+    let token = Some(NewSecret::BearerToken(Sensitive::new(raw)));
+    let warnings = super::runtime()?
+        .block_on(uc.add(input, token, replace))
+        .map_err(|e| match e {
+            UseCaseError::Service(ServiceError::MissingBearerToken) => CliError::usage(format!(
+                "a bearer-token profile needs its token: pass --from-env with {BEARER_TOKEN_ENV} set, or the token on stdin"
+            )),
+            other => other.into(),
+        })?;
     for w in warnings {
         eprintln!("warning: {w}");
     }

@@ -51,8 +51,9 @@ pub struct Field {
     pub options: &'static [FieldOption],
 }
 
-/// The form of one type: the fields every type has, then its own, then the
-/// secret inputs it asks for (kept in the keyring, never echoed back).
+/// The form of one type: the fields every type has (region, description:
+/// under "Advanced"), then its own, then the secret inputs it asks for (kept
+/// in the keyring, never echoed back).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct TypeFields {
@@ -72,7 +73,7 @@ impl F {
         placeholder: Some("cn-hangzhou"),
         help: Some("Picks regional endpoints (sts.<region>.aliyuncs.com)."),
         required: false,
-        advanced: false,
+        advanced: true,
         options: &[],
     };
     const DESCRIPTION: Field = Field {
@@ -82,7 +83,7 @@ impl F {
         placeholder: Some("What this profile is for"),
         help: None,
         required: false,
-        advanced: false,
+        advanced: true,
         options: &[],
     };
     const ROLE_ARN: Field = Field {

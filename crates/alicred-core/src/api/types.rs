@@ -15,6 +15,7 @@ use crate::rotation::RotationStatus;
 use crate::sensitive::Sensitive;
 use crate::signin::SsoSessionInfo;
 use crate::store::secrets::StoredKey;
+use crate::usecases::profiles::NewSecret;
 use crate::usecases::{RotatePlan, Rotated, SignInDone, SignInPrompt};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -207,16 +208,26 @@ pub enum Event {
     Resync,
 }
 
-/// The secret as the form sends it: once, never echoed back.
+/// The secret as the form sends it: once, never echoed back. Which one a
+/// type takes is its guide's `secret_fields`.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
-pub struct SecretInput {
-    pub access_key_id: String,
-    #[cfg_attr(test, ts(type = "string"))]
-    pub access_key_secret: Sensitive,
-    #[serde(default)]
-    #[cfg_attr(test, ts(type = "string | null"))]
-    pub security_token: Option<Sensitive>,
+#[serde(untagged)]
+pub enum SecretInput {
+    /// An AccessKey pair, and an STS token's security token.
+    Key {
+        access_key_id: String,
+        #[cfg_attr(test, ts(type = "string"))]
+        access_key_secret: Sensitive,
+        #[serde(default)]
+        #[cfg_attr(test, ts(type = "string | null"))]
+        security_token: Option<Sensitive>,
+    },
+    /// A bearer-token profile's token.
+    BearerToken {
+        #[cfg_attr(test, ts(type = "string"))]
+        bearer_token: Sensitive,
+    },
 }
 
 /// Serialised only to cross the private control socket (the dashboard's
@@ -224,23 +235,43 @@ pub struct SecretInput {
 impl Serialize for SecretInput {
     fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut s = ser.serialize_struct("SecretInput", 3)?;
-        s.serialize_field("access_key_id", &self.access_key_id)?;
-        s.serialize_field("access_key_secret", self.access_key_secret.expose())?;
-        s.serialize_field(
-            "security_token",
-            &self.security_token.as_ref().map(Sensitive::expose),
-        )?;
-        s.end()
+        match self {
+            SecretInput::Key {
+                access_key_id,
+                access_key_secret,
+                security_token,
+            } => {
+                let mut s = ser.serialize_struct("SecretInput", 3)?;
+                s.serialize_field("access_key_id", access_key_id)?;
+                s.serialize_field("access_key_secret", access_key_secret.expose())?;
+                s.serialize_field(
+                    "security_token",
+                    &security_token.as_ref().map(Sensitive::expose),
+                )?;
+                s.end()
+            }
+            SecretInput::BearerToken { bearer_token } => {
+                let mut s = ser.serialize_struct("SecretInput", 1)?;
+                s.serialize_field("bearer_token", bearer_token.expose())?;
+                s.end()
+            }
+        }
     }
 }
 
-impl From<SecretInput> for StoredKey {
+impl From<SecretInput> for NewSecret {
     fn from(s: SecretInput) -> Self {
-        StoredKey {
-            access_key_id: s.access_key_id.trim().to_string(),
-            access_key_secret: s.access_key_secret,
-            security_token: s.security_token.filter(|t| !t.is_empty()),
+        match s {
+            SecretInput::Key {
+                access_key_id,
+                access_key_secret,
+                security_token,
+            } => NewSecret::Key(StoredKey {
+                access_key_id: access_key_id.trim().to_string(),
+                access_key_secret,
+                security_token: security_token.filter(|t| !t.is_empty()),
+            }),
+            SecretInput::BearerToken { bearer_token } => NewSecret::BearerToken(bearer_token),
         }
     }
 }

@@ -106,12 +106,14 @@ impl ProfileType {
         matches!(self, ProfileType::AccessKey | ProfileType::StsToken)
     }
 
-    /// The secret inputs of a type that [`Self::stores_secret`]: an AccessKey pair,
-    /// and for an STS token its security token too.
+    /// The secret inputs a form asks for: an AccessKey pair for a type that
+    /// [`Self::stores_secret`] (and for an STS token its security token
+    /// too), the token of a bearer-token profile.
     pub fn secret_fields(self) -> &'static [&'static str] {
         match self {
             ProfileType::AccessKey => &["access_key_id", "access_key_secret"],
             ProfileType::StsToken => &["access_key_id", "access_key_secret", "security_token"],
+            ProfileType::BearerToken => &["bearer_token"],
             _ => &[],
         }
     }
@@ -619,10 +621,14 @@ mod tests {
         for t in ProfileType::ALL {
             assert_eq!(
                 t.stores_secret(),
-                !t.guide().secret_fields.is_empty(),
+                t.guide().secret_fields.contains(&"access_key_secret"),
                 "{t}"
             );
         }
+        assert_eq!(
+            ProfileType::BearerToken.guide().secret_fields,
+            ["bearer_token"]
+        );
         assert_eq!(
             ProfileType::StsToken.guide().secret_fields,
             ["access_key_id", "access_key_secret", "security_token"]

@@ -44,10 +44,21 @@ impl UseCases {
     pub async fn add(
         &self,
         input: ProfileInput,
-        secret: Option<StoredKey>,
+        secret: Option<NewSecret>,
         replace: bool,
     ) -> Result<Vec<Problem>, UseCaseError> {
-        if input.r#type.trim() == ProfileType::CloudSso.as_str() {
+        let ty = input.r#type.trim().parse::<ProfileType>().ok();
+        let secret = match secret {
+            Some(NewSecret::BearerToken(token)) => {
+                return self.add_bearer_token(input, Some(token), replace).await;
+            }
+            None if ty == Some(ProfileType::BearerToken) => {
+                return self.add_bearer_token(input, None, replace).await;
+            }
+            Some(NewSecret::Key(key)) => Some(key),
+            None => None,
+        };
+        if ty == Some(ProfileType::CloudSso) {
             if secret.is_some() {
                 return Err(ServiceError::UnexpectedSecret(ProfileType::CloudSso).into());
             }
@@ -73,6 +84,55 @@ impl UseCases {
         let warnings = self.app.add_profile(input, secret, replace)?;
         self.reload()?;
         Ok(warnings)
+    }
+
+    /// A bearer-token profile and its token (CR, LF and NUL dropped, as the
+    /// aliyun CLI does). An edit (`replace`) without a token keeps the stored
+    /// one. The profile is written first, so a name that is taken never gets
+    /// its token overwritten; if the keyring then refuses the token, a new
+    /// profile is taken out again and the keyring's error returned.
+    async fn add_bearer_token(
+        &self,
+        input: ProfileInput,
+        token: Option<Sensitive>,
+        replace: bool,
+    ) -> Result<Vec<Problem>, UseCaseError> {
+        use crate::providers::bearer_token;
+        if input.r#type.trim() != ProfileType::BearerToken.as_str() {
+            let ty = input
+                .r#type
+                .trim()
+                .parse()
+                .unwrap_or(ProfileType::BearerToken);
+            return Err(ServiceError::UnexpectedSecret(ty).into());
+        }
+        let token = token
+            .map(|t| bearer_token::sanitize(t.expose()))
+            .filter(|t| !t.is_empty());
+        if token.is_none() && !replace {
+            return Err(ServiceError::MissingBearerToken.into());
+        }
+        let me = self.clone();
+        blocking(move || {
+            let name: ProfileName = input
+                .name
+                .trim()
+                .parse()
+                .map_err(|e| ServiceError::Invalid(vec![Problem::error("name", e)]))?;
+            let existed = me.app.profiles()?.profiles.contains_key(&name);
+            let warnings = me.app.add_profile(&input, None, replace)?;
+            if let Some(t) = token
+                && let Err(e) = bearer_token::store(me.app.secrets(), &name, &t)
+            {
+                if !existed {
+                    let _ = me.app.remove_profile(&name);
+                }
+                return Err(ServiceError::from(e).into());
+            }
+            me.reload()?;
+            Ok(warnings)
+        })
+        .await
     }
 
     /// The form values of an existing profile (for editing).
@@ -104,6 +164,21 @@ impl UseCases {
             }
         }
         Ok(())
+    }
+}
+
+/// The secret a new or changed profile comes with.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NewSecret {
+    /// An AccessKey pair (and an STS token's security token).
+    Key(StoredKey),
+    /// A bearer-token profile's token.
+    BearerToken(Sensitive),
+}
+
+impl From<StoredKey> for NewSecret {
+    fn from(k: StoredKey) -> Self {
+        NewSecret::Key(k)
     }
 }
 

@@ -9,7 +9,7 @@ export type Event = { "type": "log", event: EngineEvent, } | { "type": "profile"
 
 export type ApiError = { message: string, problems?: Array<Problem>, };
 
-export type SecretInput = { access_key_id: string, access_key_secret: string, security_token: string | null, };
+export type SecretInput = { access_key_id: string, access_key_secret: string, security_token: string | null, } | { bearer_token: string, };
 
 export type RotateResult = { message: string, 
 /**
