@@ -366,12 +366,29 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn expires_after_its_ttl() {
-        let mut o = OneShot::start(Duration::from_secs(60), || async {
+    async fn expires_after_its_ttl_closes_its_port_and_never_mints() {
+        let made = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let m = made.clone();
+        let start = tokio::time::Instant::now();
+        let mut o = OneShot::start(Duration::from_secs(60), move || async move {
+            m.store(true, std::sync::atomic::Ordering::SeqCst);
             Ok(Sensitive::new("https://x.example/"))
         })
         .expect("start");
+        let url = o.url();
+        let addr = url
+            .expose()
+            .strip_prefix("http://")
+            .and_then(|r| r.split('/').next())
+            .expect("host:port")
+            .to_string();
         assert_eq!(o.finished().await, Outcome::Expired);
+        // Not a moment early (the paused clock only moves to the deadline).
+        assert_eq!(start.elapsed(), Duration::from_secs(60));
+        assert!(!made.load(std::sync::atomic::Ordering::SeqCst), "minted unopened");
+        // The port is closed: a late click finds nothing to answer it.
+        tokio::task::yield_now().await;
+        assert!(TcpStream::connect(&addr).await.is_err(), "{addr} still listens");
     }
 
     #[test]
