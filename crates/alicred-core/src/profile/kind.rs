@@ -481,9 +481,19 @@ pub struct CloudSsoProfile {
     pub sign_in_url: Url,
     pub account_id: String,
     pub access_config: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The portal's display names: outside text, made printable when read,
+    /// so a file written before that was done shows clean too.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::printable::de_opt"
+    )]
     pub account_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::printable::de_opt"
+    )]
     pub access_config_name: Option<String>,
     /// When the session's current sign-in ends (not a secret): shown by the UI, and a
     /// new sign-in changes the profile so a running agent tries it again.

@@ -25,7 +25,12 @@ pub struct Profile {
     /// Region for endpoint selection (`sts.<region>.aliyuncs.com`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Free text (typed, or brought by an import): printable when read.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::printable::de_opt"
+    )]
     pub description: Option<String>,
     /// The browser command `alicred console` opens this profile's console
     /// with (e.g. `firefox -P work`), so several accounts stay side by side.

@@ -385,10 +385,16 @@ mod tests {
         assert_eq!(o.finished().await, Outcome::Expired);
         // Not a moment early (the paused clock only moves to the deadline).
         assert_eq!(start.elapsed(), Duration::from_secs(60));
-        assert!(!made.load(std::sync::atomic::Ordering::SeqCst), "minted unopened");
+        assert!(
+            !made.load(std::sync::atomic::Ordering::SeqCst),
+            "minted unopened"
+        );
         // The port is closed: a late click finds nothing to answer it.
         tokio::task::yield_now().await;
-        assert!(TcpStream::connect(&addr).await.is_err(), "{addr} still listens");
+        assert!(
+            TcpStream::connect(&addr).await.is_err(),
+            "{addr} still listens"
+        );
     }
 
     #[test]

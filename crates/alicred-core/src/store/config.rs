@@ -371,6 +371,34 @@ mod tests {
     use super::*;
     use crate::profile::{AccessKeyProfile, ProfileKind, RamRoleArnProfile};
 
+    /// A file written before outside text was cleaned (a portal's names with
+    /// terminal escapes and a bidi override): read, every shell sees clean text.
+    #[test]
+    fn outside_text_in_an_older_file_is_read_printable() {
+        let text = r#"version = 1
+[[profile]]
+name = "corp-Prod-Admin"
+type = "cloud-sso"
+sso_session = "corp"
+sign_in_url = "http://127.0.0.1:9/d-corp/login"
+account_id = "1234567890123456"
+account_name = "Prod\u001b]0;owned\u0007\u001b[2J"
+access_config = "ac-1"
+access_config_name = "Ad\u202emin"
+description = "line one\nline two\u009b31m"
+"#;
+        let f = ProfilesFile::parse(Path::new("profiles.toml"), text).expect("parses");
+        let p = f
+            .get(&"corp-Prod-Admin".parse().expect("name"))
+            .expect("profile");
+        let ProfileKind::CloudSso(sso) = &p.kind else {
+            panic!("{:?}", p.kind)
+        };
+        assert_eq!(sso.account_name.as_deref(), Some("Prod]0;owned[2J"));
+        assert_eq!(sso.access_config_name.as_deref(), Some("Admin"));
+        assert_eq!(p.description.as_deref(), Some("line one line two31m"));
+    }
+
     fn sample() -> ProfilesFile {
         let mut f = ProfilesFile::default();
         let base: ProfileName = "base".parse().expect("name");
