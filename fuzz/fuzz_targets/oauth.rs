@@ -1,4 +1,4 @@
-//! OAuth replies (protocols §12): `/v1/token` (code or refresh grant) and
+//! OAuth replies (docs/protocols.md, "Sign-ins"): `/v1/token` (code or refresh grant) and
 //! `/v1/exchange` (STS credentials). First byte: which reply and the status.
 //!
 //! The token reply is followed through the arithmetic the provider does with

@@ -1,4 +1,4 @@
-//! CloudSSO replies (protocols §12): `/device-authorization`, a device-flow
+//! CloudSSO replies (docs/protocols.md, "Sign-ins"): `/device-authorization`, a device-flow
 //! `/token` poll and `/cloud-credentials`. First byte: which reply (low two
 //! bits) and the status.
 //!

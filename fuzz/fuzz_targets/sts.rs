@@ -1,4 +1,4 @@
-//! STS replies (protocols §1, §3, §4): AssumeRole / AssumeRoleWithOIDC and
+//! STS replies (docs/protocols.md, "STS AssumeRole"): AssumeRole / AssumeRoleWithOIDC and
 //! GetCallerIdentity, through the shared RPC reply decoder. First byte: the
 //! call and the status; an optional first line `retry-after:V` is the
 //! `x-acs-retry-after` header; the rest is the body.

@@ -1,4 +1,4 @@
-//! The command-line contract (design §8). Only parsing lives here.
+//! The command-line contract (README, every `alicred` command by section). Only parsing lives here.
 
 use alicred_core::profile::ProfileName;
 use clap::{Args, Parser, Subcommand, ValueEnum};

@@ -1,4 +1,4 @@
-//! OAuth client (protocols §12): the authorization URL, `/v1/token` (authorization-code
+//! OAuth client (docs/protocols.md, "Sign-ins"): the authorization URL, `/v1/token` (authorization-code
 //! and refresh-token grants) and `/v1/exchange` (STS for the bearer).
 //!
 //! Errors are `{error, error_description}`; `invalid_grant` on refresh and a 401 on

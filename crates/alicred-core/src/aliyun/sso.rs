@@ -1,4 +1,4 @@
-//! CloudSSO portal client (protocols §12): device authorization with PKCE, token
+//! CloudSSO portal client (docs/protocols.md, "Sign-ins"): device authorization with PKCE, token
 //! polling, both access-assignment lists (every page) and cloud credentials.
 //!
 //! Every API lives at `scheme://host` of the user's sign-in URL. Errors are non-2xx

@@ -1,5 +1,5 @@
 //! STS: AssumeRole, AssumeRoleWithOIDC (unsigned) and GetCallerIdentity
-//! (protocols §1, §3, §4).
+//! (docs/protocols.md, "STS AssumeRole" and "RPC signature").
 
 use super::rpc::{RpcClient, Service};
 use super::signer::RpcAuth;

@@ -1,4 +1,4 @@
-//! The SDKs' credentials file (protocols §8): `ALIBABA_CLOUD_CREDENTIALS_FILE`,
+//! The SDKs' credentials file (docs/protocols.md, "Files and variables of the SDKs"): `ALIBABA_CLOUD_CREDENTIALS_FILE`,
 //! else `~/.alibabacloud/credentials.ini` (Python, Java) or
 //! `~/.alibabacloud/credentials` (Go).
 

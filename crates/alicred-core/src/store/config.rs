@@ -38,7 +38,7 @@ pub enum ConfigError {
     NoSuchProfile(ProfileName),
 }
 
-/// Which secret store to use (design §3).
+/// Which secret store to use (README, "Profiles and the keyring").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum KeyringBackend {
