@@ -86,6 +86,8 @@ impl From<UseCaseError> for CliError {
                 format!("--sts-endpoint {value:?} is not a URL: {reason}")
             }
             e @ UseCaseError::NoImportFile(_) => format!("{e}; pass --file"),
+            // Only `exec --uri-only` asks a bearer-token profile for a URI.
+            e @ UseCaseError::NotCredentials(_) => format!("--uri-only does not apply: {e}"),
             UseCaseError::NoAgent => {
                 "no alicred agent is running, and --uri-only needs one; start it with `alicred agent`".into()
             }

@@ -12,7 +12,8 @@ use std::io::IsTerminal;
 pub fn creds(app: &Alicred, name: Option<ProfileName>, json: bool) -> CliResult {
     let name = app.resolve_name(name.as_ref())?;
     let uc = UseCases::standalone(app.clone());
-    let c = super::runtime()?.block_on(uc.resolve(&name))?;
+    let c =
+        super::runtime()?.block_on(uc.resolve_for_tool(&name, super::resolve::show_prompt(&uc)))?;
     let now = Utc::now();
     if json || !std::io::stdout().is_terminal() {
         // Exactly what the endpoint would hand out now.

@@ -23,11 +23,3 @@ pub fn endpoint(app: &Alicred, name: Option<ProfileName>, rotate: bool) -> CliRe
         )),
     }
 }
-
-/// The running agent's URL for `name` (`None`: the active-profile URL), if
-/// one runs (the core's `UseCases::running_url`).
-pub fn running_url(app: &Alicred, name: Option<&ProfileName>) -> CliResult<Option<String>> {
-    Ok(UseCases::standalone(app.clone())
-        .running_url(name)?
-        .map(|u| u.expose().to_string()))
-}

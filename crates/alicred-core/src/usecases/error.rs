@@ -91,6 +91,9 @@ pub enum UseCaseError {
         refusal: String,
         cause: Box<UseCaseError>,
     },
+    /// A bearer-token profile was asked for credentials.
+    #[error("{}", crate::providers::bearer_token::not_credentials(.0))]
+    NotCredentials(ProfileName),
     /// A credentials URI was asked for and no agent runs.
     #[error("no alicred agent is running")]
     NoAgent,
@@ -151,7 +154,8 @@ impl UseCaseError {
             | UseCaseError::NotRotatable { .. }
             | UseCaseError::OldKeyChoiceForKms { .. }
             | UseCaseError::NotConsoleAddress { .. }
-            | UseCaseError::BadBrowser { .. } => true,
+            | UseCaseError::BadBrowser { .. }
+            | UseCaseError::NotCredentials(_) => true,
             _ => false,
         }
     }

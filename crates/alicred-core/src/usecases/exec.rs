@@ -8,7 +8,6 @@
 use super::{UseCaseError, UseCases};
 use crate::env_vars;
 use crate::profile::ProfileName;
-use crate::sensitive::Sensitive;
 
 /// What `alicred exec` runs.
 #[derive(Debug)]
@@ -22,35 +21,26 @@ pub struct ExecRequest {
 }
 
 impl UseCases {
-    /// The command, ready to run: the profile's credentials (a running agent
-    /// first) and the agent's URL for it in its environment, none of
-    /// alicred's keyring settings, nothing inherited that the SDKs would
-    /// prefer to ours, and `ALICRED_PROFILE` (so `alicred prompt` in a
-    /// subshell shows this profile).
+    /// The command, ready to run: what [`Self::tool_env`] gives the tool in
+    /// its environment, none of alicred's keyring settings, nothing
+    /// inherited that the SDKs would prefer to ours, and `ALICRED_PROFILE`
+    /// (so `alicred prompt` in a subshell shows this profile).
     pub async fn exec_command(
         &self,
         req: &ExecRequest,
+        on_prompt: impl Fn(&super::SignInPrompt) + Send + Sync,
     ) -> Result<std::process::Command, UseCaseError> {
-        self.profiles().await?.get(&req.name)?;
         let Some((program, args)) = req.command.split_first() else {
             return Err(UseCaseError::Internal("no command to run".into()));
         };
-        let uri = self.running_url(Some(&req.name))?;
-        if req.uri_only && uri.is_none() {
-            return Err(UseCaseError::NoAgent);
-        }
-        let creds = if req.uri_only {
-            None
-        } else {
-            Some(self.resolve(&req.name).await?)
-        };
+        let vars = self.tool_env(&req.name, req.uri_only, on_prompt).await?;
         let mut cmd = std::process::Command::new(program);
         cmd.args(args);
         env_vars::scrub_child(&mut cmd);
         for k in env_vars::INHERITED {
             cmd.env_remove(k);
         }
-        for (k, v) in env_vars::for_tool(creds.as_ref(), uri.as_ref().map(Sensitive::expose)) {
+        for (k, v) in vars {
             cmd.env(k, v);
         }
         cmd.env("ALICRED_PROFILE", req.name.as_str());

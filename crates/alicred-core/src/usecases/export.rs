@@ -76,32 +76,89 @@ pub fn export_line(endpoint_url: &str) -> String {
     format!("export {}", assignments.join(" "))
 }
 
+/// What `alicred export` prints, and what went wrong on the way that did
+/// not stop it.
+#[derive(Debug)]
+pub struct Exported {
+    pub text: Sensitive,
+    /// Say these on stderr (e.g. a linked config file that could not be
+    /// cleaned of what an SDK wrote back).
+    pub warnings: Vec<String>,
+}
+
 impl UseCases {
-    /// `alicred export NAME --format F`: the text to print.
+    /// `alicred export NAME --format F`: the text to print. For the aliyun
+    /// CLI's External format, what the SDKs wrote back from the last output
+    /// is taken out of linked config files first (docs/link-aliyun-cli.md).
     pub async fn export(
         &self,
         name: &ProfileName,
         format: ExportFormat,
-    ) -> Result<Sensitive, UseCaseError> {
-        let creds = self.resolve(name).await?;
-        Ok(render(format, &creds, self.ctx.clock.now()))
+        on_prompt: impl Fn(&super::SignInPrompt) + Send + Sync,
+    ) -> Result<Exported, UseCaseError> {
+        self.profiles().await?.get(name)?;
+        let mut warnings = Vec::new();
+        if format == ExportFormat::AliyunExternal
+            && let Err(e) = crate::link::aliyun_cli::strip_write_back(self.app.paths())
+        {
+            warnings.push(e.to_string());
+        }
+        let creds = self.resolve_for_tool(name, on_prompt).await?;
+        Ok(Exported {
+            text: render(format, &creds, self.ctx.clock.now()),
+            warnings,
+        })
     }
 
-    /// `alicred env [NAME] --shell S`: the lines to `eval`, with the running
-    /// agent's URL for the profile when one runs.
+    /// `alicred env [NAME] --shell S`: the lines to `eval` ([`Self::tool_env`]).
     pub async fn env(
         &self,
         name: Option<&ProfileName>,
         shell: Shell,
+        on_prompt: impl Fn(&super::SignInPrompt) + Send + Sync,
     ) -> Result<Vec<Sensitive>, UseCaseError> {
         let name = self.app.resolve_name(name)?;
-        let creds = self.resolve(&name).await?;
-        let uri = self.running_url(Some(&name))?;
-        let vars = env_vars::for_tool(Some(&creds), uri.as_ref().map(Sensitive::expose));
+        let vars = self.tool_env(&name, false, on_prompt).await?;
         Ok(env_lines(shell, &vars)
             .into_iter()
             .map(Sensitive::new)
             .collect())
+    }
+
+    /// The variables a tool gets for `name`, the same for `env` and `exec`:
+    /// a bearer-token profile's token; else the profile's credentials (a
+    /// running agent first; none with `uri_only`) and the running agent's
+    /// URL for it. `uri_only` needs a running agent.
+    pub async fn tool_env(
+        &self,
+        name: &ProfileName,
+        uri_only: bool,
+        on_prompt: impl Fn(&super::SignInPrompt) + Send + Sync,
+    ) -> Result<Vec<(&'static str, String)>, UseCaseError> {
+        let profile = self.profiles().await?.get(name)?.clone();
+        if let Some(vars) = crate::providers::bearer_token::tool_env_of(&self.ctx, &profile).await {
+            if uri_only {
+                return Err(UseCaseError::NotCredentials(name.clone()));
+            }
+            return vars.map_err(|cause| UseCaseError::Provider {
+                profile: name.clone(),
+                ty: profile.profile_type(),
+                cause,
+            });
+        }
+        let uri = self.running_url(Some(name))?;
+        if uri_only && uri.is_none() {
+            return Err(UseCaseError::NoAgent);
+        }
+        let creds = if uri_only {
+            None
+        } else {
+            Some(self.resolve_for_tool(name, on_prompt).await?)
+        };
+        Ok(env_vars::for_tool(
+            creds.as_ref(),
+            uri.as_ref().map(Sensitive::expose),
+        ))
     }
 }
 

@@ -40,11 +40,34 @@ impl UseCases {
                     });
                 }
                 Err(e) => {
-                    return Err(UseCaseError::Agent(format!("profile {name}: {e}")));
+                    // A sign-in profile is asked here again: for the typed
+                    // reason (signed out?), and for a sign-in the agent has
+                    // not loaded yet.
+                    let signs_in = self
+                        .profiles()
+                        .await?
+                        .get(name)
+                        .is_ok_and(|p| p.profile_type().signs_in());
+                    if !signs_in {
+                        return Err(UseCaseError::Agent(format!("profile {name}: {e}")));
+                    }
                 }
             }
         }
         self.credentials(name).await
+    }
+
+    /// [`Self::resolve`] for a tool a person started (`creds`, `env`,
+    /// `exec`, `export`): a signed-out cloud-sso or oauth profile is signed
+    /// in once for every process asking at that moment, and `on_prompt`
+    /// shows the sign-in page in the one that signs in.
+    pub async fn resolve_for_tool(
+        &self,
+        name: &ProfileName,
+        on_prompt: impl Fn(&super::SignInPrompt) + Send + Sync,
+    ) -> Result<Credentials, UseCaseError> {
+        self.credentials_signing_in_once(name, || self.resolve(name), on_prompt)
+            .await
     }
 
     /// The running agent's URL for `name` (`None`: the active-profile URL),
