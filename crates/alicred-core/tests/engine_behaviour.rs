@@ -496,3 +496,41 @@ async fn every_state_change_is_announced_quiet_ones_included() {
         "told before the last state was stored"
     );
 }
+
+/// Hand-outs are counted on every call and announced at most once a second
+/// per profile, the last of a burst when its second is up: the dashboard's
+/// count follows a busy tool without a push per request, and ends right.
+#[tokio::test(start_paused = true)]
+async fn hand_outs_are_announced_at_most_once_a_second_and_the_last_count_too() {
+    let r = rig(&[("r", None)], vec![access_key("r")], true);
+    settle().await;
+    let mut told = r.engine.subscribe_states();
+    let count = |rx: &mut tokio::sync::broadcast::Receiver<String>| {
+        std::iter::from_fn(|| rx.try_recv().ok()).count()
+    };
+    let handouts = |e: &Engine| e.status_of("r").expect("status").handouts;
+    for _ in 0..100 {
+        r.engine.record_handout(&name("r"));
+    }
+    assert_eq!(count(&mut told), 1, "a burst is announced at once, once");
+    assert_eq!(handouts(&r.engine), 100, "every hand-out is counted");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(count(&mut told), 0, "nothing more within the second");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    settle().await;
+    assert_eq!(
+        count(&mut told),
+        1,
+        "the rest of the burst, when the second is up"
+    );
+    // Quiet since: nothing more is announced.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(count(&mut told), 0);
+    r.engine.record_handout(&name("r"));
+    assert_eq!(
+        count(&mut told),
+        1,
+        "a new hand-out after a quiet spell, at once"
+    );
+    assert_eq!(handouts(&r.engine), 101);
+}

@@ -26,9 +26,9 @@ pub struct TimelineBucket {
 #[derive(Debug)]
 pub struct EventBus {
     tx: broadcast::Sender<Event>,
-    /// Names of profiles whose state changed, sent after the new state is
-    /// stored: quiet changes (fresh → refreshing → fresh) are not logged,
-    /// but whoever shows the state must still hear of them.
+    /// Names of profiles whose state (or hand-out count) changed, sent after
+    /// the new value is stored: quiet changes (fresh → refreshing → fresh, a
+    /// hand-out) are not logged, but whoever shows them must still hear.
     states: broadcast::Sender<String>,
     next_id: AtomicU64,
     log: Mutex<VecDeque<Event>>,
@@ -62,7 +62,7 @@ impl EventBus {
         self.states.subscribe()
     }
 
-    /// `profile`'s new state is stored: tell the state listeners.
+    /// `profile`'s new state (or count) is stored: tell the state listeners.
     pub fn state_changed(&self, profile: &str) {
         // No receivers is fine.
         let _ = self.states.send(profile.to_owned());

@@ -104,10 +104,29 @@ impl Engine {
     }
 
     /// Count one hand-out of `name` (the endpoint calls this).
+    /// The count is announced on the states channel at most once a second
+    /// ([`status::USAGE_ANNOUNCE_EVERY`]); the last of a burst is announced
+    /// when its second is up, so the dashboard's count ends right.
     pub fn record_handout(&self, name: &ProfileName) {
         let now = self.inner.ctx.clock.now();
-        self.with_usage(name, |u| u.handouts += 1);
+        let announce = self.with_usage(name, |u| {
+            u.handouts += 1;
+            u.announce(now)
+        });
         self.inner.bus.count_handout(name.as_str(), now);
+        match announce {
+            status::Announce::Now => self.inner.bus.state_changed(name.as_str()),
+            status::Announce::After(wait) => {
+                let (me, name) = (self.clone(), name.clone());
+                self.inner.runtime.spawn(async move {
+                    tokio::time::sleep(wait.to_std().unwrap_or_default()).await;
+                    let now = me.inner.ctx.clock.now();
+                    me.with_usage(&name, |u| u.announced_late(now));
+                    me.inner.bus.state_changed(name.as_str());
+                });
+            }
+            status::Announce::Scheduled => {}
+        }
     }
 
     /// Attribute a hand-out of `name` to a local process.
