@@ -266,6 +266,26 @@ async fn the_tray_shows_another_user_on_the_port_as_a_problem() {
     assert!(api.needs_attention(), "no attention icon");
     let whole = api.endpoint_lines().expect_err("no endpoint");
     assert!(whole.contains("URLs sent to it may have leaked"), "{whole}");
+    // Without its endpoint the agent is otherwise whole: it follows the
+    // profiles file like any agent (another process adds a profile).
+    let input = alicred_core::profile::ProfileInput {
+        name: "added-elsewhere".into(),
+        r#type: "environment".into(),
+        ..Default::default()
+    };
+    let other = alicred_core::service::Alicred::with_store(
+        Paths::new(dir.path()),
+        Arc::new(MemoryStore::default()),
+    );
+    other.add_profile(&input, None, false).expect("add");
+    let mut rx = api.subscribe();
+    let seen = tokio::time::timeout(Duration::from_secs(10), async {
+        while !api.statuses().iter().any(|p| p.name == "added-elsewhere") {
+            let _ = rx.recv().await;
+        }
+    })
+    .await;
+    assert!(seen.is_ok(), "the profiles file is not followed without the endpoint");
     api.runtime().shutdown().await;
     drop(thief.stdin.take());
     thief.wait().expect("thief ends");

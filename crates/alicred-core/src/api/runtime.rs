@@ -4,13 +4,15 @@
 //! The API needs four things from it: the engine (status, events, refresh),
 //! the endpoint URL of a profile, a reload after profile edits and a clean
 //! shutdown. If the endpoint cannot start (the port is taken, say by a CLI
-//! agent), the engine still runs so the dashboard works, and the agent's
-//! error is shown where the URL would be.
+//! agent or another user), the agent runs without it
+//! (`Agent::start_without_endpoint`: the same wiring, reloader and rotation
+//! included) so the dashboard works, and the agent's error is shown where
+//! the URL would be.
 
 use crate::engine::Engine;
 use crate::profile::ProfileName;
 use crate::providers::ProviderContext;
-use crate::server::{Agent, AgentHandle};
+use crate::server::{Agent, AgentHandle, EngineOnly};
 use crate::service::Alicred;
 use crate::usecases::UseCases;
 use std::net::SocketAddr;
@@ -24,6 +26,8 @@ pub struct Runtime {
     engine: Engine,
     ctx: ProviderContext,
     handle: Mutex<Option<AgentHandle>>,
+    /// The agent without its endpoint, when that could not start.
+    engine_only: Mutex<Option<EngineOnly>>,
     /// Why there is no endpoint, when there is none: the whole message,
     /// and the reason in a few words (the tray's menu line).
     endpoint_error: Option<(String, String)>,
@@ -46,23 +50,27 @@ impl Runtime {
         // The same agent configuration as `alicred agent` (StandardFactory).
         let mut cfg = alicred.agent_config();
         let ctx = cfg.ctx.clone();
-        let factory = cfg.factory.clone();
         cfg.listen = listen;
         match Agent::start(cfg).await {
             Ok(handle) => Ok(Self {
                 engine: handle.engine().clone(),
                 ctx,
                 handle: Mutex::new(Some(handle)),
+                engine_only: Mutex::new(None),
                 endpoint_error: None,
             }),
             Err(e) => {
                 tracing::warn!("endpoint not started: {e}");
-                let profiles = alicred.profiles().map_err(|e| e.to_string())?;
-                let engine = Engine::start(profiles, ctx.clone(), factory);
+                let mut cfg = alicred.agent_config();
+                cfg.listen = listen;
+                let agent = Agent::start_without_endpoint(cfg)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 Ok(Self {
-                    engine,
+                    engine: agent.engine().clone(),
                     ctx,
                     handle: Mutex::new(None),
+                    engine_only: Mutex::new(Some(agent)),
                     endpoint_error: Some((
                         format!("The credentials endpoint is not running: {e}"),
                         e.headline(),
@@ -112,7 +120,10 @@ impl Runtime {
 
     /// Why the profiles file is not being followed (the reloader's last error), if it is not.
     pub fn reload_problem(&self) -> Option<String> {
-        self.handle.lock().ok()?.as_ref()?.reload_problem()
+        if let Some(h) = self.handle.lock().ok()?.as_ref() {
+            return h.reload_problem();
+        }
+        self.engine_only.lock().ok()?.as_ref()?.reload_problem()
     }
 
     /// Where the endpoint listens (for display).
@@ -127,9 +138,11 @@ impl Runtime {
     /// Stop serving and stop the engine; removes the agent file.
     pub async fn shutdown(&self) {
         let handle = self.handle.lock().ok().and_then(|mut g| g.take());
-        match handle {
-            Some(h) => h.shutdown().await,
-            None => self.engine.shutdown().await,
+        let engine_only = self.engine_only.lock().ok().and_then(|mut g| g.take());
+        match (handle, engine_only) {
+            (Some(h), _) => h.shutdown().await,
+            (None, Some(a)) => a.shutdown().await,
+            (None, None) => self.engine.shutdown().await,
         }
     }
 }

@@ -160,7 +160,12 @@ impl Agent {
         };
         let url_base = url_base(local);
         let token_for_server = Arc::new(RwLock::new(tok));
-        let engine = Engine::start_with(profiles, cfg.ctx.clone(), cfg.factory, cfg.engine);
+        let engine = Engine::start_with(
+            profiles,
+            cfg.ctx.clone(),
+            cfg.factory.clone(),
+            cfg.engine.clone(),
+        );
         let state = EndpointState {
             engine: engine.clone(),
             token: token_for_server.clone(),
@@ -187,28 +192,12 @@ impl Agent {
         let channel = super::local::spawn(&cfg.paths, engine.clone(), stop_rx.clone());
         #[cfg(not(unix))]
         let channel = None;
-        let reload_health = super::reload::ReloadHealth::default();
-        let watcher = cfg.watch_profiles.then(|| {
-            let reloader = super::reload::Reloader {
-                store: store.clone(),
-                engine: engine.clone(),
-                secrets: cfg.secrets.clone(),
-                token: token.clone(),
-                health: reload_health.clone(),
-            };
-            tokio::spawn(super::reload::supervise(reloader, stop_rx.clone()))
-        });
-        // Linked aliyun CLI profiles: strip the SDKs' write-back (docs/link-aliyun-cli.md).
-        tokio::spawn(crate::link::watch::run(cfg.paths.clone(), stop_rx.clone()));
-        let status = crate::status_file::spawn_writer(cfg.paths.clone(), engine.clone(), stop_rx);
-        let background = if cfg.rotation {
-            start_rotation(&store, &cfg.secrets, &cfg.ctx, &engine).await
-        } else {
-            Vec::new()
-        };
+        let services = Services::start(&cfg, &store, &engine, token.clone(), stop_rx).await;
+        let mut tasks = services.tasks;
+        tasks.extend([Some(server), channel].into_iter().flatten());
         Ok(AgentHandle {
-            reload_health,
-            background,
+            reload_health: services.reload_health,
+            background: services.background,
             engine,
             store,
             secrets: cfg.secrets,
@@ -217,11 +206,126 @@ impl Agent {
             token,
             pid,
             stop: stop_tx,
-            tasks: [Some(server), watcher, Some(status), channel]
+            tasks,
+        })
+    }
+
+    /// The agent without its endpoint, for when the port cannot be taken
+    /// (another program, another user): the engine, the profiles reloader,
+    /// the status file, linked-CLI write-back stripping and rotation run as
+    /// in [`Agent::start`], wired the same way; there is no endpoint, agent
+    /// file or agent socket, so other processes resolve profiles themselves.
+    /// The tray agent runs this so the dashboard keeps working and says why
+    /// there is no endpoint.
+    pub async fn start_without_endpoint(cfg: AgentConfig) -> Result<EngineOnly, AgentError> {
+        let store = ConfigStore::new(cfg.paths.clone());
+        let profiles = store.load()?;
+        let secrets = cfg.secrets.clone();
+        let tok = tokio::task::spawn_blocking(move || token::load_or_create(secrets.as_ref()))
+            .await
+            .map_err(|e| SecretError::Other(e.to_string()))??;
+        let engine = Engine::start_with(
+            profiles,
+            cfg.ctx.clone(),
+            cfg.factory.clone(),
+            cfg.engine.clone(),
+        );
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let token = Arc::new(RwLock::new(tok));
+        let services = Services::start(&cfg, &store, &engine, token, stop_rx).await;
+        Ok(EngineOnly {
+            services,
+            engine,
+            store,
+            stop: stop_tx,
+        })
+    }
+}
+
+/// What the agent runs besides its endpoint, the same with or without it.
+struct Services {
+    reload_health: super::reload::ReloadHealth,
+    /// Loops that only end when aborted (key-age checks, rotation watch).
+    background: Vec<JoinHandle<()>>,
+    /// Tasks that end when told to stop.
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Services {
+    async fn start(
+        cfg: &AgentConfig,
+        store: &ConfigStore,
+        engine: &Engine,
+        token: Arc<RwLock<Sensitive>>,
+        stop_rx: watch::Receiver<bool>,
+    ) -> Services {
+        let reload_health = super::reload::ReloadHealth::default();
+        let watcher = cfg.watch_profiles.then(|| {
+            let reloader = super::reload::Reloader {
+                store: store.clone(),
+                engine: engine.clone(),
+                secrets: cfg.secrets.clone(),
+                token,
+                health: reload_health.clone(),
+            };
+            tokio::spawn(super::reload::supervise(reloader, stop_rx.clone()))
+        });
+        // Linked aliyun CLI profiles: strip the SDKs' write-back (docs/link-aliyun-cli.md).
+        let strip = tokio::spawn(crate::link::watch::run(cfg.paths.clone(), stop_rx.clone()));
+        let status = crate::status_file::spawn_writer(cfg.paths.clone(), engine.clone(), stop_rx);
+        let background = if cfg.rotation {
+            start_rotation(store, &cfg.secrets, &cfg.ctx, engine).await
+        } else {
+            Vec::new()
+        };
+        Services {
+            reload_health,
+            background,
+            tasks: [watcher, Some(status), Some(strip)]
                 .into_iter()
                 .flatten()
                 .collect(),
-        })
+        }
+    }
+
+    async fn stop(self, stop: &watch::Sender<bool>) {
+        for t in &self.background {
+            t.abort();
+        }
+        let _ = stop.send(true);
+        for t in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(3), t).await;
+        }
+    }
+}
+
+/// The agent without its endpoint ([`Agent::start_without_endpoint`]).
+pub struct EngineOnly {
+    services: Services,
+    engine: Engine,
+    store: ConfigStore,
+    stop: watch::Sender<bool>,
+}
+
+impl EngineOnly {
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// As [`AgentHandle::reload_problem`].
+    pub fn reload_problem(&self) -> Option<String> {
+        self.services
+            .reload_health
+            .lock()
+            .ok()
+            .and_then(|h| h.clone())
+    }
+
+    /// Stop the engine and everything beside it.
+    pub async fn shutdown(self) {
+        self.services.stop(&self.stop).await;
+        self.engine.shutdown().await;
+        crate::status_file::remove(self.store.paths(), std::process::id());
     }
 }
 

@@ -15,7 +15,7 @@ pub mod probe;
 pub mod reload;
 pub mod token;
 
-pub use agent::{Agent, AgentConfig, AgentError, AgentHandle};
+pub use agent::{Agent, AgentConfig, AgentError, AgentHandle, EngineOnly};
 pub use agent_file::{AgentInfo, running_agent};
 pub use guard::{Refusal, Target, check_request};
 pub use handler::EndpointState;
