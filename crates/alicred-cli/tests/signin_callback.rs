@@ -8,7 +8,6 @@
 mod common;
 mod signin_common;
 
-use alicred_fakecloud::{FakeCloud, FakeCloudConfig, FakeCloudHandle};
 use common::Home;
 use signin_common::{http_get, spawn, text};
 use std::io::{BufRead, BufReader, Write};
@@ -35,22 +34,6 @@ fn as_nobody(cmd: &str) -> Command {
     let mut c = Command::new("setpriv");
     c.args(["--reuid=65534", "--regid=65534", "--clear-groups", cmd]);
     c
-}
-
-fn setup() -> (FakeCloudHandle, Home) {
-    let cloud = FakeCloud::start_background(FakeCloudConfig::new()).expect("emulator");
-    let home = Home::new();
-    let base = cloud.base_url();
-    let out = home
-        .cmd()
-        .args(["profile", "add", "me", "--type", "oauth", "--site", "cn"])
-        .args(["--oauth-sign-in-url", &base, "--oauth-endpoint", &base])
-        .args(["--client-id", "4038181954557748008"])
-        .args(["--sts-endpoint", &cloud.sts_url()])
-        .output()
-        .expect("add");
-    assert!(out.status.success(), "{}", text(&out));
-    (cloud, home)
 }
 
 /// A sign-in waiting for the browser: the run, the authorization URL (reached
@@ -115,7 +98,7 @@ fn callback(port: u16, query: &str) -> String {
 #[test]
 fn a_request_for_another_path_is_answered_404_and_ignored() {
     let _one = PORTS.lock().unwrap_or_else(|e| e.into_inner());
-    let (cloud, home) = setup();
+    let (cloud, home) = signin_common::oauth_home();
     let p = start(&home);
     let (status, _, _) = http_get(&format!("http://127.0.0.1:{}/favicon.ico", p.port));
     assert_eq!(status, 404);
@@ -126,7 +109,7 @@ fn a_request_for_another_path_is_answered_404_and_ignored() {
 #[test]
 fn an_idle_connection_blocks_nothing() {
     let _one = PORTS.lock().unwrap_or_else(|e| e.into_inner());
-    let (cloud, home) = setup();
+    let (cloud, home) = signin_common::oauth_home();
     let p = start(&home);
     // Held open, silent, for the whole sign-in (which used to wait 10 s on it
     // and then fail).
@@ -145,7 +128,7 @@ fn an_idle_connection_blocks_nothing() {
 #[test]
 fn an_error_or_a_code_without_our_state_is_ignored() {
     let _one = PORTS.lock().unwrap_or_else(|e| e.into_inner());
-    let (cloud, home) = setup();
+    let (cloud, home) = signin_common::oauth_home();
     let p = start(&home);
     for q in [
         "?error=access_denied",
@@ -168,7 +151,7 @@ fn another_users_connection_gets_403_and_is_ignored() {
         eprintln!("SKIPPED: {why}");
         return;
     }
-    let (cloud, home) = setup();
+    let (cloud, home) = signin_common::oauth_home();
     let p = start(&home);
     // Even with the right state (here the other user somehow knows it).
     let state = url::Url::parse(&p.authorize)
@@ -208,7 +191,7 @@ fn another_user_holding_every_callback_port_is_named() {
         eprintln!("SKIPPED: {why}");
         return;
     }
-    let (cloud, home) = setup();
+    let (cloud, home) = signin_common::oauth_home();
     let holder = "import socket, sys\n\
         s = []\n\
         for p in range(12345, 12350):\n    \
@@ -253,7 +236,7 @@ fn another_user_holding_every_callback_port_is_named() {
 #[test]
 fn the_authorization_url_is_not_on_the_browsers_command_line() {
     let _one = PORTS.lock().unwrap_or_else(|e| e.into_inner());
-    let (cloud, home) = setup();
+    let (cloud, home) = signin_common::oauth_home();
     let bin = tempfile::tempdir().expect("tmp");
     let seen = bin.path().join("argv");
     let opener = bin.path().join("xdg-open");

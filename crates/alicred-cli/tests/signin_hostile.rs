@@ -31,22 +31,6 @@ fn no_panic(out: &std::process::Output) {
     assert_ne!(out.status.code(), Some(101), "{all}");
 }
 
-fn oauth_setup() -> (FakeCloudHandle, Home) {
-    let cloud = FakeCloud::start_background(FakeCloudConfig::new()).expect("emulator");
-    let home = Home::new();
-    let base = cloud.base_url();
-    let out = home
-        .cmd()
-        .args(["profile", "add", "me", "--type", "oauth", "--site", "cn"])
-        .args(["--oauth-sign-in-url", &base, "--oauth-endpoint", &base])
-        .args(["--client-id", "4038181954557748008"])
-        .args(["--sts-endpoint", &cloud.sts_url()])
-        .output()
-        .expect("add");
-    assert!(out.status.success(), "{}", text(&out));
-    (cloud, home)
-}
-
 fn oauth_lifetime(cloud: &FakeCloudHandle, secs: u64) {
     cloud
         .oauth_settings(&OAuthSettings {
@@ -83,7 +67,7 @@ fn creds(home: &Home) -> std::process::Output {
 #[test]
 fn an_absurd_expires_in_is_clamped_and_the_rotated_refresh_token_is_kept() {
     let _one = PORTS.lock().unwrap_or_else(|e| e.into_inner());
-    let (cloud, home) = oauth_setup();
+    let (cloud, home) = signin_common::oauth_home();
     oauth_lifetime(&cloud, ABSURD);
     let (out, _) = oauth_login(&home);
     no_panic(&out);

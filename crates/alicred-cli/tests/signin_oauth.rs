@@ -6,31 +6,13 @@
 mod common;
 mod signin_common;
 
-use alicred_fakecloud::{
-    FakeCloud, FakeCloudConfig, FakeCloudHandle, FaultKind, FaultSpec, OAuthSettings, Service,
-};
+use alicred_fakecloud::{FaultKind, FaultSpec, OAuthSettings, Service};
 use common::Home;
 use serde_json::Value;
 use signin_common::{assert_no_token, http_get, spawn, text};
 use std::sync::Mutex;
 
 static PORTS: Mutex<()> = Mutex::new(());
-
-fn setup() -> (FakeCloudHandle, Home) {
-    let cloud = FakeCloud::start_background(FakeCloudConfig::new()).expect("emulator");
-    let home = Home::new();
-    let base = cloud.base_url();
-    let out = home
-        .cmd()
-        .args(["profile", "add", "me", "--type", "oauth", "--site", "cn"])
-        .args(["--oauth-sign-in-url", &base, "--oauth-endpoint", &base])
-        .args(["--client-id", "4038181954557748008"])
-        .args(["--sts-endpoint", &cloud.sts_url()])
-        .output()
-        .expect("add");
-    assert!(out.status.success(), "{}", text(&out));
-    (cloud, home)
-}
 
 /// Starts `alicred login me`, returns it with the authorization URL it printed.
 fn start_login(home: &Home) -> (signin_common::Running, String) {
@@ -76,7 +58,7 @@ fn sign_in(home: &Home) -> (std::process::Output, String) {
 #[test]
 fn login_refresh_rotation_expiry_and_revocation() {
     let _one = PORTS.lock().unwrap_or_else(|e| e.into_inner());
-    let (cloud, home) = setup();
+    let (cloud, home) = signin_common::oauth_home();
     // Short access tokens: every use below refreshes first (≤ 20 min left).
     cloud
         .oauth_settings(&OAuthSettings {
@@ -155,7 +137,7 @@ fn login_refresh_rotation_expiry_and_revocation() {
 #[test]
 fn bad_callbacks_ports_and_token_answers_change_nothing() {
     let _one = PORTS.lock().unwrap_or_else(|e| e.into_inner());
-    let (cloud, home) = setup();
+    let (cloud, home) = signin_common::oauth_home();
     let check = |out: &std::process::Output, says: &str| {
         assert_eq!(out.status.code(), Some(1), "{says}: {}", text(out));
         let err = String::from_utf8_lossy(&out.stderr);

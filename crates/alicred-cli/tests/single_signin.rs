@@ -7,8 +7,6 @@
 mod common;
 mod signin_common;
 
-use alicred_fakecloud::{FakeCloud, FakeCloudConfig, FakeCloudHandle};
-use common::Home;
 use signin_common::{std_cmd, text};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -16,22 +14,6 @@ use std::process::Stdio;
 use std::sync::Mutex;
 
 static PORTS: Mutex<()> = Mutex::new(());
-
-fn setup() -> (FakeCloudHandle, Home) {
-    let cloud = FakeCloud::start_background(FakeCloudConfig::new()).expect("emulator");
-    let home = Home::new();
-    let base = cloud.base_url();
-    let out = home
-        .cmd()
-        .args(["profile", "add", "me", "--type", "oauth", "--site", "cn"])
-        .args(["--oauth-sign-in-url", &base, "--oauth-endpoint", &base])
-        .args(["--client-id", "4038181954557748008"])
-        .args(["--sts-endpoint", &cloud.sts_url()])
-        .output()
-        .expect("add");
-    assert!(out.status.success(), "{}", text(&out));
-    (cloud, home)
-}
 
 /// Counts its runs (one line each), then plays the browser: the authorize page
 /// redirects to alicred's loopback callback, which it follows.
@@ -52,7 +34,7 @@ fn browser(dir: &Path) -> PathBuf {
 #[test]
 fn twenty_callers_one_browser_all_get_credentials() {
     let _one = PORTS.lock().unwrap_or_else(|e| e.into_inner());
-    let (cloud, home) = setup();
+    let (cloud, home) = signin_common::oauth_home();
     let dir = tempfile::tempdir().expect("dir");
     let script = browser(dir.path());
     let children: Vec<_> = (0..20)
@@ -109,7 +91,7 @@ fn twenty_callers_one_browser_all_get_credentials() {
 #[test]
 fn without_a_browser_callers_fail_at_once_with_the_command() {
     let _one = PORTS.lock().unwrap_or_else(|e| e.into_inner());
-    let (cloud, home) = setup();
+    let (cloud, home) = signin_common::oauth_home();
     for env in [
         vec![("ALICRED_NO_BROWSER", "1"), ("BROWSER", "/bin/false")],
         vec![],

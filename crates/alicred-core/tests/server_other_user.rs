@@ -285,7 +285,10 @@ async fn the_tray_shows_another_user_on_the_port_as_a_problem() {
         }
     })
     .await;
-    assert!(seen.is_ok(), "the profiles file is not followed without the endpoint");
+    assert!(
+        seen.is_ok(),
+        "the profiles file is not followed without the endpoint"
+    );
     api.runtime().shutdown().await;
     drop(thief.stdin.take());
     thief.wait().expect("thief ends");

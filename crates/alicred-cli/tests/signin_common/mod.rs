@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use crate::common::Home;
+use alicred_fakecloud::{FakeCloud, FakeCloudConfig, FakeCloudHandle};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
@@ -158,4 +159,21 @@ pub fn assert_no_token(home: &Home, outputs: &[&str], tokens: &[String]) {
         .map(|(i, o)| (format!("output {i}"), o.as_bytes().to_vec()))
         .collect();
     crate::common::assert_no_secret(tokens, &[home.path()], &outputs);
+}
+
+/// An emulator and a home with one OAuth profile, `me`, signing in there.
+pub fn oauth_home() -> (FakeCloudHandle, Home) {
+    let cloud = FakeCloud::start_background(FakeCloudConfig::new()).expect("emulator");
+    let home = Home::new();
+    let base = cloud.base_url();
+    let out = home
+        .cmd()
+        .args(["profile", "add", "me", "--type", "oauth", "--site", "cn"])
+        .args(["--oauth-sign-in-url", &base, "--oauth-endpoint", &base])
+        .args(["--client-id", "4038181954557748008"])
+        .args(["--sts-endpoint", &cloud.sts_url()])
+        .output()
+        .expect("add");
+    assert!(out.status.success(), "{}", text(&out));
+    (cloud, home)
 }
