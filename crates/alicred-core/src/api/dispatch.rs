@@ -198,9 +198,11 @@ async fn blocking<T: Send + 'static>(
 /// The list changed (added, removed, a new active profile): say so with
 /// the new list.
 fn profiles_changed(api: &Api) {
-    api.emit(Event::Profiles {
-        profiles: api.statuses(),
-        reload_problem: api.inner.runtime.reload_problem(),
+    api.emit_status(|api| {
+        Some(Event::Profiles {
+            profiles: api.statuses(),
+            reload_problem: api.inner.runtime.reload_problem(),
+        })
     });
 }
 
@@ -254,21 +256,24 @@ pub(super) fn spawn_event_loop(api: Api) {
                 }
                 Err(RecvError::Closed) => break,
             };
-            let statuses = api.statuses();
-            let status = ev
-                .profile
-                .as_deref()
-                .and_then(|n| statuses.iter().find(|p| p.name == n));
-            let sign_in = status.and_then(|p| p.sign_in.clone());
-            match status {
-                Some(s) if ev.kind != EventKind::ConfigReloaded => api.emit(Event::Profile {
-                    status: Box::new(s.clone()),
-                }),
-                _ => api.emit(Event::Profiles {
-                    profiles: statuses.clone(),
-                    reload_problem: api.inner.runtime.reload_problem(),
-                }),
-            }
+            let mut sign_in = None;
+            api.emit_status(|api| {
+                let statuses = api.statuses();
+                let status = ev
+                    .profile
+                    .as_deref()
+                    .and_then(|n| statuses.iter().find(|p| p.name == n));
+                sign_in = status.and_then(|p| p.sign_in.clone());
+                Some(match status {
+                    Some(s) if ev.kind != EventKind::ConfigReloaded => Event::Profile {
+                        status: Box::new(s.clone()),
+                    },
+                    _ => Event::Profiles {
+                        profiles: statuses.clone(),
+                        reload_problem: api.inner.runtime.reload_problem(),
+                    },
+                })
+            });
             api.emit(Event::Log { event: ev.clone() });
             // A reload or a refresh may carry a new sign-in end.
             api.inner.reminders_wanted.notify_one();
@@ -281,11 +286,11 @@ pub(super) fn spawn_event_loop(api: Api) {
 
 /// Push one profile's status as the engine holds it now.
 fn push_status(api: &Api, name: &str) {
-    if let Some(s) = api.engine().status_of(name) {
-        api.emit(Event::Profile {
+    api.emit_status(|api| {
+        api.engine().status_of(name).map(|s| Event::Profile {
             status: Box::new(s),
-        });
-    }
+        })
+    });
 }
 
 /// The event log sends only what the dashboard shows: events after the last

@@ -78,6 +78,8 @@ struct Inner {
     settings: Mutex<Settings>,
     sign_in: Mutex<sign_in::Slot>,
     events: broadcast::Sender<Event>,
+    /// Held while a status is read and pushed ([`Api::emit_status`]).
+    pushing: Mutex<()>,
     host: Arc<dyn Host>,
     /// Wakes the sign-in reminders to look at the profiles again.
     reminders_wanted: Notify,
@@ -101,6 +103,7 @@ impl Api {
                 runtime,
                 sign_in: Mutex::default(),
                 events: broadcast::channel(256).0,
+                pushing: Mutex::new(()),
                 host,
                 reminders_wanted: Notify::new(),
             }),
@@ -194,6 +197,18 @@ impl Api {
     pub(crate) fn emit(&self, ev: Event) {
         // Nobody listening is not an error: the dashboard is usually closed.
         let _ = self.inner.events.send(ev);
+    }
+
+    /// Read a status (or the list) and push it, as one step against every
+    /// other such step: a status read before another but sent after it
+    /// would overwrite the newer one on the dashboard (a profile just added
+    /// stayed "refreshing" when the add's list went out after its
+    /// needs-sign-in).
+    pub(crate) fn emit_status(&self, read: impl FnOnce(&Api) -> Option<Event>) {
+        let _turn = self.inner.pushing.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(ev) = read(self) {
+            self.emit(ev);
+        }
     }
 
     pub(crate) fn host(&self) -> &dyn Host {
