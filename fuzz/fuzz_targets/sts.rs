@@ -5,6 +5,7 @@
 #![no_main]
 use alicred_core::aliyun::rpc::decode_response;
 use alicred_core::aliyun::sts::{parse_assume_role, parse_caller_identity};
+use alicred_core::clamp::MAX_LIFETIME;
 use alicred_core::providers::ProviderError;
 use alicred_fuzz::{assert_hidden, now, retry_after, secrets_in, status};
 use libfuzzer_sys::fuzz_target;
@@ -19,7 +20,15 @@ fuzz_target!(|data: &[u8]| {
     match s % 4 {
         0 | 1 => match parse_assume_role(code, retry, body, now()) {
             Ok(r) => {
-                assert!(r.credentials.expiration.is_some_and(|e| e > now()));
+                // Expires after now, and no later than the clamp allows
+                // (a far `Expiration` once overflowed the refresh arithmetic).
+                assert!(
+                    r.credentials
+                        .expiration
+                        .is_some_and(|e| e > now() && e - now() <= MAX_LIFETIME),
+                    "{:?}",
+                    r.credentials.expiration
+                );
                 assert_hidden(&secrets, &format!("{:?}", r.credentials));
             }
             Err(e) => {
