@@ -3,27 +3,15 @@
 //! rule for a CloudSSO session's state that the tray menu, the dashboard's
 //! groups and `sso_sessions` all follow.
 
+mod api_common;
 use alicred_core::api::menu::MenuItem;
-use alicred_core::api::{Api, Event, NoHost, Request, Response, Runtime};
+use alicred_core::api::{Api, Event, Request, Response};
 use alicred_core::engine::ProfileState;
-use alicred_core::paths::Paths;
-use alicred_core::service::Alicred;
 use alicred_core::signin::tokens::SsoSessionToken;
-use alicred_core::store::secrets::{MemoryStore, SecretKey};
+use alicred_core::store::secrets::SecretKey;
+use api_common::demo_api;
 use chrono::Utc;
-use std::sync::Arc;
 use std::time::Duration;
-
-async fn demo_api(dir: &std::path::Path) -> (Api, alicred_demo::DemoCloud) {
-    let alicred = Alicred::with_store(Paths::new(dir), Arc::new(MemoryStore::default()));
-    let (cloud, _) = alicred_demo::start(&alicred, ([127, 0, 0, 1], 0).into(), None)
-        .await
-        .expect("demo");
-    let runtime = Runtime::start_on(&alicred, Some(([127, 0, 0, 1], 0).into()))
-        .await
-        .expect("agent");
-    (Api::with_runtime(alicred, runtime, Arc::new(NoHost)), cloud)
-}
 
 fn demo_token(api: &Api) -> SsoSessionToken {
     api.app()

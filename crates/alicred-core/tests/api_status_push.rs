@@ -4,26 +4,13 @@
 //! the worker stored the new one: the dashboard showed "refreshing" until
 //! the next event (the desktop test saw it stay so for five minutes).
 
-use alicred_core::api::{Api, Event, NoHost, Request, Runtime};
+mod api_common;
+use alicred_core::api::{Api, Event, Request};
 use alicred_core::engine::ProfileState;
-use alicred_core::paths::Paths;
 use alicred_core::profile::ProfileType;
-use alicred_core::service::Alicred;
-use alicred_core::store::secrets::MemoryStore;
-use std::sync::Arc;
+use api_common::demo_api;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
-
-async fn demo_api(dir: &std::path::Path) -> (Api, alicred_demo::DemoCloud) {
-    let alicred = Alicred::with_store(Paths::new(dir), Arc::new(MemoryStore::default()));
-    let (cloud, _) = alicred_demo::start(&alicred, ([127, 0, 0, 1], 0).into(), None)
-        .await
-        .expect("demo");
-    let runtime = Runtime::start_on(&alicred, Some(([127, 0, 0, 1], 0).into()))
-        .await
-        .expect("agent");
-    (Api::with_runtime(alicred, runtime, Arc::new(NoHost)), cloud)
-}
 
 /// Refresh `name` and return the states pushed for it from just before the
 /// request until a push says what the engine holds, `Fresh` with a new
