@@ -21,7 +21,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, OnceCell, watch};
-use tower::ServiceExt;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -137,7 +136,8 @@ pub async fn serve(
 ) {
     let peers = state.peers.clone();
     let own_uid = owner::own_uid();
-    let app = router(state);
+    // The one handler, called directly: a router would only route to it.
+    let app = state;
     let slots = Arc::new(Mutex::new(Slots::default()));
     let Ok(local) = listener.local_addr() else {
         return;
@@ -210,15 +210,18 @@ pub async fn serve(
                 let busy = Busy::new(conn_state.clone());
                 let answer = own.then(|| {
                     req.extensions_mut().insert(conn.clone());
-                    app.clone().oneshot(req)
+                    handle(
+                        axum::extract::State(app.clone()),
+                        req.map(axum::body::Body::new),
+                    )
                 });
                 async move {
                     let r = match answer {
                         Some(a) => a.await,
-                        None => Ok(refuse_foreign()),
+                        None => refuse_foreign(),
                     };
                     drop(busy);
-                    r
+                    Ok::<_, std::convert::Infallible>(r)
                 }
             });
             let mut builder = hyper::server::conn::http1::Builder::new();

@@ -20,7 +20,7 @@ use tokio::sync::Semaphore;
 const RECENT: usize = 16;
 const MAX_QUEUED: usize = 2;
 /// A scan that took `t` keeps the next one from starting for `(DUTY-1)·t`.
-const DUTY: u32 = 10;
+const DUTY: u32 = 50;
 const MAX_PAUSE: Duration = Duration::from_millis(500);
 
 #[derive(Debug, Clone)]
