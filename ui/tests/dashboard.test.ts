@@ -25,6 +25,7 @@ const status = (name: string, type: ProfileType, capabilities: Capabilities): Pr
   chain: [],
   handouts: 0,
   consumers: [],
+  seq: 1,
 });
 
 /** A fake backend: records calls, answers from `answers`. */
@@ -45,6 +46,32 @@ beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
 
 describe('dashboard controller', () => {
+  it('keeps the status read last when a list and a push cross', async () => {
+    // The list was read (seq 5) before the push (seq 7) but answers after it.
+    const at = (seq: number, kind: 'refreshing' | 'fresh', name = 'ecs'): ProfileStatus => ({
+      ...status(name, 'ecs-ram-role', caps()),
+      state: kind === 'fresh' ? { kind: 'fresh', expires: null } : { kind: 'refreshing', expires: null },
+      seq,
+    });
+    let answer: (l: ProfileStatus[]) => void = () => {};
+    const { api } = fakeApi({ listProfiles: () => new Promise((r) => (answer = r)) });
+    const d = new Dashboard(api, async () => () => {}, () => {});
+    const loading = d.loadProfiles();
+    d.apply({ type: 'profile', status: at(7, 'fresh') } as Update);
+    d.apply({ type: 'profile', status: at(8, 'fresh', 'new') } as Update);
+    answer([at(5, 'refreshing')]);
+    await loading;
+    expect(d.profiles.map((p) => [p.name, p.state.kind])).toEqual([['ecs', 'fresh'], ['new', 'fresh']]);
+    // An older push is no news either; a newer one is.
+    d.apply({ type: 'profile', status: at(6, 'refreshing') } as Update);
+    expect(d.profiles[0].state.kind).toBe('fresh');
+    d.apply({ type: 'profile', status: at(9, 'refreshing') } as Update);
+    expect(d.profiles[0].state.kind).toBe('refreshing');
+    // A newer list is the list: a profile it leaves out is gone.
+    d.apply({ type: 'profiles', profiles: [at(10, 'fresh')], reload_problem: null } as Update);
+    expect(d.profiles.map((p) => p.name)).toEqual(['ecs']);
+  });
+
   it('counts attention from the core\'s flag, not from the state', async () => {
     const { api } = fakeApi({
       listProfiles: () => [

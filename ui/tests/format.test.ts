@@ -112,6 +112,7 @@ const base = wire<ProfileStatus>({
   chain: [],
   handouts: 0,
   consumers: [],
+  seq: 1,
 });
 
 describe('chain, rotation and consumers', () => {

@@ -56,6 +56,28 @@ impl Credentials {
         }
     }
 
+    /// [`Self::served_at`] as the endpoint's JSON body, written straight from
+    /// these credentials (no copy of the secrets, no intermediate strings):
+    /// the same bytes `serde_json::to_vec(&self.served_at(now))` gives.
+    pub fn served_json(&self, now: DateTime<Utc>) -> serde_json::Result<Vec<u8>> {
+        let (expiration, last_updated) = match self.expiration {
+            Some(e) => (e, self.issued_at.min(now)),
+            None => (now + ROLLING_EXPIRATION, now),
+        };
+        let body = ServedRef {
+            code: "Success",
+            access_key_id: &self.access_key_id,
+            access_key_secret: self.access_key_secret.expose(),
+            security_token: self.security_token.as_ref().map_or("", Sensitive::expose),
+            expiration: SdkTime(expiration),
+            last_updated: SdkTime(last_updated),
+        };
+        let mut out =
+            Vec::with_capacity(256 + self.security_token.as_ref().map_or(0, |t| t.expose().len()));
+        serde_json::to_writer(&mut out, &body)?;
+        Ok(out)
+    }
+
     /// The credentials-URI JSON (docs/protocols.md, "Credentials URI") plus `LastUpdated` for oss2.
     /// `expiration` is what the client is told: the real one for STS, a
     /// rolling one for long-term keys.
@@ -103,6 +125,32 @@ pub fn parse_expiration(s: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|e| format!("Expiration is not a valid time: {e}"))
 }
 
+/// [`UriResponse`] borrowed from the credentials ([`Credentials::served_json`]).
+#[derive(Serialize)]
+struct ServedRef<'a> {
+    #[serde(rename = "Code")]
+    code: &'a str,
+    #[serde(rename = "AccessKeyId")]
+    access_key_id: &'a str,
+    #[serde(rename = "AccessKeySecret")]
+    access_key_secret: &'a str,
+    #[serde(rename = "SecurityToken")]
+    security_token: &'a str,
+    #[serde(rename = "Expiration")]
+    expiration: SdkTime,
+    #[serde(rename = "LastUpdated")]
+    last_updated: SdkTime,
+}
+
+/// A time as [`format_expiration`] writes it, without a `String`.
+struct SdkTime(DateTime<Utc>);
+
+impl Serialize for SdkTime {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0.format("%Y-%m-%dT%H:%M:%SZ"))
+    }
+}
+
 /// Wire form of the credentials-URI protocol (what we serve and consume).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct UriResponse {
@@ -139,6 +187,25 @@ mod tests {
             "",
         ] {
             assert!(parse_expiration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_served_json_is_the_served_response() {
+        let t = parse_expiration("2026-01-01T00:00:00Z").expect("t");
+        let sts = Credentials {
+            access_key_id: "STS.id".into(),
+            access_key_secret: Sensitive::new("s3cr\"et"),
+            security_token: Some(Sensitive::new("tok\\en")),
+            expiration: Some(t + chrono::Duration::hours(1)),
+            issued_at: t,
+        };
+        let ak = Credentials::long_term("LTAI", Sensitive::new("sec"), t);
+        for c in [sts, ak] {
+            for now in [t, t + chrono::Duration::seconds(61)] {
+                let want = serde_json::to_vec(&c.served_at(now)).expect("json");
+                assert_eq!(c.served_json(now).expect("json"), want);
+            }
         }
     }
 

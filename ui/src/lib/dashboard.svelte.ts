@@ -122,6 +122,8 @@ export class Dashboard {
     switch (u.type) {
       case 'profile': {
         const i = this.profiles.findIndex((p) => p.name === u.status.name);
+        // An older read of this profile than the one shown: it is news no more.
+        if (i >= 0 && this.profiles[i].seq > u.status.seq) break;
         if (i >= 0) this.profiles[i] = u.status;
         else this.setProfiles([...this.profiles, u.status]);
         break;
@@ -164,7 +166,18 @@ export class Dashboard {
 
   /** A new list: forget what belonged to profiles that are gone; ask the
    * key age of RAM-rotated profiles not seen before. */
-  private setProfiles(list: ProfileStatus[]) {
+  private setProfiles(incoming: ProfileStatus[]) {
+    // Statuses come by two paths (pushes, and lists asked for) and may cross:
+    // keep, per profile, the one read last (`seq`), and a profile a newer
+    // push added that this older list does not know yet.
+    const listSeq = Math.max(0, ...incoming.map((p) => p.seq));
+    const shown = new Map(this.profiles.map((p) => [p.name, p]));
+    const list = incoming.map((p) => {
+      const had = shown.get(p.name);
+      return had && had.seq > p.seq ? had : p;
+    });
+    const listed = new Set(list.map((p) => p.name));
+    if (incoming.length) list.push(...this.profiles.filter((p) => !listed.has(p.name) && p.seq > listSeq));
     const names = new Set(list.map((p) => p.name));
     for (const rec of [this.rotations, this.timelines, this.expanded, this.verified]) {
       for (const n of Object.keys(rec)) if (!names.has(n)) delete rec[n];

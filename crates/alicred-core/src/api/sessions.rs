@@ -164,6 +164,7 @@ pub(crate) mod tests {
             chain: vec![],
             handouts: 0,
             consumers: vec![],
+            seq: 1,
         }
     }
 

@@ -194,6 +194,17 @@ impl CachedProvider {
             .cloned()
     }
 
+    /// `f` of the credentials that may be handed out now, under the cache's
+    /// lock and without copying them (the endpoint writes its body so).
+    pub fn with_current<T>(&self, f: impl FnOnce(&Credentials, DateTime<Utc>) -> T) -> Option<T> {
+        let now = self.clock.now();
+        let c = self.lock();
+        c.creds
+            .as_ref()
+            .filter(|c| policy::serveable(c, now))
+            .map(|cr| f(cr, now))
+    }
+
     /// When the credentials that may be handed out now expire: `None` when
     /// there are none, `Some(None)` for long-term ones. [`Self::current`]
     /// without copying the secrets (the worker asks on every wake-up).

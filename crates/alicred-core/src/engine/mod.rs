@@ -96,6 +96,8 @@ struct Inner {
     opts: EngineOptions,
     bus: Arc<EventBus>,
     stats: Arc<Stats>,
+    /// Status reads so far (`ProfileStatus::seq`).
+    reads: std::sync::atomic::AtomicU64,
     profiles: RwLock<ProfilesFile>,
     slots: RwLock<HashMap<ProfileName, Slot>>,
     usage: Mutex<HashMap<ProfileName, Usage>>,
@@ -146,6 +148,7 @@ impl Engine {
                 usage: Mutex::new(HashMap::new()),
                 active: watch::channel(None).0,
                 shut_down: AtomicBool::new(false),
+                reads: std::sync::atomic::AtomicU64::new(1),
                 runtime: tokio::runtime::Handle::current(),
             }),
         };

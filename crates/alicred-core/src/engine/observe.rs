@@ -63,6 +63,8 @@ impl Engine {
 
     /// Status of every profile, sorted by name.
     pub fn snapshot(&self) -> Vec<ProfileStatus> {
+        // Numbered before anything is read (see `ProfileStatus::seq`).
+        let seq = self.next_read();
         let profiles = read(&self.inner.profiles).clone();
         let active = self.active();
         let slots = read(&self.inner.slots);
@@ -74,14 +76,19 @@ impl Engine {
             .map(|(name, p)| {
                 let slot = slots.get(name);
                 let u = usage.get(name).cloned().unwrap_or_default();
-                status_of(name, p, &profiles, slot, u, active.as_ref(), now)
+                status_of(name, p, &profiles, slot, u, active.as_ref(), (now, seq))
             })
             .collect()
+    }
+
+    fn next_read(&self) -> u64 {
+        self.inner.reads.fetch_add(1, Ordering::SeqCst)
     }
 
     /// One profile's status now (what [`Engine::snapshot`] holds for it),
     /// without building everyone's: a state change pushes only its own.
     pub fn status_of(&self, name: &str) -> Option<ProfileStatus> {
+        let seq = self.next_read();
         let name: ProfileName = name.parse().ok()?;
         let active = self.active();
         let profiles = read(&self.inner.profiles);
@@ -99,7 +106,7 @@ impl Engine {
             slots.get(&name),
             u,
             active.as_ref(),
-            now,
+            (now, seq),
         ))
     }
 
@@ -161,7 +168,7 @@ fn status_of(
     slot: Option<&Slot>,
     u: Usage,
     active: Option<&ProfileName>,
-    now: DateTime<Utc>,
+    (now, seq): (DateTime<Utc>, u64),
 ) -> ProfileStatus {
     let meta = slot.map(|s| s.cached.meta()).unwrap_or_default();
     let serving = slot.is_some_and(|s| s.cached.current().is_some());
@@ -194,5 +201,6 @@ fn status_of(
         chain: status::chain_of(name, profiles),
         handouts: u.handouts,
         consumers: u.consumers,
+        seq,
     }
 }

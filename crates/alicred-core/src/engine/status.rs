@@ -50,6 +50,12 @@ pub struct ProfileStatus {
     pub chain: Vec<ChainLink>,
     pub handouts: u64,
     pub consumers: Vec<Consumer>,
+    /// When this status was read, as a count: a read that started later has
+    /// a higher number. Statuses reach a shell by different paths (a pushed
+    /// change, a list it asked for) and may arrive out of order; a shell
+    /// keeps, per profile, the status with the highest number. Every change
+    /// is followed by a push read after it, so that one is what stays.
+    pub seq: u64,
 }
 
 /// The product rules about one profile, decided here once.

@@ -157,6 +157,7 @@ fn status(file: &ProfilesFile, name: &str, rt: Runtime) -> ProfileStatus {
         chain: status::chain_of(&name, file),
         handouts: rt.handouts,
         consumers: Vec::new(),
+        seq: 1,
         state,
     }
 }

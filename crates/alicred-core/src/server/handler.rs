@@ -87,16 +87,43 @@ pub async fn handle(State(st): State<EndpointState>, req: Request) -> Response {
 }
 
 async fn serve(st: &EndpointState, name: ProfileName, conn: Option<ConnInfo>) -> Response {
-    // Fast path: valid cached credentials (the worker renews them on time).
-    let cached = st.engine.cached(&name).and_then(|c| c.current());
-    let creds = match cached {
-        Some(c) => c,
-        None => match fetch(st, &name).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        },
-    };
-    respond(st, name, conn, creds).await
+    // Fast path: valid cached credentials (the worker renews them on time),
+    // written out under the cache's lock without a copy of the secrets.
+    let cached = st
+        .engine
+        .cached(&name)
+        .and_then(|c| c.with_current(|cr, now| cr.served_json(now)));
+    if let Some(body) = cached {
+        return match body {
+            Ok(body) => handed_out(st, name, conn, body),
+            Err(_) => encode_failed(),
+        };
+    }
+    match fetch(st, &name).await {
+        Ok(c) => respond(st, name, conn, c),
+        Err(r) => r,
+    }
+}
+
+fn handed_out(
+    st: &EndpointState,
+    name: ProfileName,
+    conn: Option<ConnInfo>,
+    body: Vec<u8>,
+) -> Response {
+    st.engine.record_handout(&name);
+    if let Some(conn) = conn {
+        attribute(st, name, conn);
+    }
+    json(StatusCode::OK, body)
+}
+
+fn encode_failed() -> Response {
+    error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "InternalError",
+        "could not encode the response",
+    )
 }
 
 /// Fetch in its own task, so a client that gives up does not cancel a fetch
@@ -113,7 +140,7 @@ async fn fetch(st: &EndpointState, name: &ProfileName) -> Result<Credentials, Re
     }
 }
 
-async fn respond(
+fn respond(
     st: &EndpointState,
     name: ProfileName,
     conn: Option<ConnInfo>,
@@ -127,21 +154,10 @@ async fn respond(
             reason: "only expired credentials were available".into(),
         });
     }
-    let body = match serde_json::to_vec(&creds.served_at(now)) {
-        Ok(b) => b,
-        Err(_) => {
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "InternalError",
-                "could not encode the response",
-            );
-        }
-    };
-    st.engine.record_handout(&name);
-    if let Some(conn) = conn {
-        attribute(st, name, conn);
+    match creds.served_json(now) {
+        Ok(body) => handed_out(st, name, conn, body),
+        Err(_) => encode_failed(),
     }
-    json(StatusCode::OK, body)
 }
 
 /// Note which process got the credentials. The lookup started with the

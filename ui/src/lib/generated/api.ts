@@ -116,7 +116,15 @@ sign_in: SignInView | null,
 /**
  * Root source first, this profile last.
  */
-chain: Array<ChainLink>, handouts: number, consumers: Array<Consumer>, };
+chain: Array<ChainLink>, handouts: number, consumers: Array<Consumer>, 
+/**
+ * When this status was read, as a count: a read that started later has
+ * a higher number. Statuses reach a shell by different paths (a pushed
+ * change, a list it asked for) and may arrive out of order; a shell
+ * keeps, per profile, the status with the highest number. Every change
+ * is followed by a push read after it, so that one is what stays.
+ */
+seq: number, };
 
 export type ProfileState = { "kind": "idle" } | { "kind": "fresh", expires: string | null, } | { "kind": "refreshing", expires: string | null, } | { "kind": "degraded", error: string, retry_at: string, expires: string | null, } | { "kind": "expired", error: string, } | { "kind": "needs-user", why: string, };
 
