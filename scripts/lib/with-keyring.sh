@@ -25,9 +25,34 @@ fi
 # The harnesses (CLI tests, tests/python/conftest.py) read this: a Secret
 # Service is expected, falling back to the encrypted-file store is an error.
 export ALICRED_TEST_KEYRING=secret-service
+# gnome-keyring-daemon (3.36–42) sometimes aborts in GLib (`trap int3`) when a
+# client dies in the middle of its calls, which the crash tests do on
+# purpose. D-Bus then starts a fresh daemon on demand, *locked*, and every
+# later test fails with "the keyring is locked". So one daemon death costs
+# the tests running at that moment (they fail, visibly), not the rest of the
+# suite: it is started again, unlocked, on the same keyring files, and said
+# so on stderr.
+watchdog() {
+  local pid="$1"
+  while true; do
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.5; done
+    echo "with-keyring: gnome-keyring-daemon (pid $pid) died; starting it again, unlocked (tests running at that moment may fail)" >&2
+    printf 'alicred-test-keyring' | gnome-keyring-daemon --unlock --replace --components=secrets --daemonize >/dev/null 2>&1
+    sleep 0.5
+    pid="$("$(dirname "$0")/keyring-pid.sh" || true)"
+    [ -n "$pid" ] || { echo "with-keyring: the keyring did not come back" >&2; return 1; }
+    echo "$pid" > "$kr_tmp/pid"
+  done
+}
+echo "$kr_pid" > "$kr_tmp/pid"
+watchdog "$kr_pid" &
+watch_pid=$!
 set +e
 "$@"
 rc=$?
+kill "$watch_pid" >/dev/null 2>&1
+wait "$watch_pid" 2>/dev/null
+kr_pid="$(cat "$kr_tmp/pid" 2>/dev/null || echo "$kr_pid")"
 [ -n "$kr_pid" ] && kill "$kr_pid" >/dev/null 2>&1
 rm -rf "$kr_tmp"
 exit $rc
