@@ -15,6 +15,7 @@ pub mod status;
 mod tokio_clock;
 #[cfg(test)]
 mod ui_fixtures;
+pub mod usage;
 mod worker;
 
 pub use cached::{CacheMeta, CachedProvider, Rng};

@@ -112,7 +112,7 @@ impl Engine {
 
     /// Count one hand-out of `name` (the endpoint calls this).
     /// The count is announced on the states channel at most once a second
-    /// ([`status::USAGE_ANNOUNCE_EVERY`]); the last of a burst is announced
+    /// ([`super::usage::USAGE_ANNOUNCE_EVERY`]); the last of a burst is announced
     /// when its second is up, so the dashboard's count ends right.
     pub fn record_handout(&self, name: &ProfileName) {
         let now = self.inner.ctx.clock.now();
@@ -122,8 +122,8 @@ impl Engine {
         });
         self.inner.bus.count_handout(name.as_str(), now);
         match announce {
-            status::Announce::Now => self.inner.bus.state_changed(name.as_str()),
-            status::Announce::After(wait) => {
+            super::usage::Announce::Now => self.inner.bus.state_changed(name.as_str()),
+            super::usage::Announce::After(wait) => {
                 let (me, name) = (self.clone(), name.clone());
                 self.inner.runtime.spawn(async move {
                     tokio::time::sleep(wait.to_std().unwrap_or_default()).await;
@@ -132,7 +132,7 @@ impl Engine {
                     me.inner.bus.state_changed(name.as_str());
                 });
             }
-            status::Announce::Scheduled => {}
+            super::usage::Announce::Scheduled => {}
         }
     }
 

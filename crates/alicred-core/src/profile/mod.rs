@@ -5,11 +5,13 @@
 //! written down. Secrets for a profile live in the keyring under
 //! [`crate::store::secrets::SecretKey::Profile`].
 
+mod guide;
 pub mod input;
 mod kind;
 mod name;
 pub mod validate;
 
+pub use guide::TypeGuide;
 pub use input::ProfileInput;
 pub use kind::*;
 pub use name::ProfileName;
