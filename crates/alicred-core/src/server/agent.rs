@@ -193,11 +193,12 @@ impl Agent {
         #[cfg(not(unix))]
         let channel = None;
         let services = Services::start(&cfg, &store, &engine, token.clone(), stop_rx).await;
-        let mut tasks = services.tasks;
-        tasks.extend([Some(server), channel].into_iter().flatten());
+        let mut services = services;
+        services
+            .tasks
+            .extend([Some(server), channel].into_iter().flatten());
         Ok(AgentHandle {
-            reload_health: services.reload_health,
-            background: services.background,
+            services,
             engine,
             store,
             secrets: cfg.secrets,
@@ -206,7 +207,6 @@ impl Agent {
             token,
             pid,
             stop: stop_tx,
-            tasks,
         })
     }
 
@@ -330,10 +330,9 @@ impl EngineOnly {
 }
 
 pub struct AgentHandle {
-    /// The profiles reloader's last problem, if any.
-    reload_health: super::reload::ReloadHealth,
-    /// Loops that only end when aborted (key-age checks, rotation watch).
-    background: Vec<JoinHandle<()>>,
+    /// Everything besides the endpoint (reloader, rotation, status file…)
+    /// and the endpoint's own tasks.
+    services: Services,
     engine: Engine,
     store: ConfigStore,
     secrets: Arc<dyn SecretStore>,
@@ -342,7 +341,6 @@ pub struct AgentHandle {
     token: Arc<RwLock<Sensitive>>,
     pid: u32,
     stop: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for AgentHandle {
@@ -392,7 +390,11 @@ impl AgentHandle {
     /// Why outside profile changes are not being followed, if they are not
     /// (the reloader's last error; `None`: all well).
     pub fn reload_problem(&self) -> Option<String> {
-        self.reload_health.lock().ok().and_then(|h| h.clone())
+        self.services
+            .reload_health
+            .lock()
+            .ok()
+            .and_then(|h| h.clone())
     }
 
     /// Re-read the profiles file now (the CLI and the app call this after a change).
@@ -406,13 +408,7 @@ impl AgentHandle {
 
     /// Stop serving, stop the engine, remove `agent.json`.
     pub async fn shutdown(self) {
-        for t in &self.background {
-            t.abort();
-        }
-        let _ = self.stop.send(true);
-        for t in self.tasks {
-            let _ = tokio::time::timeout(Duration::from_secs(3), t).await;
-        }
+        self.services.stop(&self.stop).await;
         self.engine.shutdown().await;
         agent_file::remove(self.store.paths(), self.pid);
         crate::status_file::remove(self.store.paths(), self.pid);
